@@ -1,0 +1,1 @@
+//! The Tailscale API client (under construction on the `api` branch).

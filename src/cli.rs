@@ -1,0 +1,303 @@
+//! The command line (DESIGN §9): clap definitions turned into typed commands. Nothing else lives
+//! here; each command's behaviour is in `crate::commands`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::address::Address;
+use crate::model::Duration;
+
+/// tailform: declarative plan/apply for Tailscale tailnets, OAuth clients and auth keys.
+#[derive(Debug, Parser)]
+#[command(name = "tailform", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Options accepted before or after the command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts, before or after its name.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Run against the embedded Tailscale API emulator (persisted in `state/emulator.json`);
+    /// no Tailscale account needed.
+    #[arg(long, global = true)]
+    pub emulator: bool,
+
+    /// Tailscale API base URL (plain http:// only for loopback hosts).
+    #[arg(long, global = true, env = "TAILSCALE_BASE_URL", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// State file [default: state/tailform.json].
+    #[arg(long, global = true, env = "TAILFORM_STATE", value_name = "PATH")]
+    pub state: Option<PathBuf>,
+
+    /// Change to DIR before doing anything.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// Disable colour (also when NO_COLOR is set or output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// How long to wait for the state lock [default: fail at once].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Option<Duration>,
+
+    /// The organization's tailnet cap, the original tailnet included.
+    #[arg(long, global = true, default_value_t = 10, value_name = "N")]
+    pub max_tailnets: usize,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests without touching the API.
+    Validate(ValidateArgs),
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Make the live tailnets match the manifests.
+    Apply(ApplyArgs),
+    /// Print secrets and ids from the state.
+    Output(OutputArgs),
+    /// Adopt an existing object into the state.
+    Import(ImportArgs),
+    /// Inspect or edit the state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Remove a stale state lock.
+    Unlock(UnlockArgs),
+    /// Serve the local Tailscale API emulator.
+    Emulator(EmulatorArgs),
+    /// Print the manifest JSON Schema (for editors).
+    Schema,
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// Manifest inputs shared by validate, plan and apply.
+#[derive(Debug, Clone, Args)]
+pub struct ManifestArgs {
+    /// Manifest file or folder (all *.yaml / *.yml inside, sorted); repeatable
+    /// [default: tailform.yaml].
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `tailform validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Manifests to check.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
+    pub format: DiagnosticFormat,
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// Human-readable, with source snippets.
+    Text,
+    /// A JSON list of diagnostics.
+    Json,
+    /// GitHub Actions `::error` annotations.
+    Github,
+}
+
+/// Plan output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-like text.
+    Text,
+    /// Terraform-compatible JSON (`format_version`, `resource_changes`).
+    Json,
+    /// Markdown for pull-request comments.
+    Markdown,
+}
+
+/// Options that shape a plan (shared by plan and apply).
+#[derive(Debug, Clone, Args)]
+pub struct PlanOptions {
+    /// Limit the plan to ADDR and what it depends on; repeatable.
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<Address>,
+    /// Force a replace of ADDR (e.g. to rotate a leaked key now); repeatable.
+    #[arg(long, value_name = "ADDR")]
+    pub replace: Vec<Address>,
+    /// Allow deleting or replacing tailnets whose manifest says `preventDestroy: false`.
+    #[arg(long)]
+    pub allow_destroy: bool,
+}
+
+/// `tailform plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Manifests.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Plan shaping.
+    #[command(flatten)]
+    pub options: PlanOptions,
+    /// Save the plan to FILE for `tailform apply FILE` (never contains a secret).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Show drift only; plan no changes.
+    #[arg(long)]
+    pub refresh_only: bool,
+}
+
+/// `tailform apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `tailform plan --out` (applied without a prompt, refused when stale).
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Manifests.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Plan shaping.
+    #[command(flatten)]
+    pub options: PlanOptions,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Maximum concurrent API operations.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+}
+
+/// Formats for `tailform output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One `address  value` line per secret.
+    Text,
+    /// A JSON object keyed by address.
+    Json,
+    /// `NAME=value` lines for shell `eval`.
+    Env,
+}
+
+/// `tailform output`.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Only this address.
+    #[arg(value_name = "ADDR")]
+    pub address: Option<Address>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Show secret values on a terminal (they are always shown when stdout is not a terminal).
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+/// `tailform import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Address to import into.
+    #[arg(value_name = "ADDR")]
+    pub address: Address,
+    /// Live id (tailnet id `T…`, client or key id `k…`).
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Manifests (the address must be declared).
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+}
+
+/// `tailform state …`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the addresses in the state.
+    List,
+    /// Show one object's state (secrets redacted).
+    Show {
+        /// The address.
+        #[arg(value_name = "ADDR")]
+        address: Address,
+    },
+    /// Forget an object (it stays live, unmanaged).
+    Rm {
+        /// The address.
+        #[arg(value_name = "ADDR")]
+        address: Address,
+    },
+}
+
+/// `tailform unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The lock id printed by the failed command.
+    #[arg(value_name = "LOCK_ID")]
+    pub lock_id: String,
+}
+
+/// `tailform emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (loopback only).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "HOST:PORT")]
+    pub listen: String,
+    /// Persist everything in FILE (atomically) across restarts.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Seed for deterministic ids and secrets.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Fixed id for the organization's OAuth client.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Fixed secret for the organization's OAuth client.
+    #[arg(long, value_name = "SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+}
+
+/// `tailform completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    Duration::parse(s).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_after_the_command() {
+        let cli = Cli::try_parse_from(["tailform", "plan", "-v", "--state", "x.json"]).unwrap();
+        assert_eq!(cli.global.verbose, 1);
+        assert_eq!(cli.global.state, Some(PathBuf::from("x.json")));
+    }
+}

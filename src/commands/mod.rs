@@ -1,0 +1,70 @@
+//! One thin file per subcommand: parse nothing, decide nothing; call the pipeline and report.
+//! [`run`] is the single entry point from `main`.
+
+mod completions;
+mod emulator;
+mod schema;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+use crate::exit::Exit;
+
+/// Parses the command line, runs the command, prints any error once and returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            report(&err);
+            Exit::Failure.into()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<Exit, Error> {
+    if let Some(dir) = &cli.global.directory {
+        std::env::set_current_dir(dir).map_err(|e| Error::io("change to folder", dir, e))?;
+    }
+    let global = cli.global;
+    match cli.command {
+        Command::Validate(args) => validate::run(&global, args),
+        Command::Schema => schema::run(),
+        Command::Emulator(args) => emulator::run(&global, args),
+        Command::Completions(args) => Ok(completions::run(&args)),
+        other => Err(Error::Usage(format!(
+            "`{}` is not implemented yet",
+            command_name(&other)
+        ))),
+    }
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Validate(_) => "validate",
+        Command::Plan(_) => "plan",
+        Command::Apply(_) => "apply",
+        Command::Output(_) => "output",
+        Command::Import(_) => "import",
+        Command::State(_) => "state",
+        Command::Unlock(_) => "unlock",
+        Command::Emulator(_) => "emulator",
+        Command::Schema => "schema",
+        Command::Completions(_) => "completions",
+    }
+}
+
+/// Prints an error and its causes to stderr, once.
+fn report(err: &Error) {
+    let mut msg = format!("error: {err}");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        msg.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    eprintln!("{msg}");
+}

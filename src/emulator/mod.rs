@@ -1,0 +1,1 @@
+//! The local Tailscale API emulator (under construction on the `emulator` branch).

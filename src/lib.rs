@@ -1,0 +1,27 @@
+//! tailform: a declarative reconciler for Tailscale.
+//!
+//! Data flows through one type per stage, one function per arrow (STYLE §6.1):
+//!
+//! ```text
+//! files ─manifest::load─▶ RawManifest ─validate─▶ model::Desired ─┐
+//! API ───live::read────▶ Live ────────────────────────────────────┼─plan::diff─▶ Plan ─┬─render─▶ text|json|markdown
+//! state file ─state::load─▶ State ────────────────────────────────┘                   └─apply─▶ State'
+//! ```
+//!
+//! Only `manifest` (files), `live`/`api` (HTTP), `apply` and `state` do I/O; validation, diffing,
+//! graph building and rendering are pure. The `emulator` module is a second, independent
+//! implementation of the Tailscale API (its own wire types) used for tests and `--emulator`.
+
+#![warn(missing_docs)]
+
+pub mod address;
+pub mod api;
+pub mod cli;
+pub mod commands;
+pub mod emulator;
+pub mod error;
+pub mod exit;
+pub mod manifest;
+pub mod model;
+pub mod secret;
+pub mod validate;

@@ -1,0 +1,1 @@
+//! Manifest loading (under construction on the `manifest` branch).

@@ -1,0 +1,80 @@
+//! `Tailnet`: a desired tailnet — one tailform creates through the organization API, or an
+//! existing one referenced by id — with its policy, OAuth clients and auth keys.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::{AuthKey, DisplayName, Name, OAuthClient, Origin, Policy};
+
+/// How the tailnet comes to exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TailnetKind {
+    /// An API-only tailnet that tailform creates (and may delete).
+    Created {
+        /// Display name, unique in the organization.
+        display_name: DisplayName,
+    },
+    /// An existing tailnet: never created or deleted.
+    Existing(TailnetRef),
+}
+
+/// A reference to an existing tailnet.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TailnetRef {
+    /// `-`: the credentials' own tailnet.
+    Own,
+    /// An explicit tailnet id (`T123456CNTRL`, or a legacy id such as `example.com`).
+    Id(String),
+}
+
+impl TailnetRef {
+    /// Parses `-` or an id (non-empty, no whitespace or `/`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "-" => Some(Self::Own),
+            "" => None,
+            s if s.chars().any(|c| c.is_whitespace() || c == '/' || c == '?') => None,
+            s => Some(Self::Id(s.to_owned())),
+        }
+    }
+
+    /// The path segment used in API URLs.
+    pub fn as_path(&self) -> &str {
+        match self {
+            Self::Own => "-",
+            Self::Id(id) => id,
+        }
+    }
+}
+
+impl fmt::Display for TailnetRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_path())
+    }
+}
+
+/// A desired tailnet and everything declared in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tailnet {
+    /// Logical name (address segment).
+    pub name: Name,
+    /// Where it is declared.
+    pub origin: Origin,
+    /// Created by tailform, or existing.
+    pub kind: TailnetKind,
+    /// Refuse to delete or replace (default true).
+    pub prevent_destroy: bool,
+    /// The part of the policy file tailform manages, if any.
+    pub policy: Option<Policy>,
+    /// OAuth clients by name.
+    pub oauth_clients: BTreeMap<Name, OAuthClient>,
+    /// Auth keys by name.
+    pub auth_keys: BTreeMap<Name, AuthKey>,
+}
+
+impl Tailnet {
+    /// True when tailform creates (and owns) this tailnet.
+    pub fn is_created(&self) -> bool {
+        matches!(self.kind, TailnetKind::Created { .. })
+    }
+}

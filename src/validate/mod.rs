@@ -1,0 +1,1 @@
+//! Manifest validation (under construction on the `manifest` branch).

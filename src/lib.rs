@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod policy_doc;
+pub mod render;
 pub mod secret;
 pub mod state;
 pub mod validate;

@@ -48,9 +48,8 @@ pub fn parse(text: &str) -> Result<Value, PolicyDocError> {
     if text.trim().is_empty() {
         return Ok(Value::Object(Map::new()));
     }
-    let value: Option<Value> =
-        jsonc_parser::parse_to_serde_value(text, &ParseOptions::default())
-            .map_err(|e| PolicyDocError::Parse(e.to_string()))?;
+    let value: Option<Value> = jsonc_parser::parse_to_serde_value(text, &ParseOptions::default())
+        .map_err(|e| PolicyDocError::Parse(e.to_string()))?;
     match value {
         Some(v @ Value::Object(_)) => Ok(v),
         Some(_) => Err(PolicyDocError::NotAnObject),

@@ -42,18 +42,27 @@ impl Planner<'_> {
             let address = Address::auth_key(tailnet.clone(), name.clone());
             let wanted = desired.and_then(|t| t.auth_keys.get(&name));
             let record = self.state.auth_key(&address);
-            if let Some(creator) = wanted
-                .and_then(|k| k.created_by.clone())
-                .or_else(|| record.and_then(|r| r.attributes.created_by.clone()).and_then(|c| Name::parse(&c).ok()))
-            {
-                self.created_by
-                    .insert(address.clone(), Address::oauth_client(tailnet.clone(), creator));
+            if let Some(creator) = wanted.and_then(|k| k.created_by.clone()).or_else(|| {
+                record
+                    .and_then(|r| r.attributes.created_by.clone())
+                    .and_then(|c| Name::parse(&c).ok())
+            }) {
+                self.created_by.insert(
+                    address.clone(),
+                    Address::oauth_client(tailnet.clone(), creator),
+                );
             }
             self.plan_key(&address, wanted, record, fate);
         }
     }
 
-    fn plan_key(&mut self, address: &Address, wanted: Option<&AuthKey>, record: Option<&KeyRecord>, fate: Fate) {
+    fn plan_key(
+        &mut self,
+        address: &Address,
+        wanted: Option<&AuthKey>,
+        record: Option<&KeyRecord>,
+        fate: Fate,
+    ) {
         if let Some(r) = record {
             self.plan_deposed(address, &r.deposed, fate, Kind::Key);
         }
@@ -110,21 +119,25 @@ impl Planner<'_> {
         } else if !valid {
             if key.recreate_if_invalid.should_recreate(key.reusable) {
                 Some(Replacement {
-                    reason: if live.is_some() { Reason::Invalid } else { Reason::Missing },
+                    reason: if live.is_some() {
+                        Reason::Invalid
+                    } else {
+                        Reason::Missing
+                    },
                     replace_paths: Vec::new(),
                     depose_current: false,
                 })
             } else {
                 return self.keep_invalid_key(address, key, record, live.is_some());
             }
-        } else if let Some(expires) = expires.filter(|e| rotation_due(*e, key, self.now)) {
-            Some(Replacement {
-                reason: Reason::Expiring { expires },
-                replace_paths: Vec::new(),
-                depose_current: true,
-            })
         } else {
-            None
+            expires
+                .filter(|e| rotation_due(*e, key, self.now))
+                .map(|expires| Replacement {
+                    reason: Reason::Expiring { expires },
+                    replace_paths: Vec::new(),
+                    depose_current: true,
+                })
         };
         match replacement {
             Some(r) => self.create_key(address, key, Some(record), Some(r)),
@@ -134,13 +147,9 @@ impl Planner<'_> {
                     .values(Some(view.clone()), Some(view))
                     .sensitive();
                 if record.secret.is_none() {
-                    change = change.note("its secret is unknown to tailform (imported); `--replace` it to get one");
-                }
-                if let (Some(e), true) = (expires, key.rotate_before.as_secs() > 0) {
-                    let at = e.checked_sub(jiff::SignedDuration::from_secs(key.rotate_before.as_secs() as i64));
-                    if let Ok(at) = at {
-                        change = change.note(format!("rotation due after {at}"));
-                    }
+                    change = change.note(
+                        "its secret is unknown to tailform (imported); `--replace` it to get one",
+                    );
                 }
                 self.changes.push(change);
             }
@@ -149,15 +158,27 @@ impl Planner<'_> {
 
     /// An invalid key that is not recreated: a used one-off key under `auto` is the expected
     /// outcome; under `never` the user asked to be told.
-    fn keep_invalid_key(&mut self, address: &Address, key: &AuthKey, record: &KeyRecord, listed: bool) {
+    fn keep_invalid_key(
+        &mut self,
+        address: &Address,
+        key: &AuthKey,
+        record: &KeyRecord,
+        listed: bool,
+    ) {
         let view = key_view(&record.attributes, Some(&record.id), record.expires);
-        let state = if listed { "invalid" } else { "no longer listed by the API" };
+        let state = if listed {
+            "invalid"
+        } else {
+            "no longer listed by the API"
+        };
         let note = match key.recreate_if_invalid {
             RecreateIfInvalid::Auto => format!(
                 "the one-off key is {state} (used, expired or revoked); one-off keys are not recreated under recreateIfInvalid: auto"
             ),
             _ => {
-                let w = format!("{address}: the key is {state} and recreateIfInvalid is never; nothing is done");
+                let w = format!(
+                    "{address}: the key is {state} and recreateIfInvalid is never; nothing is done"
+                );
                 self.warnings.push(w.clone());
                 w
             }
@@ -170,9 +191,19 @@ impl Planner<'_> {
         );
     }
 
-    fn create_key(&mut self, address: &Address, key: &AuthKey, record: Option<&KeyRecord>, replacement: Option<Replacement>) {
+    fn create_key(
+        &mut self,
+        address: &Address,
+        key: &AuthKey,
+        record: Option<&KeyRecord>,
+        replacement: Option<Replacement>,
+    ) {
         let wanted = key_attributes(key);
-        let action = if record.is_some() { Action::Replace } else { Action::Create };
+        let action = if record.is_some() {
+            Action::Replace
+        } else {
+            Action::Create
+        };
         let mut change = Change::new(address.clone(), action)
             .values(
                 record.map(|r| key_view(&r.attributes, Some(&r.id), r.expires)),

@@ -8,19 +8,22 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::address::Address;
-use crate::live::{Live, LiveKey, LiveKeyKind, LivePolicy, LiveTailnet, OrgTailnet, TailnetContents};
+use crate::live::{
+    Live, LiveKey, LiveKeyKind, LivePolicy, LiveTailnet, OrgTailnet, TailnetContents,
+};
 use crate::model::{
     AuthKey, Description, Desired, DisplayName, Duration, Name, OAuthClient, Origin,
     RecreateIfInvalid, Scope, ScopeSet, Tag, Tailnet, TailnetKind,
 };
 use crate::secret::Secret;
 use crate::state::{
-    BootstrapClient, ClientRecord, KeyAttributes, KeyRecord, ManagedPolicy,
-    PolicyRecord, Record, State, TailnetRecord,
+    BootstrapClient, ClientRecord, KeyAttributes, KeyRecord, ManagedPolicy, PolicyRecord, Record,
+    State, TailnetRecord,
 };
 
 pub const NOW: &str = "2026-06-01T00:00:00Z";
-pub const DEFAULT_POLICY: &str = "// default\n{\"grants\": [{\"src\": [\"*\"], \"dst\": [\"*\"], \"ip\": [\"*\"]}]}\n";
+pub const DEFAULT_POLICY: &str =
+    "// default\n{\"grants\": [{\"src\": [\"*\"], \"dst\": [\"*\"], \"ip\": [\"*\"]}]}\n";
 
 pub fn now() -> Timestamp {
     NOW.parse().unwrap()
@@ -208,7 +211,8 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
                         .collect(),
                     _ => super::policy::automatic_tag_owners(t),
                 };
-                crate::policy_doc::edit_tag_owners(DEFAULT_POLICY, &owners, &BTreeSet::new()).unwrap()
+                crate::policy_doc::edit_tag_owners(DEFAULT_POLICY, &owners, &BTreeSet::new())
+                    .unwrap()
             }
         };
         let value = crate::policy_doc::parse(&policy_text).unwrap();
@@ -242,7 +246,12 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
     (state, live)
 }
 
-pub fn live_auth_key(id: &str, attrs: &KeyAttributes, created: Timestamp, expires: Timestamp) -> LiveKey {
+pub fn live_auth_key(
+    id: &str,
+    attrs: &KeyAttributes,
+    created: Timestamp,
+    expires: Timestamp,
+) -> LiveKey {
     LiveKey {
         id: id.to_owned(),
         kind: LiveKeyKind::Auth {

@@ -102,34 +102,57 @@ impl StepGraph {
                         edges.extend(client_steps.into_iter().map(|c| (c, n)));
                     }
                 }
-                Step::DeleteClient { address, target: Target::Deposed(_) }
-                | Step::DeleteKey { address, target: Target::Deposed(_) } => {
+                Step::DeleteClient {
+                    address,
+                    target: Target::Deposed(_),
+                }
+                | Step::DeleteKey {
+                    address,
+                    target: Target::Deposed(_),
+                } => {
                     // Create before destroy.
                     let creates = at(self, address, &|s| {
                         matches!(s, Step::CreateClient { .. } | Step::CreateKey { .. })
                     });
                     edges.extend(creates.into_iter().map(|c| (c, n)));
                 }
-                Step::DeleteTailnet { target: Target::Deposed(_), .. } => {
+                Step::DeleteTailnet {
+                    target: Target::Deposed(_),
+                    ..
+                } => {
                     edges.extend(populates.iter().map(|&p| (p, n)));
                 }
-                Step::DeleteClient { address: client, target: Target::Current(_) } => {
+                Step::DeleteClient {
+                    address: client,
+                    target: Target::Current(_),
+                } => {
                     // Reverse order: keys before the client that created them.
                     for (key, creator) in created_by {
                         if creator == client {
                             let deletes = at(self, key, &|s| {
-                                matches!(s, Step::DeleteKey { target: Target::Current(_), .. })
+                                matches!(
+                                    s,
+                                    Step::DeleteKey {
+                                        target: Target::Current(_),
+                                        ..
+                                    }
+                                )
                             });
                             edges.extend(deletes.into_iter().map(|d| (d, n)));
                         }
                     }
                 }
-                Step::DeleteTailnet { target: Target::Current(_), .. } => {
+                Step::DeleteTailnet {
+                    target: Target::Current(_),
+                    ..
+                } => {
                     // Every child before its tailnet.
                     let children = select(self, &|s| {
                         matches!(
                             s,
-                            Step::DeleteKey { .. } | Step::DeleteClient { .. } | Step::Forget { .. }
+                            Step::DeleteKey { .. }
+                                | Step::DeleteClient { .. }
+                                | Step::Forget { .. }
                         )
                     });
                     edges.extend(children.into_iter().map(|c| (c, n)));
@@ -192,15 +215,18 @@ impl StepGraph {
 
     /// The steps in insertion order, cloned.
     pub fn to_steps(&self) -> Vec<Step> {
-        self.graph.node_indices().map(|i| self.graph[i].clone()).collect()
+        self.graph
+            .node_indices()
+            .map(|i| self.graph[i].clone())
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{ClientAttributes, KeyAttributes, ManagedPolicy};
     use crate::plan::step::PolicyWrite;
+    use crate::state::{ClientAttributes, KeyAttributes, ManagedPolicy};
 
     fn addr(s: &str) -> Address {
         s.parse().unwrap()
@@ -258,14 +284,21 @@ mod tests {
                 replacing: false,
             },
         ];
-        let created_by = BTreeMap::from([(addr("tailnet.t.auth_key.k"), addr("tailnet.t.oauth_client.c"))]);
+        let created_by = BTreeMap::from([(
+            addr("tailnet.t.auth_key.k"),
+            addr("tailnet.t.oauth_client.c"),
+        )]);
         let g = StepGraph::build(steps, &created_by);
         let t = position(&g, |s| matches!(s, Step::CreateTailnet { .. }));
         let p = position(&g, |s| matches!(s, Step::WritePolicy { .. }));
         let c = position(&g, |s| matches!(s, Step::CreateClient { .. }));
         let k = position(&g, |s| matches!(s, Step::CreateKey { .. }));
         assert!(t < p && p < c && c < k, "{t} {p} {c} {k}");
-        let key = g.steps().find(|(_, s)| matches!(s, Step::CreateKey { .. })).unwrap().0;
+        let key = g
+            .steps()
+            .find(|(_, s)| matches!(s, Step::CreateKey { .. }))
+            .unwrap()
+            .0;
         assert_eq!(g.dependencies(key).count(), 3);
     }
 
@@ -295,17 +328,40 @@ mod tests {
                 keep_previous: None,
             },
         ];
-        let created_by = BTreeMap::from([(addr("tailnet.t.auth_key.k"), addr("tailnet.t.oauth_client.c"))]);
+        let created_by = BTreeMap::from([(
+            addr("tailnet.t.auth_key.k"),
+            addr("tailnet.t.oauth_client.c"),
+        )]);
         let g = StepGraph::build(steps, &created_by);
-        let tk = position(&g, |s| matches!(s, Step::DeleteKey { target: Target::Current(_), .. }));
+        let tk = position(&g, |s| {
+            matches!(
+                s,
+                Step::DeleteKey {
+                    target: Target::Current(_),
+                    ..
+                }
+            )
+        });
         let tc = position(&g, |s| matches!(s, Step::DeleteClient { .. }));
         let tt = position(&g, |s| matches!(s, Step::DeleteTailnet { .. }));
         assert!(tk < tc && tc < tt);
         let new = position(&g, |s| matches!(s, Step::CreateKey { .. }));
-        let old = position(&g, |s| matches!(s, Step::DeleteKey { target: Target::Deposed(_), .. }));
+        let old = position(&g, |s| {
+            matches!(
+                s,
+                Step::DeleteKey {
+                    target: Target::Deposed(_),
+                    ..
+                }
+            )
+        });
         assert!(new < old);
         // Different tailnets are independent.
-        let create = g.steps().find(|(_, s)| matches!(s, Step::CreateKey { .. })).unwrap().0;
+        let create = g
+            .steps()
+            .find(|(_, s)| matches!(s, Step::CreateKey { .. }))
+            .unwrap()
+            .0;
         assert_eq!(g.dependencies(create).count(), 0);
     }
 }

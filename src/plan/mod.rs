@@ -169,7 +169,12 @@ pub(crate) struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
-    fn new(desired: &'a Desired, state: &'a State, live: &'a Live, options: &'a PlanOptions) -> Self {
+    fn new(
+        desired: &'a Desired,
+        state: &'a State,
+        live: &'a Live,
+        options: &'a PlanOptions,
+    ) -> Self {
         Self {
             desired,
             state,
@@ -275,11 +280,10 @@ impl<'a> Planner<'a> {
             self.apply_targets();
         }
         if self.options.refresh_only {
-            self.to_refresh_only();
+            self.keep_drift_only();
         }
-        self.changes.sort_by(|a, b| {
-            (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed))
-        });
+        self.changes
+            .sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
         let graph = StepGraph::build(self.steps, &self.created_by);
         Ok(Plan {
             changes: self.changes,
@@ -315,7 +319,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Refresh-only: drift becomes `read`, everything else is dropped; nothing is executed.
-    fn to_refresh_only(&mut self) {
+    fn keep_drift_only(&mut self) {
         self.steps.clear();
         self.changes.retain_mut(|c| {
             let drift = matches!(
@@ -333,6 +337,6 @@ impl<'a> Planner<'a> {
 }
 
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 #[cfg(test)]
 mod tests;

@@ -73,11 +73,21 @@ impl Planner<'_> {
             _ => None,
         });
         let Some(live_attrs) = live_attrs else {
-            let reason = if live.is_some() { Reason::Invalid } else { Reason::Missing };
+            let reason = if live.is_some() {
+                Reason::Invalid
+            } else {
+                Reason::Missing
+            };
             return self.create_client(address, wanted, Some(record), Some(reason), false);
         };
         if self.replace_requested(address) {
-            return self.create_client(address, wanted, Some(record), Some(Reason::ByRequest), true);
+            return self.create_client(
+                address,
+                wanted,
+                Some(record),
+                Some(Reason::ByRequest),
+                true,
+            );
         }
         let before = client_view(&live_attrs, Some(&record.id));
         if client_differs(&live_attrs, &wanted) {
@@ -100,9 +110,8 @@ impl Planner<'_> {
             .values(Some(before.clone()), Some(before))
             .sensitive();
         if record.secret.is_none() {
-            change = change.note(
-                "its secret is unknown to tailform (imported); `--replace` it to get one",
-            );
+            change = change
+                .note("its secret is unknown to tailform (imported); `--replace` it to get one");
         }
         self.changes.push(change);
     }
@@ -115,7 +124,11 @@ impl Planner<'_> {
         reason: Option<Reason>,
         depose_current: bool,
     ) {
-        let action = if record.is_some() { Action::Replace } else { Action::Create };
+        let action = if record.is_some() {
+            Action::Replace
+        } else {
+            Action::Create
+        };
         let mut change = Change::new(address.clone(), action)
             .values(
                 record.map(|r| client_view(&r.attributes, Some(&r.id))),
@@ -140,7 +153,12 @@ impl Planner<'_> {
     }
 
     /// Drops a record whose object no longer exists.
-    pub(crate) fn forget_record<T>(&mut self, address: &Address, record: Option<T>, reason: Reason) {
+    pub(crate) fn forget_record<T>(
+        &mut self,
+        address: &Address,
+        record: Option<T>,
+        reason: Reason,
+    ) {
         if record.is_some() {
             self.push(
                 Change::new(address.clone(), Action::Forget).reason(reason),
@@ -153,12 +171,15 @@ impl Planner<'_> {
     }
 
     /// Deletes a tracked object that should no longer exist (forgets it when already gone).
-    pub(crate) fn delete_or_forget<R: Tracked>(&mut self, address: &Address, record: Option<&R>, kind: Kind) {
+    pub(crate) fn delete_or_forget<R: Tracked>(
+        &mut self,
+        address: &Address,
+        record: Option<&R>,
+        kind: Kind,
+    ) {
         let Some(record) = record else { return };
         let id = record.id().to_owned();
-        let valid = self
-            .live_key(address, &id)
-            .is_some_and(|k| !k.invalid);
+        let valid = self.live_key(address, &id).is_some_and(|k| !k.invalid);
         if !valid {
             return self.forget_record(address, Some(record), Reason::Missing);
         }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::address::Address;
-use crate::model::{Name, Policy, ScopeResource, Scope, Tailnet};
+use crate::model::{Name, Policy, Scope, ScopeResource, Tailnet};
 use crate::policy_doc;
 use crate::state::{ManagedPolicy, PolicyRecord};
 
@@ -94,8 +94,8 @@ impl Planner<'_> {
                 },
             ),
         };
-        let change = Change::new(address.clone(), Action::Create)
-            .values(None, Some(policy_view(&managed)));
+        let change =
+            Change::new(address.clone(), Action::Create).values(None, Some(policy_view(&managed)));
         self.push(
             change,
             [Step::WritePolicy {
@@ -112,7 +112,11 @@ impl Planner<'_> {
         record: Option<&PolicyRecord>,
         wanted: Wanted<'_>,
     ) {
-        let Some(live) = self.live.contents(&address.tailnet).map(|c| c.policy.clone()) else {
+        let Some(live) = self
+            .live
+            .contents(&address.tailnet)
+            .map(|c| c.policy.clone())
+        else {
             return;
         };
         let live_norm = policy_doc::normalize(&live.value);
@@ -149,7 +153,9 @@ impl Planner<'_> {
             }
             Wanted::File(file) => {
                 let drifted = match record.map(|r| &r.managed) {
-                    Some(ManagedPolicy::File { digest }) => *digest != policy_doc::digest(&live.value),
+                    Some(ManagedPolicy::File { digest }) => {
+                        *digest != policy_doc::digest(&live.value)
+                    }
                     _ => false,
                 };
                 let managed = ManagedPolicy::File {
@@ -165,7 +171,8 @@ impl Planner<'_> {
             if record.is_none_or(|r| r.managed != managed) {
                 // Nothing to post, but record what is now managed.
                 change.action = Action::Update;
-                change = change.note("the live policy already matches; only tailform's record changes");
+                change =
+                    change.note("the live policy already matches; only tailform's record changes");
                 self.push(
                     change,
                     [Step::WritePolicy {
@@ -232,7 +239,11 @@ impl Planner<'_> {
                     .at(&key.origin),
                 );
             }
-            let Some(client) = key.created_by.as_ref().and_then(|c| tailnet.oauth_clients.get(c)) else {
+            let Some(client) = key
+                .created_by
+                .as_ref()
+                .and_then(|c| tailnet.oauth_clients.get(c))
+            else {
                 continue;
             };
             if client.scopes.grants(&Scope::write(ScopeResource::All)) || key.tags == client.tags {
@@ -242,7 +253,10 @@ impl Planner<'_> {
                 let owned = owners
                     .iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case(tag.as_str()))
-                    .is_some_and(|(_, o)| o.iter().any(|owner| client.tags.iter().any(|c| c.as_str() == owner)));
+                    .is_some_and(|(_, o)| {
+                        o.iter()
+                            .any(|owner| client.tags.iter().any(|c| c.as_str() == owner))
+                    });
                 if !owned {
                     errors.push(
                         PlanError::new(
@@ -285,7 +299,11 @@ pub fn automatic_tag_owners(tailnet: &Tailnet) -> BTreeMap<String, Vec<String>> 
         owners.entry(tag.to_string()).or_default();
     }
     for key in tailnet.auth_keys.values() {
-        let Some(client) = key.created_by.as_ref().and_then(|c| tailnet.oauth_clients.get(c)) else {
+        let Some(client) = key
+            .created_by
+            .as_ref()
+            .and_then(|c| tailnet.oauth_clients.get(c))
+        else {
             continue;
         };
         if key.tags != client.tags {

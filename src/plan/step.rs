@@ -174,15 +174,24 @@ impl Step {
     pub fn describe(&self) -> String {
         let what = match self {
             Step::CreateTailnet { .. } => "create tailnet",
-            Step::DeleteTailnet { target: Target::Deposed(_), .. } => "delete previous tailnet",
+            Step::DeleteTailnet {
+                target: Target::Deposed(_),
+                ..
+            } => "delete previous tailnet",
             Step::DeleteTailnet { .. } => "delete tailnet",
             Step::WritePolicy { .. } => "write policy",
             Step::CreateClient { .. } => "create OAuth client",
             Step::UpdateClient { .. } => "update OAuth client",
-            Step::DeleteClient { target: Target::Deposed(_), .. } => "revoke previous OAuth client",
+            Step::DeleteClient {
+                target: Target::Deposed(_),
+                ..
+            } => "revoke previous OAuth client",
             Step::DeleteClient { .. } => "delete OAuth client",
             Step::CreateKey { .. } => "create auth key",
-            Step::DeleteKey { target: Target::Deposed(_), .. } => "revoke previous auth key",
+            Step::DeleteKey {
+                target: Target::Deposed(_),
+                ..
+            } => "revoke previous auth key",
             Step::DeleteKey { .. } => "revoke auth key",
             Step::RecordTailnet { .. } => "record settings of",
             Step::Forget { .. } => "forget",

@@ -46,18 +46,33 @@ impl Planner<'_> {
                 let TailnetKind::Created { display_name } = &t.kind else {
                     unreachable!("existing tailnets are handled above")
                 };
-                self.plan_new_tailnet(&address, display_name.as_str(), t.prevent_destroy, &t.origin)
+                self.plan_new_tailnet(
+                    &address,
+                    display_name.as_str(),
+                    t.prevent_destroy,
+                    &t.origin,
+                )
             }
             (Some(t), Some(r)) => {
                 let TailnetKind::Created { display_name } = &t.kind else {
                     unreachable!("existing tailnets are handled above")
                 };
-                self.plan_tracked_tailnet(&address, r, display_name.as_str(), t.prevent_destroy, &t.origin, gone)
+                self.plan_tracked_tailnet(
+                    &address,
+                    r,
+                    display_name.as_str(),
+                    t.prevent_destroy,
+                    &t.origin,
+                    gone,
+                )
             }
             (None, Some(r)) if r.existing => {
                 self.push(
                     Change::new(address.clone(), Action::Forget).reason(Reason::NoConfig),
-                    [Step::Forget { address, target: Target::Record }],
+                    [Step::Forget {
+                        address,
+                        target: Target::Record,
+                    }],
                 );
                 Fate::Gone
             }
@@ -66,7 +81,13 @@ impl Planner<'_> {
         }
     }
 
-    fn plan_new_tailnet(&mut self, address: &Address, display: &str, prevent_destroy: bool, origin: &Origin) -> Fate {
+    fn plan_new_tailnet(
+        &mut self,
+        address: &Address,
+        display: &str,
+        prevent_destroy: bool,
+        origin: &Origin,
+    ) -> Fate {
         if let Some(existing) = self.live_tailnet_named(display) {
             let tracked = self.state.resources.iter().find_map(|(a, r)| match r {
                 Record::Tailnet(t) if t.id == existing.id => Some(a.clone()),
@@ -96,7 +117,10 @@ impl Planner<'_> {
         self.creates_tailnets += 1;
         self.push(
             Change::new(address.clone(), Action::Create)
-                .values(None, Some(tailnet_view(Some(display), None, prevent_destroy)))
+                .values(
+                    None,
+                    Some(tailnet_view(Some(display), None, prevent_destroy)),
+                )
                 .sensitive(),
             [Step::CreateTailnet {
                 address: address.clone(),
@@ -117,7 +141,11 @@ impl Planner<'_> {
         origin: &Origin,
         gone: bool,
     ) -> Fate {
-        let before = tailnet_view(record.display_name.as_deref(), Some(&record.id), record.prevent_destroy);
+        let before = tailnet_view(
+            record.display_name.as_deref(),
+            Some(&record.id),
+            record.prevent_destroy,
+        );
         let after = tailnet_view(Some(display), None, prevent_destroy);
         if gone {
             self.creates_tailnets += 1;
@@ -143,14 +171,24 @@ impl Planner<'_> {
         let requested = self.replace_requested(address);
         if !(renamed || requested) {
             if record.prevent_destroy == prevent_destroy {
-                self.changes.push(Change::new(address.clone(), Action::NoOp).values(Some(before.clone()), Some(before)));
+                self.changes.push(
+                    Change::new(address.clone(), Action::NoOp)
+                        .values(Some(before.clone()), Some(before)),
+                );
             } else {
-                let after = tailnet_view(record.display_name.as_deref(), Some(&record.id), prevent_destroy);
+                let after = tailnet_view(
+                    record.display_name.as_deref(),
+                    Some(&record.id),
+                    prevent_destroy,
+                );
                 self.push(
                     Change::new(address.clone(), Action::Update)
                         .values(Some(before), Some(after))
                         .note("only tailform's record changes; nothing is sent to the API"),
-                    [Step::RecordTailnet { address: address.clone(), prevent_destroy }],
+                    [Step::RecordTailnet {
+                        address: address.clone(),
+                        prevent_destroy,
+                    }],
                 );
             }
             return Fate::Keep;
@@ -186,14 +224,26 @@ impl Planner<'_> {
         Fate::Replaced
     }
 
-    fn plan_removed_tailnet(&mut self, address: &Address, record: &TailnetRecord, gone: bool) -> Fate {
-        let before = tailnet_view(record.display_name.as_deref(), Some(&record.id), record.prevent_destroy);
+    fn plan_removed_tailnet(
+        &mut self,
+        address: &Address,
+        record: &TailnetRecord,
+        gone: bool,
+    ) -> Fate {
+        let before = tailnet_view(
+            record.display_name.as_deref(),
+            Some(&record.id),
+            record.prevent_destroy,
+        );
         if gone {
             self.push(
                 Change::new(address.clone(), Action::Forget)
                     .reason(Reason::Missing)
                     .values(Some(before), None),
-                [Step::Forget { address: address.clone(), target: Target::Record }],
+                [Step::Forget {
+                    address: address.clone(),
+                    target: Target::Record,
+                }],
             );
             return Fate::Gone;
         }
@@ -248,7 +298,13 @@ impl Planner<'_> {
     }
 
     /// `preventDestroy` guard: allowed only with `--allow-destroy` and `preventDestroy: false`.
-    fn destroy_allowed(&mut self, address: &Address, prevent_destroy: bool, origin: Option<&Origin>, verb: &str) -> bool {
+    fn destroy_allowed(
+        &mut self,
+        address: &Address,
+        prevent_destroy: bool,
+        origin: Option<&Origin>,
+        verb: &str,
+    ) -> bool {
         if self.options.allow_destroy && !prevent_destroy {
             return true;
         }

@@ -6,7 +6,9 @@ use jiff::SignedDuration;
 use super::fixture::*;
 use super::*;
 use crate::live::LiveTailnet;
-use crate::model::{Duration, Name, Policy, PolicyFile, RecreateIfInvalid, TagOwner, TailnetKind, TailnetRef};
+use crate::model::{
+    Duration, Name, Policy, PolicyFile, RecreateIfInvalid, TagOwner, TailnetKind, TailnetRef,
+};
 
 fn opts() -> PlanOptions {
     PlanOptions {
@@ -43,7 +45,10 @@ fn order(plan: &Plan) -> Vec<String> {
 
 fn quickstart() -> crate::model::Desired {
     let t = tailnet("acme");
-    let t = with_client(t, client("ci", &["auth_keys", "devices:core"], &["tag:ci", "tag:web"]));
+    let t = with_client(
+        t,
+        client("ci", &["auth_keys", "devices:core"], &["tag:ci", "tag:web"]),
+    );
     let t = with_key(t, key("web", &["tag:web"]));
     let mut deploy = key("deploy", &["tag:web"]);
     deploy.created_by = Some(name("ci"));
@@ -68,14 +73,24 @@ fn from_nothing_creates_everything_in_dependency_order() {
     let order = order(&plan);
     assert_eq!(order[0], "create tailnet tailnet.acme");
     assert_eq!(order[1], "write policy tailnet.acme.policy");
-    let client = order.iter().position(|s| s.contains("oauth_client.ci")).unwrap();
-    let deploy = order.iter().position(|s| s.contains("auth_key.deploy")).unwrap();
+    let client = order
+        .iter()
+        .position(|s| s.contains("oauth_client.ci"))
+        .unwrap();
+    let deploy = order
+        .iter()
+        .position(|s| s.contains("auth_key.deploy"))
+        .unwrap();
     assert!(client < deploy, "{order:?}");
     let s = plan.summary();
     assert_eq!((s.add, s.change, s.destroy), (5, 0, 0));
     // The tags are defined automatically; the createdBy key's subset of its client's tags is
     // self-owned so the client may mint it.
-    let policy = plan.changes.iter().find(|c| c.address == addr("tailnet.acme.policy")).unwrap();
+    let policy = plan
+        .changes
+        .iter()
+        .find(|c| c.address == addr("tailnet.acme.policy"))
+        .unwrap();
     assert_eq!(
         policy.after.as_ref().unwrap()["tagOwners"],
         serde_json::json!({"tag:ci": [], "tag:web": ["tag:web"]})
@@ -98,7 +113,10 @@ fn revoked_reusable_key_is_recreated_without_a_delete() {
     let (state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
     contents(&mut live, "acme").keys.remove("k-web");
     let plan = diff(&d, &state, &live, &opts()).unwrap();
-    assert_eq!(lines(&plan), ["Replace tailnet.acme.auth_key.web (replace_because_missing)"]);
+    assert_eq!(
+        lines(&plan),
+        ["Replace tailnet.acme.auth_key.web (replace_because_missing)"]
+    );
     assert_eq!(order(&plan), ["create auth key tailnet.acme.auth_key.web"]);
 }
 
@@ -108,23 +126,44 @@ fn used_one_off_key_is_left_alone_under_auto_and_replaced_under_always() {
     let t = d.tailnets.get_mut(&name("acme")).unwrap();
     t.auth_keys.get_mut(&name("web")).unwrap().reusable = false;
     let (state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
-    contents(&mut live, "acme").keys.get_mut("k-web").unwrap().invalid = true;
+    contents(&mut live, "acme")
+        .keys
+        .get_mut("k-web")
+        .unwrap()
+        .invalid = true;
     let plan = diff(&d, &state, &live, &opts()).unwrap();
     assert_eq!(lines(&plan), Vec::<String>::new());
-    let web = plan.changes.iter().find(|c| c.address == addr("tailnet.acme.auth_key.web")).unwrap();
-    assert!(web.notes[0].contains("one-off keys are not recreated"), "{:?}", web.notes);
+    let web = plan
+        .changes
+        .iter()
+        .find(|c| c.address == addr("tailnet.acme.auth_key.web"))
+        .unwrap();
+    assert!(
+        web.notes[0].contains("one-off keys are not recreated"),
+        "{:?}",
+        web.notes
+    );
 
     let t = d.tailnets.get_mut(&name("acme")).unwrap();
-    t.auth_keys.get_mut(&name("web")).unwrap().recreate_if_invalid = RecreateIfInvalid::Always;
+    t.auth_keys
+        .get_mut(&name("web"))
+        .unwrap()
+        .recreate_if_invalid = RecreateIfInvalid::Always;
     let plan = diff(&d, &state, &live, &opts()).unwrap();
-    assert_eq!(lines(&plan), ["Replace tailnet.acme.auth_key.web (replace_because_invalid)"]);
+    assert_eq!(
+        lines(&plan),
+        ["Replace tailnet.acme.auth_key.web (replace_because_invalid)"]
+    );
 }
 
 #[test]
 fn never_recreate_warns() {
     let mut d = quickstart();
     let t = d.tailnets.get_mut(&name("acme")).unwrap();
-    t.auth_keys.get_mut(&name("web")).unwrap().recreate_if_invalid = RecreateIfInvalid::Never;
+    t.auth_keys
+        .get_mut(&name("web"))
+        .unwrap()
+        .recreate_if_invalid = RecreateIfInvalid::Never;
     let (state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
     contents(&mut live, "acme").keys.remove("k-web");
     let plan = diff(&d, &state, &live, &opts()).unwrap();
@@ -147,7 +186,10 @@ fn rotation_creates_the_new_key_before_revoking_the_old() {
         ]
     );
     let order = order(&plan);
-    let create = order.iter().position(|s| s == "create auth key tailnet.acme.auth_key.web").unwrap();
+    let create = order
+        .iter()
+        .position(|s| s == "create auth key tailnet.acme.auth_key.web")
+        .unwrap();
     let revoke = order
         .iter()
         .position(|s| s == "revoke previous auth key tailnet.acme.auth_key.web")
@@ -159,7 +201,13 @@ fn rotation_creates_the_new_key_before_revoking_the_old() {
 #[test]
 fn rotation_disabled_by_zero_window() {
     let mut d = quickstart();
-    for k in d.tailnets.get_mut(&name("acme")).unwrap().auth_keys.values_mut() {
+    for k in d
+        .tailnets
+        .get_mut(&name("acme"))
+        .unwrap()
+        .auth_keys
+        .values_mut()
+    {
         k.rotate_before = Duration::ZERO;
     }
     let (state, live) = converged(&d, now() - SignedDuration::from_hours(24 * 89));
@@ -170,18 +218,35 @@ fn rotation_disabled_by_zero_window() {
 #[test]
 fn keep_previous_defers_the_revoke_until_the_window_passes() {
     let mut d = quickstart();
-    let web = d.tailnets.get_mut(&name("acme")).unwrap().auth_keys.get_mut(&name("web")).unwrap();
+    let web = d
+        .tailnets
+        .get_mut(&name("acme"))
+        .unwrap()
+        .auth_keys
+        .get_mut(&name("web"))
+        .unwrap();
     web.keep_previous = Some(Duration::from_days(2));
     web.tags = tags(&["tag:ci"]);
     let (state, live) = converged(&quickstart(), now() - SignedDuration::from_hours(24));
     let plan = diff(&d, &state, &live, &opts()).unwrap();
     // `tag:ci` is already defined (the client uses it): no policy write. The previous key is not
     // revoked in this apply (keepPrevious).
-    assert_eq!(lines(&plan), ["Replace tailnet.acme.auth_key.web (replace_because_cannot_update)"]);
+    assert_eq!(
+        lines(&plan),
+        ["Replace tailnet.acme.auth_key.web (replace_because_cannot_update)"]
+    );
     assert_eq!(order(&plan), ["create auth key tailnet.acme.auth_key.web"]);
-    let web = plan.changes.iter().find(|c| c.address == addr("tailnet.acme.auth_key.web")).unwrap();
+    let web = plan
+        .changes
+        .iter()
+        .find(|c| c.address == addr("tailnet.acme.auth_key.web"))
+        .unwrap();
     assert_eq!(web.replace_paths, ["tags"]);
-    assert!(plan.graph.steps().all(|(_, s)| !matches!(s, Step::DeleteKey { .. })));
+    assert!(
+        plan.graph
+            .steps()
+            .all(|(_, s)| !matches!(s, Step::DeleteKey { .. }))
+    );
 }
 
 #[test]
@@ -197,33 +262,63 @@ fn deposed_key_is_revoked_once_its_window_passed() {
         revoke_after: Some(now() + SignedDuration::from_hours(1)),
     });
     let attrs = rec.attributes.clone();
-    contents(&mut live, "acme")
-        .keys
-        .insert("k-old".into(), live_auth_key("k-old", &attrs, now(), now() + SignedDuration::from_hours(99)));
+    contents(&mut live, "acme").keys.insert(
+        "k-old".into(),
+        live_auth_key(
+            "k-old",
+            &attrs,
+            now(),
+            now() + SignedDuration::from_hours(99),
+        ),
+    );
     let plan = diff(&d, &state, &live, &opts()).unwrap();
     assert_eq!(lines(&plan), Vec::<String>::new());
-    let kept = plan.changes.iter().find(|c| c.deposed.as_deref() == Some("k-old")).unwrap();
-    assert!(kept.notes[0].contains("stays valid until"), "{:?}", kept.notes);
+    let kept = plan
+        .changes
+        .iter()
+        .find(|c| c.deposed.as_deref() == Some("k-old"))
+        .unwrap();
+    assert!(
+        kept.notes[0].contains("stays valid until"),
+        "{:?}",
+        kept.notes
+    );
 
     live.now = now() + SignedDuration::from_hours(2);
     let plan = diff(&d, &state, &live, &opts()).unwrap();
-    assert_eq!(lines(&plan), ["Delete tailnet.acme.auth_key.web deposed k-old (delete_because_deposed)"]);
+    assert_eq!(
+        lines(&plan),
+        ["Delete tailnet.acme.auth_key.web deposed k-old (delete_because_deposed)"]
+    );
 }
 
 #[test]
 fn key_attribute_change_replaces_with_paths() {
     let mut d = quickstart();
-    let web = d.tailnets.get_mut(&name("acme")).unwrap().auth_keys.get_mut(&name("web")).unwrap();
+    let web = d
+        .tailnets
+        .get_mut(&name("acme"))
+        .unwrap()
+        .auth_keys
+        .get_mut(&name("web"))
+        .unwrap();
     web.expiry = Duration::from_days(30);
     web.preauthorized = true;
     let (state, live) = converged(&quickstart(), now() - SignedDuration::from_hours(24));
     let plan = diff(&d, &state, &live, &opts()).unwrap();
-    let web = plan.changes.iter().find(|c| c.address == addr("tailnet.acme.auth_key.web")).unwrap();
+    let web = plan
+        .changes
+        .iter()
+        .find(|c| c.address == addr("tailnet.acme.auth_key.web"))
+        .unwrap();
     assert_eq!(web.action, Action::Replace);
     assert_eq!(web.replace_paths, ["preauthorized", "expiry"]);
     assert_eq!(
         order(&plan),
-        ["create auth key tailnet.acme.auth_key.web", "revoke previous auth key tailnet.acme.auth_key.web"]
+        [
+            "create auth key tailnet.acme.auth_key.web",
+            "revoke previous auth key tailnet.acme.auth_key.web"
+        ]
     );
 }
 
@@ -231,25 +326,51 @@ fn key_attribute_change_replaces_with_paths() {
 fn client_scope_change_is_an_in_place_update() {
     let mut d = quickstart();
     let t = d.tailnets.get_mut(&name("acme")).unwrap();
-    *t.oauth_clients.get_mut(&name("ci")).unwrap() =
-        client("ci", &["auth_keys", "devices:core", "policy_file:read"], &["tag:ci", "tag:web"]);
+    *t.oauth_clients.get_mut(&name("ci")).unwrap() = client(
+        "ci",
+        &["auth_keys", "devices:core", "policy_file:read"],
+        &["tag:ci", "tag:web"],
+    );
     let (state, live) = converged(&quickstart(), now() - SignedDuration::from_hours(24));
     let plan = diff(&d, &state, &live, &opts()).unwrap();
     assert_eq!(lines(&plan), ["Update tailnet.acme.oauth_client.ci"]);
-    assert_eq!(order(&plan), ["update OAuth client tailnet.acme.oauth_client.ci"]);
+    assert_eq!(
+        order(&plan),
+        ["update OAuth client tailnet.acme.oauth_client.ci"]
+    );
 }
 
 #[test]
 fn client_changed_outside_is_drift() {
     let d = quickstart();
     let (state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
-    if let crate::live::LiveKeyKind::Client { scopes, .. } = &mut contents(&mut live, "acme").keys.get_mut("k-ci").unwrap().kind {
+    if let crate::live::LiveKeyKind::Client { scopes, .. } = &mut contents(&mut live, "acme")
+        .keys
+        .get_mut("k-ci")
+        .unwrap()
+        .kind
+    {
         scopes.push("dns".into());
     }
     let plan = diff(&d, &state, &live, &opts()).unwrap();
-    assert_eq!(lines(&plan), ["Update tailnet.acme.oauth_client.ci (update_because_changed_outside)"]);
-    let refresh = diff(&d, &state, &live, &PlanOptions { refresh_only: true, ..opts() }).unwrap();
-    assert_eq!(lines(&refresh), ["Read tailnet.acme.oauth_client.ci (update_because_changed_outside)"]);
+    assert_eq!(
+        lines(&plan),
+        ["Update tailnet.acme.oauth_client.ci (update_because_changed_outside)"]
+    );
+    let refresh = diff(
+        &d,
+        &state,
+        &live,
+        &PlanOptions {
+            refresh_only: true,
+            ..opts()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        lines(&refresh),
+        ["Read tailnet.acme.oauth_client.ci (update_because_changed_outside)"]
+    );
     assert!(refresh.graph.is_empty());
 }
 
@@ -258,18 +379,46 @@ fn removing_a_tailnet_is_guarded_by_prevent_destroy() {
     let d = quickstart();
     let (state, live) = converged(&d, now() - SignedDuration::from_hours(24));
     let empty = desired(vec![]);
-    let errs = diff(&empty, &state, &live, &PlanOptions { allow_destroy: true, ..opts() }).unwrap_err();
+    let errs = diff(
+        &empty,
+        &state,
+        &live,
+        &PlanOptions {
+            allow_destroy: true,
+            ..opts()
+        },
+    )
+    .unwrap_err();
     assert_eq!(errs.len(), 1);
     assert_eq!(errs[0].address, addr("tailnet.acme"));
-    assert_eq!(errs[0].message, "this tailnet would be deleted, but `preventDestroy` protects it");
+    assert_eq!(
+        errs[0].message,
+        "this tailnet would be deleted, but `preventDestroy` protects it"
+    );
 
     let mut unprotected = quickstart();
-    unprotected.tailnets.get_mut(&name("acme")).unwrap().prevent_destroy = false;
+    unprotected
+        .tailnets
+        .get_mut(&name("acme"))
+        .unwrap()
+        .prevent_destroy = false;
     let (state, live) = converged(&unprotected, now() - SignedDuration::from_hours(24));
     let errs = diff(&empty, &state, &live, &opts()).unwrap_err();
-    assert_eq!(errs[0].message, "this tailnet would be deleted; that needs --allow-destroy");
+    assert_eq!(
+        errs[0].message,
+        "this tailnet would be deleted; that needs --allow-destroy"
+    );
 
-    let plan = diff(&empty, &state, &live, &PlanOptions { allow_destroy: true, ..opts() }).unwrap();
+    let plan = diff(
+        &empty,
+        &state,
+        &live,
+        &PlanOptions {
+            allow_destroy: true,
+            ..opts()
+        },
+    )
+    .unwrap();
     assert_eq!(
         lines(&plan),
         [
@@ -282,9 +431,18 @@ fn removing_a_tailnet_is_guarded_by_prevent_destroy() {
     );
     let order = order(&plan);
     assert_eq!(order.last().unwrap(), "delete tailnet tailnet.acme");
-    let deploy = order.iter().position(|s| s.contains("auth_key.deploy")).unwrap();
-    let ci = order.iter().position(|s| s.contains("oauth_client.ci")).unwrap();
-    assert!(deploy < ci, "keys before the client that created them: {order:?}");
+    let deploy = order
+        .iter()
+        .position(|s| s.contains("auth_key.deploy"))
+        .unwrap();
+    let ci = order
+        .iter()
+        .position(|s| s.contains("oauth_client.ci"))
+        .unwrap();
+    assert!(
+        deploy < ci,
+        "keys before the client that created them: {order:?}"
+    );
 }
 
 #[test]
@@ -292,7 +450,11 @@ fn prevent_destroy_change_is_recorded_without_an_api_call() {
     let d = quickstart();
     let (state, live) = converged(&d, now() - SignedDuration::from_hours(24));
     let mut relaxed = quickstart();
-    relaxed.tailnets.get_mut(&name("acme")).unwrap().prevent_destroy = false;
+    relaxed
+        .tailnets
+        .get_mut(&name("acme"))
+        .unwrap()
+        .prevent_destroy = false;
     let plan = diff(&relaxed, &state, &live, &opts()).unwrap();
     assert_eq!(lines(&plan), ["Update tailnet.acme"]);
     assert_eq!(order(&plan), ["record settings of tailnet.acme"]);
@@ -302,11 +464,14 @@ fn prevent_destroy_change_is_recorded_without_an_api_call() {
 fn same_display_name_live_but_untracked_points_at_import() {
     let d = quickstart();
     let mut live = empty_live();
-    live.org_tailnets.as_mut().unwrap().push(crate::live::OrgTailnet {
-        id: "T999".into(),
-        display_name: "ACME".into(),
-        created_at: None,
-    });
+    live.org_tailnets
+        .as_mut()
+        .unwrap()
+        .push(crate::live::OrgTailnet {
+            id: "T999".into(),
+            display_name: "ACME".into(),
+            created_at: None,
+        });
     let errs = diff(&d, &State::new(), &live, &opts()).unwrap_err();
     assert_eq!(errs.len(), 1);
     assert_eq!(
@@ -347,12 +512,30 @@ fn renaming_a_tailnet_replaces_it_and_deletes_the_old_one_last() {
         display_name: crate::model::DisplayName::parse("Acme Two").unwrap(),
     };
     let errs = diff(&d, &state, &live, &opts()).unwrap_err();
-    assert_eq!(errs[0].message, "this tailnet would be replaced; that needs --allow-destroy");
-    let plan = diff(&d, &state, &live, &PlanOptions { allow_destroy: true, ..opts() }).unwrap();
-    assert_eq!(lines(&plan)[0], "Replace tailnet.acme (replace_because_cannot_update)");
+    assert_eq!(
+        errs[0].message,
+        "this tailnet would be replaced; that needs --allow-destroy"
+    );
+    let plan = diff(
+        &d,
+        &state,
+        &live,
+        &PlanOptions {
+            allow_destroy: true,
+            ..opts()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        lines(&plan)[0],
+        "Replace tailnet.acme (replace_because_cannot_update)"
+    );
     let order = order(&plan);
     assert_eq!(order.first().unwrap(), "create tailnet tailnet.acme");
-    assert_eq!(order.last().unwrap(), "delete previous tailnet tailnet.acme");
+    assert_eq!(
+        order.last().unwrap(),
+        "delete previous tailnet tailnet.acme"
+    );
 }
 
 fn file_policy(text: &str) -> Policy {
@@ -380,12 +563,23 @@ fn policy_file_change_is_a_diffed_update_and_reformatting_is_not() {
     d.tailnets.get_mut(&name("acme")).unwrap().policy = Some(file_policy(changed));
     let plan = diff(&d, &state, &live, &opts()).unwrap();
     assert_eq!(lines(&plan), ["Update tailnet.acme.policy"]);
-    let change = plan.changes.iter().find(|c| c.address == addr("tailnet.acme.policy")).unwrap();
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.address == addr("tailnet.acme.policy"))
+        .unwrap();
     let diff_text = change.diff.as_deref().unwrap();
     assert!(diff_text.contains("-    \"tag:web\": []"), "{diff_text}");
-    assert!(diff_text.contains("+    \"tag:web\": [\n+      \"tag:ci\"\n+    ]"), "{diff_text}");
+    assert!(
+        diff_text.contains("+    \"tag:web\": [\n+      \"tag:ci\"\n+    ]"),
+        "{diff_text}"
+    );
     let step = plan.graph.steps().next().unwrap().1;
-    let Step::WritePolicy { write: PolicyWrite::Text { text, if_match }, .. } = step else {
+    let Step::WritePolicy {
+        write: PolicyWrite::Text { text, if_match },
+        ..
+    } = step
+    else {
         panic!("{step:?}")
     };
     assert_eq!(text, changed);
@@ -404,7 +598,10 @@ fn policy_edited_outside_tailform_is_drift() {
     policy.value = crate::policy_doc::parse(edited).unwrap();
     policy.etag = Some("etag-2".into());
     let plan = diff(&d, &state, &live, &opts()).unwrap();
-    assert_eq!(lines(&plan), ["Update tailnet.acme.policy (update_because_changed_outside)"]);
+    assert_eq!(
+        lines(&plan),
+        ["Update tailnet.acme.policy (update_because_changed_outside)"]
+    );
 }
 
 #[test]
@@ -428,13 +625,20 @@ fn tag_owners_are_merged_keeping_the_rest_of_the_live_policy() {
     let plan = diff(&d, &state, &live, &opts()).unwrap();
     assert_eq!(lines(&plan), ["Update tailnet.acme.policy"]);
     let step = plan.graph.steps().next().unwrap().1;
-    let Step::WritePolicy { write: PolicyWrite::Text { text, .. }, .. } = step else {
+    let Step::WritePolicy {
+        write: PolicyWrite::Text { text, .. },
+        ..
+    } = step
+    else {
         panic!("{step:?}")
     };
     assert!(text.starts_with("// hand-written"), "{text}");
     let owners = crate::policy_doc::tag_owners(&crate::policy_doc::parse(text).unwrap());
     assert_eq!(owners["tag:web"], ["tag:ci"]);
-    assert!(owners.contains_key("tag:other"), "entries tailform does not manage stay");
+    assert!(
+        owners.contains_key("tag:other"),
+        "entries tailform does not manage stay"
+    );
 }
 
 #[test]
@@ -451,8 +655,15 @@ fn existing_tailnet_without_policy_needs_its_tags_defined() {
     let errs = diff(&d, &state, &live, &opts()).unwrap_err();
     assert_eq!(errs.len(), 1);
     assert_eq!(errs[0].address, addr("tailnet.corp.auth_key.web"));
-    assert_eq!(errs[0].message, "tag `tag:db` is not defined in the tailnet's policy file");
-    assert!(errs[0].to_string().starts_with("tailform.yaml:1:1: "), "{}", errs[0]);
+    assert_eq!(
+        errs[0].message,
+        "tag `tag:db` is not defined in the tailnet's policy file"
+    );
+    assert!(
+        errs[0].to_string().starts_with("tailform.yaml:1:1: "),
+        "{}",
+        errs[0]
+    );
 }
 
 #[test]
@@ -485,9 +696,15 @@ fn replace_by_request_and_its_errors() {
         ..opts()
     };
     let plan = diff(&d, &state, &live, &o).unwrap();
-    assert_eq!(lines(&plan), ["Replace tailnet.acme.auth_key.web (replace_by_request)"]);
+    assert_eq!(
+        lines(&plan),
+        ["Replace tailnet.acme.auth_key.web (replace_by_request)"]
+    );
     let o = PlanOptions {
-        replace: vec![addr("tailnet.acme.auth_key.nope"), addr("tailnet.acme.policy")],
+        replace: vec![
+            addr("tailnet.acme.auth_key.nope"),
+            addr("tailnet.acme.policy"),
+        ],
         ..opts()
     };
     let errs = diff(&d, &state, &live, &o).unwrap_err();
@@ -526,11 +743,14 @@ fn tailnet_cap_counts_the_live_organization() {
     let d = desired((0..3).map(|i| tailnet(&format!("t{i}"))).collect());
     let mut live = empty_live();
     for i in 0..7 {
-        live.org_tailnets.as_mut().unwrap().push(crate::live::OrgTailnet {
-            id: format!("T{i}"),
-            display_name: format!("other {i}"),
-            created_at: None,
-        });
+        live.org_tailnets
+            .as_mut()
+            .unwrap()
+            .push(crate::live::OrgTailnet {
+                id: format!("T{i}"),
+                display_name: format!("other {i}"),
+                created_at: None,
+            });
     }
     let errs = diff(&d, &State::new(), &live, &opts()).unwrap_err();
     assert_eq!(

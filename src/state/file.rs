@@ -126,10 +126,11 @@ impl StateFile {
         };
         let mut bytes = serde_json::to_vec_pretty(&doc).expect("a JSON value always serialises");
         bytes.push(b'\n');
-        self.write_atomically(&bytes).map_err(|source| StateFileError::Write {
-            path: self.path.clone(),
-            source,
-        })?;
+        self.write_atomically(&bytes)
+            .map_err(|source| StateFileError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
         std::mem::swap(&mut state.serial, &mut next);
         Ok(())
     }
@@ -223,9 +224,7 @@ mod tests {
             a,
             Record::Policy(PolicyRecord {
                 etag: Some("abc".into()),
-                managed: crate::state::ManagedPolicy::File {
-                    digest: "d".into(),
-                },
+                managed: crate::state::ManagedPolicy::File { digest: "d".into() },
             }),
         );
     }
@@ -287,7 +286,10 @@ mod tests {
         file.save(&mut State::new()).unwrap();
         fs::set_permissions(file.path(), fs::Permissions::from_mode(0o644)).unwrap();
         let err = file.load().unwrap_err();
-        assert!(matches!(err, StateFileError::InsecurePermissions { mode: 0o644, .. }));
+        assert!(matches!(
+            err,
+            StateFileError::InsecurePermissions { mode: 0o644, .. }
+        ));
         assert!(err.to_string().contains("chmod 600"), "{err}");
         assert!(file.clone().allow_insecure_permissions(true).load().is_ok());
     }
@@ -303,7 +305,10 @@ mod tests {
         fs::create_dir_all(file.backup_path().join("blocker")).unwrap();
         with_record(&mut s);
         let result = file.save(&mut s);
-        assert!(matches!(result, Err(StateFileError::Write { .. })), "{result:?}");
+        assert!(
+            matches!(result, Err(StateFileError::Write { .. })),
+            "{result:?}"
+        );
         assert_eq!(s.serial, 1);
         let on_disk = file.load().unwrap();
         assert_eq!(on_disk.serial, 1);

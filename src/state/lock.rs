@@ -69,7 +69,7 @@ pub enum LockError {
     )]
     Held {
         /// The holder, from the lock file.
-        holder: LockInfo,
+        holder: Box<LockInfo>,
     },
     /// Another process holds the lock and its lock file cannot be read.
     #[error("the state lock `{}` is held by another process (its holder information is unreadable)", path.display())]
@@ -92,7 +92,7 @@ pub enum LockError {
         /// The id given.
         given: String,
         /// The actual holder.
-        holder: LockInfo,
+        holder: Box<LockInfo>,
     },
     /// `unlock` while a live process holds the lock.
     #[error(
@@ -101,7 +101,7 @@ pub enum LockError {
     )]
     StillHeld {
         /// The holder.
-        holder: LockInfo,
+        holder: Box<LockInfo>,
     },
     /// `unlock` when there is no lock file.
     #[error("the state is not locked (no `{}`)", path.display())]
@@ -147,14 +147,15 @@ impl StateLock {
             path: path.to_path_buf(),
             source,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(dir)
-                    .map_err(io_err)?;
-            }
+        if let Some(dir) = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+        {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io_err)?;
         }
         let mut file = OpenOptions::new()
             .read(true)
@@ -213,11 +214,12 @@ impl StateLock {
             }
             Err(e) => return Err(io_err(e)),
         };
-        let holder = read_info(&path).ok_or_else(|| LockError::HeldUnknown { path: path.clone() })?;
+        let holder =
+            read_info(&path).ok_or_else(|| LockError::HeldUnknown { path: path.clone() })?;
         if holder.id != lock_id {
             return Err(LockError::IdMismatch {
                 given: lock_id.to_owned(),
-                holder,
+                holder: Box::new(holder),
             });
         }
         match file.try_lock() {
@@ -225,7 +227,9 @@ impl StateLock {
                 fs::remove_file(&path).map_err(io_err)?;
                 Ok(holder)
             }
-            Err(fs::TryLockError::WouldBlock) => Err(LockError::StillHeld { holder }),
+            Err(fs::TryLockError::WouldBlock) => Err(LockError::StillHeld {
+                holder: Box::new(holder),
+            }),
             Err(fs::TryLockError::Error(e)) => Err(io_err(e)),
         }
     }
@@ -243,7 +247,9 @@ impl Drop for StateLock {
 
 fn held_error(path: &Path) -> LockError {
     match read_info(path) {
-        Some(holder) => LockError::Held { holder },
+        Some(holder) => LockError::Held {
+            holder: Box::new(holder),
+        },
         None => LockError::HeldUnknown {
             path: path.to_path_buf(),
         },
@@ -271,9 +277,12 @@ mod tests {
         let LockError::Held { holder } = &err else {
             panic!("{err:?}")
         };
-        assert_eq!(holder, first.info());
+        assert_eq!(**holder, *first.info());
         assert_eq!(holder.pid, std::process::id());
-        assert!(err.to_string().contains(&format!("tailform unlock {}", holder.id)));
+        assert!(
+            err.to_string()
+                .contains(&format!("tailform unlock {}", holder.id))
+        );
         drop(first);
         assert!(!StateLock::path_for(&state).exists());
         StateLock::acquire(&state, "plan", Duration::ZERO).unwrap();

@@ -85,13 +85,14 @@ pub enum ApiError {
     },
     /// Exchanging OAuth client credentials for an access token failed.
     #[error(
-        "exchanging the credentials of OAuth client `{client_id}` for an access token failed: {source}"
+        "exchanging the credentials of OAuth client `{client_id}` for an access token failed: {cause}"
     )]
     TokenMint {
         /// The OAuth client id.
         client_id: String,
-        /// The failure of `POST /api/v2/oauth/token`.
-        source: Box<ApiError>,
+        /// The failure of `POST /api/v2/oauth/token` (part of the message, not a separate
+        /// error source, so an error chain prints it once).
+        cause: Box<ApiError>,
     },
     /// The HTTP client could not be built (TLS setup).
     #[error("cannot set up the HTTP client: {cause}")]
@@ -156,7 +157,7 @@ impl fmt::Display for UnknownCause {
 
 impl ApiError {
     /// The HTTP status of the failed request, when there was one. A failed token exchange
-    /// answers `None` (its status is on the `source`), so that a token endpoint's 404 is never
+    /// answers `None` (its status is on the `cause`), so that a token endpoint's 404 is never
     /// mistaken for a missing object.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -279,9 +280,13 @@ mod tests {
         assert_eq!(status(412, 1).status(), Some(412));
         let mint = ApiError::TokenMint {
             client_id: "kC".into(),
-            source: Box::new(status(404, 1)),
+            cause: Box::new(status(404, 1)),
         };
         assert!(!mint.is_not_found());
+        assert!(
+            std::error::Error::source(&mint).is_none(),
+            "printed once, in the message"
+        );
         assert_eq!(mint.status(), None);
         assert_eq!(
             mint.to_string(),

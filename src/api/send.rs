@@ -144,7 +144,7 @@ impl Client {
                     sensitive(HeaderValue::from_str(&format!("Bearer {}", token.expose())))
                         .map_err(|_| ApiError::TokenMint {
                             client_id: client_id.clone(),
-                            source: Box::new(ApiError::Decode {
+                            cause: Box::new(ApiError::Decode {
                                 method: Method::Post,
                                 path: "/api/v2/oauth/token".to_owned(),
                                 status: 200,
@@ -173,62 +173,68 @@ impl Client {
         loop {
             self.count_request();
             let outcome = self.attempt(req, auth).await;
-            let attempts = retries + 1;
-            if let Err(Failure::TooLarge { status }) = &outcome {
-                let limit = self.config().max_body_bytes;
-                return Err(unreadable(
-                    req,
-                    *status,
-                    format!("the body is larger than the {limit}-byte limit"),
-                ));
-            }
             let (observed, retry_after) = match &outcome {
                 Ok(r) => (Observed::Status(r.status), r.retry_after),
                 Err(f) => (f.observed(), None),
             };
-            let policy = &self.config().retry;
             let verdict = retry::decide(
-                policy,
+                &self.config().retry,
                 req.idempotency,
                 retries,
                 observed,
                 retry_after,
                 rand::random::<f64>(),
             );
-            match (verdict, outcome) {
-                (Verdict::Retry(delay), outcome) => {
-                    let status = outcome.as_ref().ok().map(|r| r.status);
-                    tracing::debug!(method = %req.method, path = %req.path, ?status, attempt = attempts,
-                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "retrying");
-                    retries += 1;
-                    self.count_retry();
-                    tokio::time::sleep(delay).await;
-                }
-                (Verdict::Accept, Ok(mut received)) => {
-                    received.attempts = attempts;
-                    received.retry_after =
-                        received.retry_after.map(|d| d.min(policy.max_retry_after));
-                    return Ok(received);
-                }
-                (Verdict::Unknown, outcome) => {
-                    return Err(ApiError::OutcomeUnknown {
-                        method: req.method,
-                        path: req.path.clone(),
-                        cause: self.unknown_cause(outcome, secrets),
-                    });
-                }
-                (_, outcome) => {
-                    return Err(ApiError::Transport {
-                        method: req.method,
-                        path: req.path.clone(),
-                        attempts,
-                        cause: match outcome {
-                            Err(f) => self.describe(&f),
-                            Ok(r) => format!("unexpected status {}", r.status),
-                        },
-                    });
-                }
+            let Verdict::Retry(delay) = verdict else {
+                return self.conclude(req, verdict, outcome, retries + 1, secrets);
+            };
+            let status = outcome.as_ref().ok().map(|r| r.status);
+            tracing::debug!(method = %req.method, path = %req.path, ?status, attempt = retries + 1,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "retrying");
+            retries += 1;
+            self.count_retry();
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// The result of the last attempt, once no retry follows.
+    fn conclude(
+        &self,
+        req: &Request,
+        verdict: Verdict,
+        outcome: Result<Received, Failure>,
+        attempts: u32,
+        secrets: &[&str],
+    ) -> Result<Received, ApiError> {
+        match (verdict, outcome) {
+            (Verdict::Accept, Ok(mut received)) => {
+                received.attempts = attempts;
+                let max = self.config().retry.max_retry_after;
+                received.retry_after = received.retry_after.map(|d| d.min(max));
+                Ok(received)
             }
+            (_, Err(Failure::TooLarge { status })) => {
+                let limit = self.config().max_body_bytes;
+                Err(unreadable(
+                    req,
+                    status,
+                    format!("the body is larger than the {limit}-byte limit"),
+                ))
+            }
+            (Verdict::Unknown, outcome) => Err(ApiError::OutcomeUnknown {
+                method: req.method,
+                path: req.path.clone(),
+                cause: self.unknown_cause(outcome, secrets),
+            }),
+            (_, outcome) => Err(ApiError::Transport {
+                method: req.method,
+                path: req.path.clone(),
+                attempts,
+                cause: match outcome {
+                    Err(f) => self.describe(&f),
+                    Ok(r) => format!("unexpected status {}", r.status),
+                },
+            }),
         }
     }
 

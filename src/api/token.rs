@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -49,16 +50,29 @@ struct Cached {
     refresh_at: Instant,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+/// One key's state. `finished` counts completed mints; a caller compares it before and after
+/// waiting for the lock to know whether a mint ended while it waited.
+#[derive(Default)]
+struct Slot {
+    state: tokio::sync::Mutex<SlotState>,
+    finished: AtomicU64,
+}
+
+#[derive(Default)]
+struct SlotState {
+    cached: Option<Cached>,
+    /// The error of the last mint, if it failed.
+    failure: Option<ApiError>,
+}
 
 /// The token cache. `Debug` lists client ids and freshness, never a token.
 #[derive(Default)]
 pub(super) struct TokenCache {
-    slots: Mutex<HashMap<TokenKey, Slot>>,
+    slots: Mutex<HashMap<TokenKey, Arc<Slot>>>,
 }
 
 impl TokenCache {
-    fn slot(&self, key: &TokenKey) -> Slot {
+    fn slot(&self, key: &TokenKey) -> Arc<Slot> {
         // A panic elsewhere while holding this lock cannot leave the map inconsistent (one
         // insert), so a poisoned lock is still usable.
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
@@ -66,33 +80,55 @@ impl TokenCache {
     }
 
     /// The cached token for `key` if it is fresh, else the result of `mint` (stored). Callers
-    /// for the same key are serialised, so at most one mint per key runs at a time.
+    /// for the same key are serialised, so at most one mint per key runs at a time, and callers
+    /// that waited for a mint share its result: its token, or its error (a failing token
+    /// endpoint is asked once, not once per waiting caller).
     pub async fn get_or_mint<F, Fut>(&self, key: &TokenKey, mint: F) -> Result<Secret, ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Minted, ApiError>>,
     {
         let slot = self.slot(key);
-        let mut cached = slot.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
+        let seen = slot.finished.load(Ordering::Acquire);
+        let mut state = slot.state.lock().await;
+        if let Some(c) = state
+            .cached
+            .as_ref()
+            .filter(|c| Instant::now() < c.refresh_at)
+        {
             return Ok(c.token.clone());
         }
-        let minted = mint().await?;
-        let refresh_at = minted.requested_at + minted.lifetime.saturating_sub(REFRESH_MARGIN);
-        *cached = Some(Cached {
-            token: minted.token.clone(),
-            refresh_at,
-        });
-        Ok(minted.token)
+        if slot.finished.load(Ordering::Acquire) != seen
+            && let Some(failure) = &state.failure
+        {
+            return Err(failure.clone());
+        }
+        let result = mint().await;
+        slot.finished.fetch_add(1, Ordering::AcqRel);
+        match result {
+            Ok(minted) => {
+                let lifetime = minted.lifetime.saturating_sub(REFRESH_MARGIN);
+                state.cached = Some(Cached {
+                    token: minted.token.clone(),
+                    refresh_at: minted.requested_at + lifetime,
+                });
+                state.failure = None;
+                Ok(minted.token)
+            }
+            Err(e) => {
+                state.failure = Some(e.clone());
+                Err(e)
+            }
+        }
     }
 
     /// Drops the cached token for `key` if it is still `rejected` (another caller may already
     /// have replaced it).
     pub async fn invalidate(&self, key: &TokenKey, rejected: &Secret) {
         let slot = self.slot(key);
-        let mut cached = slot.lock().await;
-        if cached.as_ref().is_some_and(|c| &c.token == rejected) {
-            *cached = None;
+        let mut state = slot.state.lock().await;
+        if state.cached.as_ref().is_some_and(|c| &c.token == rejected) {
+            state.cached = None;
         }
     }
 }
@@ -103,9 +139,10 @@ impl fmt::Debug for TokenCache {
         let mut entries: Vec<(&TokenKey, String)> = slots
             .iter()
             .map(|(key, slot)| {
-                let state = match slot.try_lock() {
+                let state = match slot.state.try_lock() {
                     Err(_) => "minting".to_owned(),
-                    Ok(c) => match c.as_ref() {
+                    Ok(s) => match s.cached.as_ref() {
+                        None if s.failure.is_some() => "last mint failed".to_owned(),
                         None => "empty".to_owned(),
                         Some(c) => {
                             let left = c.refresh_at.saturating_duration_since(Instant::now());
@@ -143,9 +180,9 @@ impl Client {
 
     /// Exchanges the client credentials for a token (retried like any idempotent request).
     async fn mint(&self, key: &TokenKey, client_secret: &Secret) -> Result<Minted, ApiError> {
-        let wrap = |source: ApiError| ApiError::TokenMint {
+        let wrap = |cause: ApiError| ApiError::TokenMint {
             client_id: key.client_id.clone(),
-            source: Box::new(source),
+            cause: Box::new(cause),
         };
         let req = endpoint::token(&key.client_id, client_secret, key.tailnet.as_deref());
         self.count_mint();
@@ -179,7 +216,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::AtomicU32;
 
     use super::*;
 
@@ -287,6 +324,33 @@ mod tests {
             .collect();
         for task in tasks {
             assert_eq!(task.await.unwrap().unwrap().expose(), "tok-shared");
+        }
+        assert_eq!(mints.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn callers_waiting_on_a_failed_mint_share_its_error() {
+        let cache = Arc::new(TokenCache::default());
+        let mints = Arc::new(AtomicU32::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, mints) = (cache.clone(), mints.clone());
+                tokio::spawn(async move {
+                    cache
+                        .get_or_mint(&key(), || async {
+                            mints.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            Err(ApiError::ClientSetup {
+                                cause: "refused".into(),
+                            })
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            let err = task.await.unwrap().unwrap_err();
+            assert_eq!(err.to_string(), "cannot set up the HTTP client: refused");
         }
         assert_eq!(mints.load(Ordering::SeqCst), 1);
     }

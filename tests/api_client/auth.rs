@@ -303,7 +303,7 @@ async fn a_failed_mint_names_the_client_and_the_exchange() {
          POST /api/v2/oauth/token failed with 401: API token invalid"
     );
     assert!(
-        matches!(&err, ApiError::TokenMint { client_id, source } if client_id == "kBADCLIENT" && source.status() == Some(401))
+        matches!(&err, ApiError::TokenMint { client_id, cause } if client_id == "kBADCLIENT" && cause.status() == Some(401))
     );
     assert!(!format!("{err:?}").contains(&secret));
     assert!(
@@ -336,5 +336,41 @@ async fn the_token_exchange_is_retried_like_any_idempotent_request() {
     assert_eq!(
         (stats.requests, stats.retries, stats.token_mints),
         (3, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_one_failed_mint() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/oauth/token"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"message": "API token invalid"}))
+                .set_delay(std::time::Duration::from_millis(200)),
+        )
+        .mount(&server)
+        .await;
+    let client = support::client(&server);
+    let (cred, _) = oauth("kORG1", None);
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, cred) = (client.clone(), cred.clone());
+            tokio::spawn(async move { client.list_keys(&cred, "-", true).await })
+        })
+        .collect();
+    for call in calls {
+        let err = call.await.unwrap().unwrap_err();
+        assert!(matches!(err, ApiError::TokenMint { .. }), "{err:?}");
+    }
+    assert_eq!(
+        received(&server, "POST", "/api/v2/oauth/token").await.len(),
+        1
+    );
+    // A later call asks again.
+    client.list_keys(&cred, "-", true).await.unwrap_err();
+    assert_eq!(
+        received(&server, "POST", "/api/v2/oauth/token").await.len(),
+        2
     );
 }

@@ -1,1 +1,55 @@
-//! The Tailscale API client (under construction on the `api` branch).
+//! The Tailscale API client: the only code in tailform that talks HTTP to the real API (or to the
+//! emulator, which serves the same API).
+//!
+//! Layers, each in its own file:
+//!
+//! | file | owns |
+//! |---|---|
+//! | [`config`](ClientConfig) | `ClientConfig`, `RetryPolicy`, endpoint validation (https or loopback only) |
+//! | `credential` | [`Credential`]: an API key or an OAuth client |
+//! | `endpoint` | every request as plain data (method, path, body, idempotency), built by pure functions |
+//! | `client` | [`Client`]: one shared `reqwest::Client`, counters, server clock |
+//! | `send` | the one `send()`: auth headers, 401 → re-mint, retries, timeouts, size cap |
+//! | `retry` | the pure retry decision: what is retried, what is an unknown outcome, backoff, `Retry-After` |
+//! | `body` | response bodies: error messages, safe excerpts, secret scrubbing, decode failures |
+//! | `token` | the OAuth token cache (one mint per key at a time, shared by clones) |
+//! | `wire` | serde types of the wire format, private, converted into the public types |
+//! | `types` | the public result and request types |
+//! | `ops` | the typed operations (thin: build a request, send it, convert the answer) |
+//! | `error` | [`ApiError`] |
+//!
+//! Facts about the real API come from `shared/api/TAILSCALE-API.md` and
+//! `shared/api/POLICY-WEBHOOKS.md`. Where they are uncertain, the client is tolerant: unknown
+//! fields are ignored, missing fields take defaults, timestamps may carry fractional seconds, and
+//! a key that is gone may answer either `404` or `200` with `"invalid": true` (two distinct
+//! outcomes, both reported).
+//!
+//! Safety rules enforced here:
+//! - No secret (API key, client secret, access token, a created key's value) ever appears in an
+//!   error, a log line or `Debug` output; they live in [`Secret`](crate::secret::Secret), URLs
+//!   never carry one, and error-body excerpts are scrubbed.
+//! - A request that creates something is never blindly retried: when its outcome is ambiguous
+//!   the caller gets [`ApiError::OutcomeUnknown`] and must read before retrying.
+
+mod body;
+mod client;
+mod config;
+mod credential;
+mod endpoint;
+mod error;
+mod ops;
+mod retry;
+mod send;
+mod token;
+mod types;
+mod wire;
+
+pub use client::{Client, RequestStats};
+pub use config::{ClientConfig, RetryPolicy};
+pub use credential::Credential;
+pub use endpoint::Method;
+pub use error::{ApiError, UnknownCause};
+pub use types::{
+    AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, DeviceCapabilities, KeyInfo, KeyLookup,
+    KeyType, OAuthClientRequest, PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,
+};

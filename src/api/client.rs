@@ -1,0 +1,146 @@
+//! [`Client`]: the shared state behind every call — one `reqwest::Client` (keep-alive,
+//! connection reuse), the checked endpoint, the token cache, request counters and the server's
+//! clock. Cheap to clone: everything sits behind one `Arc`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::config::{ClientConfig, check_endpoint};
+use super::error::ApiError;
+use super::token::TokenCache;
+
+/// Counters since the client was created (shared by clones).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    /// HTTP requests attempted, including retries, token exchanges and attempts that could not
+    /// connect.
+    pub requests: u64,
+    /// Requests sent again: after a transient failure, or after a 401 with a re-minted token.
+    pub retries: u64,
+    /// Token exchanges attempted (`POST /api/v2/oauth/token`).
+    pub token_mints: u64,
+}
+
+/// The Tailscale API client.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: ClientConfig,
+    /// `config.base_url`, checked and without a trailing `/`.
+    base: String,
+    tokens: TokenCache,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    token_mints: AtomicU64,
+    server_time: Mutex<Option<Timestamp>>,
+}
+
+impl Client {
+    /// Builds a client. Refuses `http://` unless the host is loopback (127.0.0.0/8, `::1`,
+    /// `localhost`): [`ApiError::InsecureEndpoint`]. Redirects are not followed (the API does
+    /// not redirect, and a redirect must never carry credentials elsewhere). System proxies
+    /// apply, except to a loopback endpoint.
+    pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
+        let endpoint = check_endpoint(&config.base_url)?;
+        let connect_timeout = (config.timeout / 2).min(Duration::from_secs(10));
+        let mut builder = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .connect_timeout(connect_timeout)
+            .redirect(reqwest::redirect::Policy::none());
+        if endpoint.loopback {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| ApiError::ClientSetup {
+            cause: e.to_string(),
+        })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                config,
+                base: endpoint.base,
+                tokens: TokenCache::default(),
+                requests: AtomicU64::new(0),
+                retries: AtomicU64::new(0),
+                token_mints: AtomicU64::new(0),
+                server_time: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// Request counters (shared by all clones).
+    pub fn stats(&self) -> RequestStats {
+        RequestStats {
+            requests: self.inner.requests.load(Ordering::Relaxed),
+            retries: self.inner.retries.load(Ordering::Relaxed),
+            token_mints: self.inner.token_mints.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The server's clock: the `Date` header of the most recent response that had one. The
+    /// reconciler measures key expiry against this, not the local clock.
+    pub fn server_time(&self) -> Option<Timestamp> {
+        *self
+            .inner
+            .server_time
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(super) fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    pub(super) fn base(&self) -> &str {
+        &self.inner.base
+    }
+
+    pub(super) fn tokens(&self) -> &TokenCache {
+        &self.inner.tokens
+    }
+
+    pub(super) fn count_request(&self) {
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn count_retry(&self) {
+        self.inner.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn count_mint(&self) {
+        self.inner.token_mints.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn record_server_time(&self, at: Timestamp) {
+        // Only ever replaced whole, so a poisoned lock still holds a valid value.
+        *self
+            .inner
+            .server_time
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(at);
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base)
+            .field("user_agent", &self.inner.config.user_agent)
+            .field("timeout", &self.inner.config.timeout)
+            .field("retry", &self.inner.config.retry)
+            .field("stats", &self.stats())
+            .field("tokens", &self.inner.tokens)
+            .finish_non_exhaustive()
+    }
+}

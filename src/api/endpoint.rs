@@ -1,0 +1,578 @@
+//! Every API request as plain data ([`Request`]), built by pure functions and tested by value.
+//! Nothing here does I/O; `send` turns a `Request` into HTTP.
+//!
+//! Bodies follow the official Go client (tailscale-client-go-v2) exactly: an auth key is created
+//! with `capabilities`, `expirySeconds` and `description` and no `keyType`; an OAuth client is
+//! created and replaced with `keyType: "client"`, `scopes`, `tags`, `description`.
+
+use std::fmt;
+
+use serde_json::{Value, json};
+
+use super::types::{AuthKeyRequest, OAuthClientRequest, PolicyBody};
+use crate::secret::Secret;
+
+/// An HTTP method the client uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `DELETE`
+    Delete,
+}
+
+impl Method {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether sending a request twice is harmless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Idempotency {
+    /// Reads, PUT, DELETE, the token exchange, `acl/validate`: retried on any transient failure.
+    Idempotent,
+    /// Creates and the policy POST: retried only when the request provably did not reach the
+    /// server; any other ambiguous failure is `OutcomeUnknown`.
+    NotIdempotent,
+}
+
+/// Whether the request carries the caller's credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Auth {
+    /// `Authorization: Basic …` (API key) or `Bearer …` (OAuth token).
+    Credential,
+    /// No `Authorization` header (the token exchange carries the client secret in its form).
+    None,
+}
+
+/// A media type the client sends or asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Media {
+    /// `application/json`
+    Json,
+    /// `application/hujson` (the policy file as written, comments kept)
+    HuJson,
+    /// `application/x-www-form-urlencoded`
+    Form,
+}
+
+impl Media {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Media::Json => "application/json",
+            Media::HuJson => "application/hujson",
+            Media::Form => "application/x-www-form-urlencoded",
+        }
+    }
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Body {
+    /// No body.
+    Empty,
+    /// A JSON document (`Content-Type: application/json`).
+    Json(Value),
+    /// HuJSON text, sent verbatim (`Content-Type: application/hujson`).
+    HuJson(String),
+    /// A form (`Content-Type: application/x-www-form-urlencoded`).
+    Form(Vec<FormField>),
+}
+
+impl Body {
+    /// The `Content-Type` of the body, if there is one.
+    pub(super) fn media(&self) -> Option<Media> {
+        match self {
+            Body::Empty => None,
+            Body::Json(_) => Some(Media::Json),
+            Body::HuJson(_) => Some(Media::HuJson),
+            Body::Form(_) => Some(Media::Form),
+        }
+    }
+
+    /// The encoded bytes.
+    pub(super) fn encode(&self) -> Vec<u8> {
+        match self {
+            Body::Empty => Vec::new(),
+            Body::Json(v) => v.to_string().into_bytes(),
+            Body::HuJson(text) => text.clone().into_bytes(),
+            Body::Form(fields) => {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                for field in fields {
+                    form.append_pair(field.name, field.value.expose());
+                }
+                form.finish().into_bytes()
+            }
+        }
+    }
+}
+
+/// One form field.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct FormField {
+    pub name: &'static str,
+    pub value: FormValue,
+}
+
+/// A form value; a secret one is redacted in `Debug`.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum FormValue {
+    Plain(String),
+    Secret(Secret),
+}
+
+impl FormValue {
+    fn expose(&self) -> &str {
+        match self {
+            FormValue::Plain(s) => s,
+            FormValue::Secret(s) => s.expose(),
+        }
+    }
+}
+
+/// One API request, as data.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Request {
+    pub method: Method,
+    /// Path and query below the host base, e.g. `/api/v2/tailnet/-/keys?all=true`.
+    pub path: String,
+    pub body: Body,
+    /// The `Accept` header.
+    pub accept: Media,
+    /// The `If-Match` header, already quoted.
+    pub if_match: Option<String>,
+    pub idempotency: Idempotency,
+    pub auth: Auth,
+}
+
+impl Request {
+    fn new(method: Method, path: String) -> Self {
+        let idempotency = match method {
+            Method::Post => Idempotency::NotIdempotent,
+            Method::Get | Method::Put | Method::Delete => Idempotency::Idempotent,
+        };
+        Request {
+            method,
+            path,
+            body: Body::Empty,
+            accept: Media::Json,
+            if_match: None,
+            idempotency,
+            auth: Auth::Credential,
+        }
+    }
+
+    fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    fn accept(mut self, accept: Media) -> Self {
+        self.accept = accept;
+        self
+    }
+
+    fn idempotent(mut self) -> Self {
+        self.idempotency = Idempotency::Idempotent;
+        self
+    }
+}
+
+/// `POST /api/v2/oauth/token`: the client-credentials grant (form fields `client_id`,
+/// `client_secret`, `grant_type=client_credentials`, and `tailnet` when set). Minting a second
+/// token is harmless, so it is idempotent.
+pub(super) fn token(client_id: &str, client_secret: &Secret, tailnet: Option<&str>) -> Request {
+    let mut fields = vec![
+        FormField {
+            name: "client_id",
+            value: FormValue::Plain(client_id.to_owned()),
+        },
+        FormField {
+            name: "client_secret",
+            value: FormValue::Secret(client_secret.clone()),
+        },
+        FormField {
+            name: "grant_type",
+            value: FormValue::Plain("client_credentials".to_owned()),
+        },
+    ];
+    if let Some(t) = tailnet {
+        fields.push(FormField {
+            name: "tailnet",
+            value: FormValue::Plain(t.to_owned()),
+        });
+    }
+    let mut req = Request::new(Method::Post, "/api/v2/oauth/token".to_owned())
+        .body(Body::Form(fields))
+        .idempotent();
+    req.auth = Auth::None;
+    req
+}
+
+/// `GET /api/v2/organizations/-/tailnets[?cursor=…]`.
+pub(super) fn list_tailnets(cursor: Option<&str>) -> Request {
+    let mut path = "/api/v2/organizations/-/tailnets".to_owned();
+    if let Some(c) = cursor {
+        path.push_str("?cursor=");
+        path.extend(url::form_urlencoded::byte_serialize(c.as_bytes()));
+    }
+    Request::new(Method::Get, path)
+}
+
+/// `POST /api/v2/organizations/-/tailnets` with `{"displayName": …}`.
+pub(super) fn create_tailnet(display_name: &str) -> Request {
+    Request::new(Method::Post, "/api/v2/organizations/-/tailnets".to_owned())
+        .body(Body::Json(json!({ "displayName": display_name })))
+}
+
+/// `DELETE /api/v2/tailnet/{tailnet}`.
+pub(super) fn delete_tailnet(tailnet: &str) -> Request {
+    Request::new(
+        Method::Delete,
+        format!("/api/v2/tailnet/{}", segment(tailnet)),
+    )
+}
+
+fn keys_path(tailnet: &str) -> String {
+    format!("/api/v2/tailnet/{}/keys", segment(tailnet))
+}
+
+fn key_path(tailnet: &str, id: &str) -> String {
+    format!("{}/{}", keys_path(tailnet), segment(id))
+}
+
+/// `GET /api/v2/tailnet/{tailnet}/keys`, with `?all=true` when `all`.
+pub(super) fn list_keys(tailnet: &str, all: bool) -> Request {
+    let mut path = keys_path(tailnet);
+    if all {
+        path.push_str("?all=true");
+    }
+    Request::new(Method::Get, path)
+}
+
+/// `GET /api/v2/tailnet/{tailnet}/keys/{id}`.
+pub(super) fn get_key(tailnet: &str, id: &str) -> Request {
+    Request::new(Method::Get, key_path(tailnet, id))
+}
+
+/// `POST /api/v2/tailnet/{tailnet}/keys` creating an auth key (no `keyType`: the API defaults to
+/// `auth`, as the Go client relies on).
+pub(super) fn create_auth_key(tailnet: &str, req: &AuthKeyRequest) -> Request {
+    let body = json!({
+        "capabilities": { "devices": { "create": {
+            "reusable": req.reusable,
+            "ephemeral": req.ephemeral,
+            "preauthorized": req.preauthorized,
+            "tags": req.tags,
+        }}},
+        "expirySeconds": req.expiry_seconds,
+        "description": req.description,
+    });
+    Request::new(Method::Post, keys_path(tailnet)).body(Body::Json(body))
+}
+
+fn oauth_client_body(req: &OAuthClientRequest) -> Value {
+    json!({
+        "keyType": "client",
+        "scopes": req.scopes,
+        "tags": req.tags,
+        "description": req.description,
+    })
+}
+
+/// `POST /api/v2/tailnet/{tailnet}/keys` creating an OAuth client.
+pub(super) fn create_oauth_client(tailnet: &str, req: &OAuthClientRequest) -> Request {
+    Request::new(Method::Post, keys_path(tailnet)).body(Body::Json(oauth_client_body(req)))
+}
+
+/// `PUT /api/v2/tailnet/{tailnet}/keys/{id}`: replaces an OAuth client's scopes, tags and
+/// description (every field is sent; an empty list clears it).
+pub(super) fn set_oauth_client(tailnet: &str, id: &str, req: &OAuthClientRequest) -> Request {
+    Request::new(Method::Put, key_path(tailnet, id)).body(Body::Json(oauth_client_body(req)))
+}
+
+/// `DELETE /api/v2/tailnet/{tailnet}/keys/{id}`.
+pub(super) fn delete_key(tailnet: &str, id: &str) -> Request {
+    Request::new(Method::Delete, key_path(tailnet, id))
+}
+
+fn acl_path(tailnet: &str) -> String {
+    format!("/api/v2/tailnet/{}/acl", segment(tailnet))
+}
+
+fn policy_body(body: &PolicyBody) -> Body {
+    match body {
+        PolicyBody::Json(v) => Body::Json(v.clone()),
+        PolicyBody::HuJson(text) => Body::HuJson(text.clone()),
+    }
+}
+
+/// `GET /api/v2/tailnet/{tailnet}/acl` as HuJSON (the text as stored, comments kept).
+pub(super) fn get_policy(tailnet: &str) -> Request {
+    Request::new(Method::Get, acl_path(tailnet)).accept(Media::HuJson)
+}
+
+/// `POST /api/v2/tailnet/{tailnet}/acl`, with `If-Match: "<etag>"` (always re-quoted, whether
+/// `etag` came quoted or not). Not idempotent: a replay after an unseen success would be
+/// rejected with 412 and misreported.
+pub(super) fn set_policy(tailnet: &str, body: &PolicyBody, if_match: Option<&str>) -> Request {
+    let mut req = Request::new(Method::Post, acl_path(tailnet))
+        .body(policy_body(body))
+        .accept(Media::HuJson);
+    req.if_match = if_match.map(|etag| format!("\"{}\"", etag.trim_matches('"')));
+    req
+}
+
+/// `POST /api/v2/tailnet/{tailnet}/acl/validate`: never changes anything, so idempotent.
+pub(super) fn validate_policy(tailnet: &str, body: &PolicyBody) -> Request {
+    Request::new(Method::Post, format!("{}/validate", acl_path(tailnet)))
+        .body(policy_body(body))
+        .idempotent()
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters), so an id
+/// can never change the path's shape.
+fn segment(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth_key_req() -> AuthKeyRequest {
+        AuthKeyRequest {
+            reusable: true,
+            ephemeral: false,
+            preauthorized: true,
+            tags: vec!["tag:web".into(), "tag:ci".into()],
+            expiry_seconds: 86_400,
+            description: "web servers".into(),
+        }
+    }
+
+    fn client_req() -> OAuthClientRequest {
+        OAuthClientRequest {
+            scopes: vec!["auth_keys".into(), "devices:core".into()],
+            tags: vec!["tag:ci".into()],
+            description: "CI provisioning".into(),
+        }
+    }
+
+    #[test]
+    fn token_exchange() {
+        let req = token("kClient", &Secret::new("s3cr3t value"), Some("T123"));
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.path, "/api/v2/oauth/token");
+        assert_eq!(req.auth, Auth::None);
+        assert_eq!(req.idempotency, Idempotency::Idempotent);
+        assert_eq!(req.body.media(), Some(Media::Form));
+        assert_eq!(
+            String::from_utf8(req.body.encode()).unwrap(),
+            "client_id=kClient&client_secret=s3cr3t+value&grant_type=client_credentials&tailnet=T123"
+        );
+        assert!(!format!("{req:?}").contains("s3cr3t"));
+        let own = token("kClient", &Secret::new("x"), None);
+        assert_eq!(
+            String::from_utf8(own.body.encode()).unwrap(),
+            "client_id=kClient&client_secret=x&grant_type=client_credentials"
+        );
+    }
+
+    #[test]
+    fn tailnets() {
+        let list = list_tailnets(None);
+        assert_eq!(
+            (list.method, list.path.as_str()),
+            (Method::Get, "/api/v2/organizations/-/tailnets")
+        );
+        assert_eq!(list.body, Body::Empty);
+        assert_eq!(list.accept, Media::Json);
+        assert_eq!(list.auth, Auth::Credential);
+        assert_eq!(
+            list_tailnets(Some("a b/c=")).path,
+            "/api/v2/organizations/-/tailnets?cursor=a+b%2Fc%3D"
+        );
+
+        let create = create_tailnet("Acme Prod");
+        assert_eq!(
+            (create.method, create.path.as_str()),
+            (Method::Post, "/api/v2/organizations/-/tailnets")
+        );
+        assert_eq!(create.body, Body::Json(json!({"displayName": "Acme Prod"})));
+        assert_eq!(create.idempotency, Idempotency::NotIdempotent);
+
+        let delete = delete_tailnet("T123CNTRL");
+        assert_eq!(
+            (delete.method, delete.path.as_str()),
+            (Method::Delete, "/api/v2/tailnet/T123CNTRL")
+        );
+        assert_eq!(delete.idempotency, Idempotency::Idempotent);
+        assert_eq!(delete.body, Body::Empty);
+    }
+
+    #[test]
+    fn key_reads_and_deletes() {
+        assert_eq!(list_keys("-", true).path, "/api/v2/tailnet/-/keys?all=true");
+        assert_eq!(list_keys("-", false).path, "/api/v2/tailnet/-/keys");
+        let get = get_key("T1", "k123CNTRL");
+        assert_eq!(
+            (get.method, get.path.as_str()),
+            (Method::Get, "/api/v2/tailnet/T1/keys/k123CNTRL")
+        );
+        assert_eq!(get.accept, Media::Json);
+        assert_eq!(get.idempotency, Idempotency::Idempotent);
+        let del = delete_key("-", "k1");
+        assert_eq!(
+            (del.method, del.path.as_str()),
+            (Method::Delete, "/api/v2/tailnet/-/keys/k1")
+        );
+        assert_eq!(del.idempotency, Idempotency::Idempotent);
+    }
+
+    #[test]
+    fn ids_cannot_change_the_path() {
+        assert_eq!(
+            get_key("-", "../acl").path,
+            "/api/v2/tailnet/-/keys/..%2Facl"
+        );
+        assert_eq!(
+            get_key("example.com", "k?all=1").path,
+            "/api/v2/tailnet/example.com/keys/k%3Fall%3D1"
+        );
+    }
+
+    #[test]
+    fn create_auth_key_body_matches_the_go_client() {
+        let req = create_auth_key("-", &auth_key_req());
+        assert_eq!(
+            (req.method, req.path.as_str()),
+            (Method::Post, "/api/v2/tailnet/-/keys")
+        );
+        assert_eq!(req.idempotency, Idempotency::NotIdempotent);
+        assert_eq!(
+            req.body,
+            Body::Json(json!({
+                "capabilities": {"devices": {"create": {
+                    "reusable": true, "ephemeral": false, "preauthorized": true,
+                    "tags": ["tag:web", "tag:ci"]}}},
+                "expirySeconds": 86400,
+                "description": "web servers"
+            }))
+        );
+        assert_eq!(
+            String::from_utf8(req.body.encode()).unwrap(),
+            r#"{"capabilities":{"devices":{"create":{"reusable":true,"ephemeral":false,"preauthorized":true,"tags":["tag:web","tag:ci"]}}},"expirySeconds":86400,"description":"web servers"}"#
+        );
+    }
+
+    #[test]
+    fn oauth_client_create_and_put() {
+        let body = Body::Json(json!({
+            "keyType": "client",
+            "scopes": ["auth_keys", "devices:core"],
+            "tags": ["tag:ci"],
+            "description": "CI provisioning"
+        }));
+        let create = create_oauth_client("T9", &client_req());
+        assert_eq!(
+            (create.method, create.path.as_str()),
+            (Method::Post, "/api/v2/tailnet/T9/keys")
+        );
+        assert_eq!(create.body, body);
+        assert_eq!(create.idempotency, Idempotency::NotIdempotent);
+        let put = set_oauth_client("T9", "kC1", &client_req());
+        assert_eq!(
+            (put.method, put.path.as_str()),
+            (Method::Put, "/api/v2/tailnet/T9/keys/kC1")
+        );
+        assert_eq!(put.body, body);
+        assert_eq!(put.idempotency, Idempotency::Idempotent);
+        let empty = OAuthClientRequest {
+            scopes: vec!["all:read".into()],
+            tags: vec![],
+            description: String::new(),
+        };
+        assert_eq!(
+            create_oauth_client("-", &empty).body,
+            Body::Json(
+                json!({"keyType": "client", "scopes": ["all:read"], "tags": [], "description": ""})
+            )
+        );
+    }
+
+    #[test]
+    fn policy_requests() {
+        let get = get_policy("-");
+        assert_eq!(
+            (get.method, get.path.as_str()),
+            (Method::Get, "/api/v2/tailnet/-/acl")
+        );
+        assert_eq!(get.accept, Media::HuJson);
+        assert_eq!(get.if_match, None);
+
+        let json_body = PolicyBody::Json(json!({"tagOwners": {"tag:web": []}}));
+        let set = set_policy("T1", &json_body, Some("abc123"));
+        assert_eq!(
+            (set.method, set.path.as_str()),
+            (Method::Post, "/api/v2/tailnet/T1/acl")
+        );
+        assert_eq!(set.body.media(), Some(Media::Json));
+        assert_eq!(set.body, Body::Json(json!({"tagOwners": {"tag:web": []}})));
+        assert_eq!(set.if_match.as_deref(), Some("\"abc123\""));
+        assert_eq!(set.accept, Media::HuJson);
+        assert_eq!(set.idempotency, Idempotency::NotIdempotent);
+        assert_eq!(
+            set_policy("T1", &json_body, Some("\"abc123\""))
+                .if_match
+                .as_deref(),
+            Some("\"abc123\"")
+        );
+        assert_eq!(
+            set_policy("T1", &json_body, Some("ts-default"))
+                .if_match
+                .as_deref(),
+            Some("\"ts-default\"")
+        );
+        assert_eq!(set_policy("T1", &json_body, None).if_match, None);
+
+        let hujson = PolicyBody::HuJson("// c\n{\"tagOwners\": {},}".into());
+        let set = set_policy("-", &hujson, None);
+        assert_eq!(set.body.media(), Some(Media::HuJson));
+        assert_eq!(set.body.encode(), b"// c\n{\"tagOwners\": {},}".to_vec());
+
+        let validate = validate_policy("-", &hujson);
+        assert_eq!(
+            (validate.method, validate.path.as_str()),
+            (Method::Post, "/api/v2/tailnet/-/acl/validate")
+        );
+        assert_eq!(validate.body.media(), Some(Media::HuJson));
+        assert_eq!(validate.accept, Media::Json);
+        assert_eq!(validate.idempotency, Idempotency::Idempotent);
+    }
+}

@@ -1,0 +1,303 @@
+//! [`ApiError`]: every way a call to the Tailscale API can fail, as data. One sentence per
+//! variant; no variant ever holds a secret (messages and excerpts are scrubbed in `body`).
+
+use std::fmt;
+use std::time::Duration;
+
+use super::endpoint::Method;
+
+/// A failed API call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// The server answered with an error status (after any retries).
+    #[error("{method} {path} failed with {status}: {message}{}", after_attempts(*attempts))]
+    Status {
+        /// Request method.
+        method: Method,
+        /// Request path (with query), e.g. `/api/v2/tailnet/-/keys`.
+        path: String,
+        /// HTTP status code.
+        status: u16,
+        /// The `message` of the JSON error body; for a non-JSON body a scrubbed excerpt of at
+        /// most 200 characters; for an empty body the status's reason phrase.
+        message: String,
+        /// The server's `Retry-After`, if it sent one (already clamped).
+        retry_after: Option<Duration>,
+        /// Requests sent for this call, including retries.
+        attempts: u32,
+    },
+    /// A request that is not safe to repeat (a create, or the policy POST) may have reached the
+    /// server, but no usable answer came back. It was not retried. The object may or may not
+    /// exist now: read the live state before trying again.
+    #[error(
+        "{method} {path} ended without a clear answer ({cause}): the object may or may not have \
+         been created, so read the current state before retrying"
+    )]
+    OutcomeUnknown {
+        /// Request method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// What happened.
+        cause: UnknownCause,
+    },
+    /// No HTTP answer at all (connection refused, reset, timed out), after any retries.
+    #[error("{method} {path} could not be completed{}: {cause}", after_attempts(*attempts))]
+    Transport {
+        /// Request method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// Requests sent for this call, including retries.
+        attempts: u32,
+        /// The underlying error (no URL, no secret).
+        cause: String,
+    },
+    /// A successful status, but a body that cannot be used: not JSON, truncated, the wrong
+    /// shape, not UTF-8, or larger than `max_body_bytes`.
+    #[error("{method} {path} answered {status} with a response tailform cannot read: {detail}")]
+    Decode {
+        /// Request method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// HTTP status code.
+        status: u16,
+        /// What is wrong with the body (never the body itself: it could hold a secret).
+        detail: String,
+    },
+    /// Plain `http://` to a host that is not loopback.
+    #[error(
+        "refusing to send credentials over plain HTTP to `{url}`: use https://, or http:// only \
+         with a loopback host (127.0.0.0/8, ::1, localhost)"
+    )]
+    InsecureEndpoint {
+        /// The endpoint as given (any `user:password@` replaced).
+        url: String,
+    },
+    /// The endpoint URL cannot be used.
+    #[error("invalid API endpoint `{url}`: {reason}")]
+    InvalidEndpoint {
+        /// The endpoint as given (any `user:password@` replaced).
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Exchanging OAuth client credentials for an access token failed.
+    #[error(
+        "exchanging the credentials of OAuth client `{client_id}` for an access token failed: {cause}"
+    )]
+    TokenMint {
+        /// The OAuth client id.
+        client_id: String,
+        /// The failure of `POST /api/v2/oauth/token` (part of the message, not a separate
+        /// error source, so an error chain prints it once).
+        cause: Box<ApiError>,
+    },
+    /// The HTTP client could not be built (TLS setup).
+    #[error("cannot set up the HTTP client: {cause}")]
+    ClientSetup {
+        /// The underlying error.
+        cause: String,
+    },
+}
+
+/// Why the outcome of a non-repeatable request is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnknownCause {
+    /// The connection broke after the request was (possibly) sent.
+    ConnectionLost {
+        /// The underlying error.
+        detail: String,
+    },
+    /// No complete answer arrived within the timeout.
+    Timeout {
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// The server answered with a 5xx status: it may have failed before or after acting.
+    ServerError {
+        /// HTTP status code.
+        status: u16,
+        /// The server's message (scrubbed).
+        message: String,
+    },
+    /// The server answered with success, but the body (which holds the one-time secret) could
+    /// not be read: the object was probably created and its secret is lost.
+    UnreadableResponse {
+        /// HTTP status code.
+        status: u16,
+        /// What is wrong with the body.
+        detail: String,
+    },
+}
+
+impl fmt::Display for UnknownCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnknownCause::ConnectionLost { detail } => {
+                write!(
+                    f,
+                    "the connection was lost after the request was sent: {detail}"
+                )
+            }
+            UnknownCause::Timeout { after } => {
+                write!(f, "no complete response within {}", human(*after))
+            }
+            UnknownCause::ServerError { status, message } => {
+                write!(f, "the server answered {status}: {message}")
+            }
+            UnknownCause::UnreadableResponse { status, detail } => write!(
+                f,
+                "the server answered {status} but its response could not be read: {detail}"
+            ),
+        }
+    }
+}
+
+impl ApiError {
+    /// The HTTP status of the failed request, when there was one. A failed token exchange
+    /// answers `None` (its status is on the `cause`), so that a token endpoint's 404 is never
+    /// mistaken for a missing object.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } | ApiError::Decode { status, .. } => Some(*status),
+            ApiError::OutcomeUnknown {
+                cause:
+                    UnknownCause::ServerError { status, .. }
+                    | UnknownCause::UnreadableResponse { status, .. },
+                ..
+            } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The server said 404: the object (or its tailnet) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ApiError::Status { status: 404, .. })
+    }
+
+    /// The server said 412: the policy's ETag no longer matches (it changed since it was read).
+    pub fn is_precondition_failed(&self) -> bool {
+        matches!(self, ApiError::Status { status: 412, .. })
+    }
+
+    /// A create may or may not have happened; read before retrying.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, ApiError::OutcomeUnknown { .. })
+    }
+
+    /// The server's `Retry-After` on the final answer, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Adds requests sent before this error (a 401 re-mint round) to its attempt count.
+    pub(super) fn with_prior_attempts(mut self, prior: u32) -> Self {
+        match &mut self {
+            ApiError::Status { attempts, .. } | ApiError::Transport { attempts, .. } => {
+                *attempts += prior;
+            }
+            _ => {}
+        }
+        self
+    }
+}
+
+fn after_attempts(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
+}
+
+/// `30s`, `1.5s`, `200ms`.
+pub(super) fn human(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{}ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, attempts: u32) -> ApiError {
+        ApiError::Status {
+            method: Method::Post,
+            path: "/api/v2/tailnet/-/keys".into(),
+            status: code,
+            message: "requested tags [tag:x] are invalid or not permitted".into(),
+            retry_after: None,
+            attempts,
+        }
+    }
+
+    #[test]
+    fn status_display_is_one_sentence() {
+        assert_eq!(
+            status(400, 1).to_string(),
+            "POST /api/v2/tailnet/-/keys failed with 400: requested tags [tag:x] are invalid or not permitted"
+        );
+        assert_eq!(
+            status(429, 5).to_string(),
+            "POST /api/v2/tailnet/-/keys failed with 429: requested tags [tag:x] are invalid or not permitted (after 5 attempts)"
+        );
+    }
+
+    #[test]
+    fn outcome_unknown_says_to_read_first() {
+        let e = ApiError::OutcomeUnknown {
+            method: Method::Post,
+            path: "/api/v2/organizations/-/tailnets".into(),
+            cause: UnknownCause::Timeout {
+                after: Duration::from_millis(1500),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "POST /api/v2/organizations/-/tailnets ended without a clear answer (no complete \
+             response within 1.5s): the object may or may not have been created, so read the \
+             current state before retrying"
+        );
+        assert!(e.is_outcome_unknown());
+        assert_eq!(e.status(), None);
+    }
+
+    #[test]
+    fn helpers() {
+        assert!(status(404, 1).is_not_found());
+        assert!(!status(404, 1).is_precondition_failed());
+        assert!(status(412, 1).is_precondition_failed());
+        assert_eq!(status(412, 1).status(), Some(412));
+        let mint = ApiError::TokenMint {
+            client_id: "kC".into(),
+            cause: Box::new(status(404, 1)),
+        };
+        assert!(!mint.is_not_found());
+        assert!(
+            std::error::Error::source(&mint).is_none(),
+            "printed once, in the message"
+        );
+        assert_eq!(mint.status(), None);
+        assert_eq!(
+            mint.to_string(),
+            "exchanging the credentials of OAuth client `kC` for an access token failed: POST \
+             /api/v2/tailnet/-/keys failed with 404: requested tags [tag:x] are invalid or not permitted"
+        );
+        assert!(
+            status(500, 2)
+                .with_prior_attempts(1)
+                .to_string()
+                .ends_with("(after 3 attempts)")
+        );
+    }
+}

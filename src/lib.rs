@@ -16,6 +16,7 @@
 
 pub mod address;
 pub mod api;
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod emulator;

@@ -33,6 +33,11 @@ impl StepFailure {
 
 /// Runs plan steps.
 pub trait Executor {
+    /// The clock intents are stamped with (the API server's, when known).
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
+
     /// Prepares `step` from the current state and returns the operation to await.
     fn start(
         &self,

@@ -241,7 +241,9 @@ mod tests {
     fn key_replacement_deposes_the_old_key_then_revokes_it() {
         let mut state = State::new();
         let a = addr("tailnet.t.auth_key.k");
-        state.resources.insert(a.clone(), Record::AuthKey(key("k1")));
+        state
+            .resources
+            .insert(a.clone(), Record::AuthKey(key("k1")));
         let after: Timestamp = "2026-01-02T00:00:00Z".parse().unwrap();
         StateUpdate::KeyCreated {
             address: a.clone(),
@@ -278,7 +280,9 @@ mod tests {
     fn recreating_without_deposing_drops_the_old_id() {
         let mut state = State::new();
         let a = addr("tailnet.t.auth_key.k");
-        state.resources.insert(a.clone(), Record::AuthKey(key("k1")));
+        state
+            .resources
+            .insert(a.clone(), Record::AuthKey(key("k1")));
         StateUpdate::KeyCreated {
             address: a.clone(),
             record: key("k2"),
@@ -292,8 +296,12 @@ mod tests {
     #[test]
     fn deleting_a_tailnet_drops_everything_recorded_in_it() {
         let mut state = State::new();
-        state.resources.insert(addr("tailnet.t.auth_key.k"), Record::AuthKey(key("k1")));
-        state.resources.insert(addr("tailnet.u.auth_key.k"), Record::AuthKey(key("k2")));
+        state
+            .resources
+            .insert(addr("tailnet.t.auth_key.k"), Record::AuthKey(key("k1")));
+        state
+            .resources
+            .insert(addr("tailnet.u.auth_key.k"), Record::AuthKey(key("k2")));
         StateUpdate::TailnetDeleted {
             address: addr("tailnet.t"),
             target: Target::Current("T1".into()),

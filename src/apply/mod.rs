@@ -8,6 +8,7 @@
 mod executor;
 mod intent;
 mod reporter;
+mod tailscale;
 mod update;
 
 use std::collections::{HashMap, VecDeque};
@@ -21,6 +22,7 @@ use crate::state::{State, StateFileError};
 
 pub use executor::{Executor, StepFailure};
 pub use reporter::{Reporter, Silent};
+pub use tailscale::TailscaleExecutor;
 pub use update::StateUpdate;
 
 /// Persists the state (the file, or another backend).

@@ -21,13 +21,14 @@ use jiff::Timestamp;
 
 use crate::address::{Address, Member};
 use crate::live::Live;
-use crate::model::{Desired, Name};
+use crate::model::{Desired, Name, TailnetKind, TailnetRef};
 use crate::state::State;
 
 pub use action::Action;
 pub use change::Change;
 pub use error::PlanError;
 pub use graph::StepGraph;
+pub use policy::TS_DEFAULT;
 pub use reason::Reason;
 pub use step::{PolicyWrite, Step, Target};
 
@@ -59,6 +60,10 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// The clock the plan used (the server's).
     pub now: Timestamp,
+    /// Existing tailnets the manifests reference (how apply reaches them; they have no record).
+    pub existing: BTreeMap<Name, TailnetRef>,
+    /// For each auth key, the OAuth client that creates (or created) it: rebuilds the graph.
+    pub created_by: BTreeMap<Address, Address>,
 }
 
 /// Counts for the summary line.
@@ -285,12 +290,23 @@ impl<'a> Planner<'a> {
         self.changes
             .sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
         let graph = StepGraph::build(self.steps, &self.created_by);
+        let existing = self
+            .desired
+            .tailnets
+            .iter()
+            .filter_map(|(name, t)| match &t.kind {
+                TailnetKind::Existing(r) => Some((name.clone(), r.clone())),
+                TailnetKind::Created { .. } => None,
+            })
+            .collect();
         Ok(Plan {
             changes: self.changes,
             graph,
             unmanaged: self.unmanaged,
             warnings: self.warnings,
             now: self.now,
+            existing,
+            created_by: self.created_by,
         })
     }
 

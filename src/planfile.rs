@@ -45,8 +45,8 @@ pub struct SavedPlan {
     pub created_by: BTreeMap<Address, Address>,
     /// Live fingerprints of every address the plan touches.
     pub fingerprints: BTreeMap<Address, String>,
-    /// The rendered view, to show what is applied.
-    pub view: serde_json::Value,
+    /// The plan as text (no colour), shown when it is applied.
+    pub text: String,
 }
 
 /// Why a saved plan cannot be used.
@@ -125,7 +125,10 @@ impl SavedPlan {
             steps: plan.graph.to_steps(),
             created_by: plan.created_by.clone(),
             fingerprints: fingerprint::of(addresses, state, live),
-            view: serde_json::to_value(PlanView::new(plan)).expect("the plan view serialises"),
+            text: crate::render::text::render(
+                &PlanView::new(plan),
+                crate::render::text::Style::new(false),
+            ),
         }
     }
 

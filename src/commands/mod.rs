@@ -1,9 +1,17 @@
 //! One thin file per subcommand: parse nothing, decide nothing; call the pipeline and report.
 //! [`run`] is the single entry point from `main`.
 
+mod apply;
 mod completions;
 mod emulator;
+mod import;
+mod output;
+mod plan;
+mod planning;
 mod schema;
+pub mod session;
+mod state;
+mod unlock;
 mod validate;
 
 use std::process::ExitCode;
@@ -36,25 +44,12 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
         Command::Schema => schema::run(),
         Command::Emulator(args) => emulator::run(&global, args),
         Command::Completions(args) => Ok(completions::run(&args)),
-        other => Err(Error::Usage(format!(
-            "`{}` is not implemented yet",
-            command_name(&other)
-        ))),
-    }
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Validate(_) => "validate",
-        Command::Plan(_) => "plan",
-        Command::Apply(_) => "apply",
-        Command::Output(_) => "output",
-        Command::Import(_) => "import",
-        Command::State(_) => "state",
-        Command::Unlock(_) => "unlock",
-        Command::Emulator(_) => "emulator",
-        Command::Schema => "schema",
-        Command::Completions(_) => "completions",
+        Command::Plan(args) => plan::run(&global, args),
+        Command::Apply(args) => apply::run(&global, args),
+        Command::Output(args) => output::run(&global, &args),
+        Command::Import(args) => import::run(&global, args),
+        Command::State(command) => state::run(&global, command),
+        Command::Unlock(args) => unlock::run(&global, &args),
     }
 }
 

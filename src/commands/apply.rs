@@ -186,22 +186,22 @@ fn outcome_line(report: &ApplyReport, summary: Summary, retries: u64) -> String 
     line
 }
 
-/// Asks on the terminal; anything but `yes` cancels.
+/// Asks for confirmation on stdin (a terminal or a pipe, like Terraform); anything but `yes`
+/// cancels, and no input at all (CI with no stdin) says to pass `--auto-approve`.
 fn confirm() -> Result<(), Error> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::NotConfirmed(
-            "apply needs a confirmation and standard input is not a terminal: review the plan and pass --auto-approve",
-        ));
-    }
-    print!(
-        "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
-    );
+    print!("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
-    std::io::stdin()
+    let read = std::io::stdin()
         .lock()
         .read_line(&mut answer)
         .map_err(|e| Error::io("read", "standard input", e))?;
+    if read == 0 {
+        return Err(Error::NotConfirmed(
+            "apply needs a confirmation and standard input is closed: review the plan and pass --auto-approve",
+        ));
+    }
+    println!();
     if answer.trim() == "yes" {
         Ok(())
     } else {

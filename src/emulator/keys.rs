@@ -67,7 +67,7 @@ pub(crate) async fn list(
             .filter(|k| all || k.as_client().is_some())
             .filter(|k| caller.can(Scope::read(k.family())))
             .collect();
-        keys.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        keys.sort_by_key(|k| k.seq);
         Ok(Json(KeyList {
             keys: keys
                 .into_iter()
@@ -195,6 +195,7 @@ fn create_auth_key(
     let created = whole_seconds(ctx.now);
     let record = KeyRecord {
         id: id.clone(),
+        seq: 0,
         tailnet: ctx.tailnet.to_owned(),
         secret: store.ids.secret(SecretKind::AuthKey, &id),
         created,
@@ -210,7 +211,7 @@ fn create_auth_key(
             used: None,
         }),
     };
-    store.keys.insert(id.clone(), record);
+    store.insert_key(record);
     Ok(id)
 }
 

@@ -41,6 +41,8 @@ pub(crate) struct Store {
     pub tailnets: BTreeMap<String, TailnetRecord>,
     pub keys: BTreeMap<String, KeyRecord>,
     pub tokens: BTreeMap<String, TokenRecord>,
+    /// How many keys were ever created (orders key lists by creation).
+    pub keys_created: u64,
 }
 
 /// The one organization.
@@ -70,6 +72,8 @@ pub(crate) struct TailnetRecord {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct KeyRecord {
     pub id: String,
+    /// Creation order (set by [`Store::insert_key`]).
+    pub seq: u64,
     pub tailnet: String,
     #[serde(serialize_with = "expose_serialize")]
     pub secret: Secret,
@@ -200,6 +204,7 @@ impl Store {
             tailnets: BTreeMap::new(),
             keys: BTreeMap::new(),
             tokens: BTreeMap::new(),
+            keys_created: 0,
         };
         store.insert_tailnet(TailnetRecord {
             id: tailnet_id.clone(),
@@ -258,7 +263,8 @@ impl Store {
     pub fn insert_client(&mut self, new: NewClient) {
         let created = whole_seconds(new.now);
         let record = KeyRecord {
-            id: new.id.clone(),
+            id: new.id,
+            seq: 0,
             tailnet: new.tailnet,
             secret: new.secret,
             created,
@@ -270,7 +276,14 @@ impl Store {
                 updated: created,
             }),
         };
-        self.keys.insert(new.id, record);
+        self.insert_key(record);
+    }
+
+    /// Adds a key, numbering it in creation order.
+    pub fn insert_key(&mut self, mut record: KeyRecord) {
+        self.keys_created += 1;
+        record.seq = self.keys_created;
+        self.keys.insert(record.id.clone(), record);
     }
 
     /// The key `id` of `tailnet` as the API sees it at `now` (`None` when absent or purged).

@@ -377,7 +377,7 @@ async fn list_shows_clients_by_default_and_everything_readable_with_all() {
     // A token that reads only auth keys sees only auth keys, and no clients without all=true.
     let auth_reader = e.client_token(&client, &[]).await;
     let only_auth = e.get(&auth_reader, "/api/v2/tailnet/-/keys?all=true").await;
-    assert_eq!(ids(only_auth.ok()), [key_id.clone()]);
+    assert_eq!(ids(only_auth.ok()), [key_id]);
     let none = e.get(&auth_reader, "/api/v2/tailnet/-/keys").await;
     assert_eq!(none.ok(), &json!({"keys": []}));
     e.shutdown().await;

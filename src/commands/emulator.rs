@@ -42,6 +42,10 @@ fn parse_listen(listen: &str) -> Result<SocketAddr, Error> {
 }
 
 async fn serve(config: EmulatorConfig) -> Result<Exit, Error> {
+    // Install the handlers before announcing, so a signal sent right after the three lines
+    // still shuts down cleanly.
+    let stop = StopSignals::install()
+        .map_err(|e| Error::io("listen for signals in", "the emulator", e))?;
     let emulator = Emulator::start(config).await?;
     announce(&emulator).map_err(|e| Error::io("write to", "stdout", e))?;
     eprintln!(
@@ -49,9 +53,8 @@ async fn serve(config: EmulatorConfig) -> Result<Exit, Error> {
         emulator.base_url(),
         emulator.org_client_id()
     );
-    let stopped = wait_for_signal().await;
+    stop.wait().await;
     emulator.shutdown().await;
-    stopped.map_err(|e| Error::io("wait for a signal in", "the emulator", e))?;
     eprintln!("tailform emulator: stopped");
     Ok(Exit::Success)
 }
@@ -72,19 +75,44 @@ fn announce(emulator: &Emulator) -> std::io::Result<()> {
     out.flush()
 }
 
+/// SIGINT and SIGTERM, registered up front.
 #[cfg(unix)]
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = term.recv() => Ok(()),
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl StopSignals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
 
+/// Ctrl-C where Unix signals do not exist.
 #[cfg(not(unix))]
-async fn wait_for_signal() -> std::io::Result<()> {
-    tokio::signal::ctrl_c().await
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[cfg(test)]

@@ -383,6 +383,58 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_holds_no_secret() {
+        let (mut s, now) = store();
+        let token_id = s.fresh_key_id();
+        let token_secret = s.ids.secret(SecretKind::AccessToken, &token_id);
+        let token = TokenRecord {
+            id: token_id.clone(),
+            secret: token_secret.clone(),
+            client_id: s.org.client_id.clone(),
+            tailnet: s.org.original_tailnet.clone(),
+            scopes: Scopes::new([Scope::write(Resource::All)]),
+            tags: Vec::new(),
+            expires: now,
+        };
+        s.tokens.insert(token_id.clone(), token);
+        let key_id = s.fresh_key_id();
+        let key_secret = s.ids.secret(SecretKind::AuthKey, &key_id);
+        s.insert_key(KeyRecord {
+            id: key_id.clone(),
+            seq: 0,
+            tailnet: s.org.original_tailnet.clone(),
+            secret: key_secret.clone(),
+            created: now,
+            description: String::new(),
+            revoked: None,
+            kind: KeyKind::Auth(AuthKey {
+                reusable: false,
+                ephemeral: false,
+                preauthorized: false,
+                tags: vec!["tag:a".into()],
+                expiry_seconds: 60,
+                expires: now,
+                used: None,
+            }),
+        });
+        let org_secret = s.keys[&s.org.client_id].secret.expose().to_owned();
+        let debugs = [
+            format!("{s:?}"),
+            format!("{:?}", s.keys[&key_id]),
+            format!("{:?}", s.keys[&s.org.client_id]),
+            format!("{:?}", s.tokens[&token_id]),
+            format!("{:?}", s.tailnets[&s.org.original_tailnet]),
+            format!("{:?}", s.ids),
+        ];
+        for debug in &debugs {
+            for secret in [token_secret.expose(), key_secret.expose(), &org_secret] {
+                assert!(!debug.contains(secret), "{debug}");
+            }
+        }
+        assert!(debugs[0].contains(&key_id) && debugs[0].contains("(sensitive value)"));
+    }
+
+    #[test]
     fn revoked_keys_are_purged_after_seven_days() {
         let (mut s, now) = store();
         let id = s.org.client_id.clone();

@@ -9,8 +9,8 @@
 //! Decisions:
 //! - List: without `all=true` a token (always OAuth-derived here) lists the tailnet's OAuth
 //!   clients (TAILSCALE-API §2.1, "all OAuth clients for the tailnet"); with `all=true`,
-//!   everything it may read. Only valid keys are listed ("returns a list of active …"); invalid
-//!   ones stay readable by id until purged. A token that can read neither family gets 403;
+//!   everything it may read, in creation order. Only valid keys are listed ("returns a list of
+//!   active …"); invalid ones stay readable by id until purged. A token that can read neither family gets 403;
 //!   `all` other than `true`/`false` is 400.
 //! - A missing key answers 404 only to a token that could have read or deleted it; otherwise
 //!   the missing scope (403) answers first.

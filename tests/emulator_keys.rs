@@ -509,6 +509,34 @@ async fn the_first_broken_rule_answers() {
     e.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_each_commit_once() {
+    let (e, token) = with_tags().await;
+    let e = std::sync::Arc::new(e);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (e, token) = (e.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let reply = e.create_auth_key(&token, &["tag:web"], json!({})).await;
+            reply.ok()["id"].as_str().unwrap().to_owned()
+        }));
+    }
+    let mut created = Vec::new();
+    for task in tasks {
+        created.push(task.await.unwrap());
+    }
+    created.sort();
+    created.dedup();
+    assert_eq!(created.len(), 20);
+    let list = e.get(&token, "/api/v2/tailnet/-/keys?all=true").await;
+    assert_eq!(ids(list.ok()).len(), 21);
+    let stats = e.stats().await;
+    assert_eq!(
+        stats["byEndpoint"]["POST /api/v2/tailnet/{tailnet}/keys"],
+        json!({"200": 20})
+    );
+}
+
 #[tokio::test]
 async fn every_capability_combination_round_trips() {
     let (e, token) = with_tags().await;

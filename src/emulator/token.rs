@@ -31,7 +31,7 @@ use super::clock::plus_seconds;
 use super::ids::SecretKind;
 use super::scope::{Requested, Scopes};
 use super::state::Shared;
-use super::store::{KeyRecord, ORIGINAL_TAILNET_NAME, Store, TokenRecord};
+use super::store::{ORIGINAL_TAILNET_NAME, Store, TokenRecord};
 use super::tags::{TagHolder, check_token_tags};
 use super::wire::TokenOut;
 
@@ -108,6 +108,14 @@ pub(crate) async fn exchange(
         .map(Json)
 }
 
+/// The authenticated client's identity and grants.
+struct ClientGrant {
+    id: String,
+    tailnet: String,
+    scopes: Scopes,
+    tags: Vec<String>,
+}
+
 fn mint(
     store: &mut Store,
     now: Timestamp,
@@ -117,11 +125,32 @@ fn mint(
 ) -> Result<TokenOut, ApiError> {
     let client = authenticate_client(store, now, form, basic)?;
     audit.client(&client.id);
-    let (client_id, client_tailnet) = (client.id.clone(), client.tailnet.clone());
-    let (client_scopes, client_tags) = match client.as_client() {
-        Some(c) => (c.scopes.clone(), c.tags.clone()),
-        None => return Err(ApiError::token_invalid()),
+    let requested = check_form(form)?;
+    let tailnet = target_tailnet(store, form.get("tailnet"), &client.tailnet)?;
+    check_tailnet_access(store, &client, &tailnet)?;
+    let scopes = granted_scopes(requested, &client.scopes)?;
+    let tags = match form.list("tags") {
+        Some(tags) => {
+            let owners = store
+                .tailnets
+                .get(&tailnet)
+                .map(|t| t.policy.tag_owners())
+                .unwrap_or_default();
+            let holder = TagHolder {
+                scopes: &client.scopes,
+                tags: &client.tags,
+            };
+            check_token_tags(&tags, &owners, holder)?;
+            tags
+        }
+        None => client.tags,
     };
+    audit.tailnet(&tailnet);
+    Ok(store_token(store, now, client.id, tailnet, scopes, tags))
+}
+
+/// Parameters, `grant_type` and scope names (400); the requested scopes, if any.
+fn check_form(form: &TokenForm) -> Result<Option<Requested>, ApiError> {
     if let Some(problem) = &form.problem {
         return Err(ApiError::bad_request(problem.clone()));
     }
@@ -133,66 +162,66 @@ fn mint(
             "unsupported grant_type {grant:?}"
         )));
     }
-    let requested = match form.list("scope") {
-        Some(names) => Some(
+    form.list("scope")
+        .map(|names| {
             Requested::parse(names.iter().map(String::as_str))
-                .map_err(|name| ApiError::bad_request(format!("unknown scope {name:?}")))?,
-        ),
-        None => None,
-    };
-    let tailnet = target_tailnet(store, form.get("tailnet"), &client_tailnet)?;
-    if tailnet != client_tailnet
-        && !(client_scopes.has_all() && client_tailnet == store.org.original_tailnet)
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("OAuth client cannot grant access to tailnet {tailnet:?}"),
-        ));
-    }
-    let scopes = match &requested {
-        Some(requested) => {
-            let refused = requested.not_granted_by(&client_scopes);
-            if !refused.is_empty() {
-                return Err(ApiError::cannot_grant(&refused));
-            }
-            requested.scopes.clone()
-        }
-        None => client_scopes.clone(),
-    };
-    let tags = match form.list("tags") {
-        Some(tags) => {
-            let owners = store
-                .tailnets
-                .get(&tailnet)
-                .map(|t| t.policy.tag_owners())
-                .unwrap_or_default();
-            let holder = TagHolder {
-                scopes: &client_scopes,
-                tags: &client_tags,
-            };
-            check_token_tags(&tags, &owners, holder)?;
-            tags
-        }
-        None => client_tags,
-    };
-    audit.tailnet(&tailnet);
-    Ok(store_token(store, now, client_id, tailnet, scopes, tags))
+                .map_err(|name| ApiError::bad_request(format!("unknown scope {name:?}")))
+        })
+        .transpose()
 }
 
-fn authenticate_client<'a>(
-    store: &'a Store,
+/// Another tailnet needs `all` and a client of the original tailnet.
+fn check_tailnet_access(
+    store: &Store,
+    client: &ClientGrant,
+    tailnet: &str,
+) -> Result<(), ApiError> {
+    let allowed = tailnet == client.tailnet
+        || (client.scopes.has_all() && client.tailnet == store.org.original_tailnet);
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("OAuth client cannot grant access to tailnet {tailnet:?}"),
+        ))
+    }
+}
+
+/// The requested scopes when the client can grant them all; all its scopes when none asked.
+fn granted_scopes(requested: Option<Requested>, held: &Scopes) -> Result<Scopes, ApiError> {
+    let Some(requested) = requested else {
+        return Ok(held.clone());
+    };
+    let refused = requested.not_granted_by(held);
+    if refused.is_empty() {
+        Ok(requested.scopes)
+    } else {
+        Err(ApiError::cannot_grant(&refused))
+    }
+}
+
+fn authenticate_client(
+    store: &Store,
     now: Timestamp,
     form: &TokenForm,
     basic: Option<(String, String)>,
-) -> Result<&'a KeyRecord, ApiError> {
+) -> Result<ClientGrant, ApiError> {
     let (id, secret) = match (form.get("client_id"), form.get("client_secret")) {
         (Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
         _ => basic.ok_or_else(ApiError::token_invalid)?,
     };
-    store
+    let record = store
         .valid_client(&id, now)
         .filter(|c| c.secret.expose() == secret)
-        .ok_or_else(ApiError::token_invalid)
+        .ok_or_else(ApiError::token_invalid)?;
+    let client = record.as_client().ok_or_else(ApiError::token_invalid)?;
+    Ok(ClientGrant {
+        id: record.id.clone(),
+        tailnet: record.tailnet.clone(),
+        scopes: client.scopes.clone(),
+        tags: client.tags.clone(),
+    })
 }
 
 fn target_tailnet(store: &Store, asked: Option<&str>, own: &str) -> Result<String, ApiError> {

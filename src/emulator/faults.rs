@@ -1,0 +1,251 @@
+//! Injected faults for `/api/v2` (set by `POST /_emulator/faults`): latency on every response,
+//! 429 with `Retry-After`, 500/502/503/504 *before* the handler runs (nothing committed), and
+//! responses dropped *after* a mutating request committed (the body stream fails, so the client
+//! sees a transport error while the object exists).
+//!
+//! Decisions come from a ChaCha20 stream seeded by the config's `seed` (0 when absent); every API
+//! request draws the same four numbers whatever the rates, so a run is reproducible.
+//! `retryAfterSeconds` (default 1) is our addition so that fault tests stay fast.
+//! "Mutating" means POST, PUT or DELETE on `/api/v2` except the token endpoint; only a 2xx
+//! response is dropped (a refused request committed nothing).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body::Frame;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use serde::{Deserialize, Serialize};
+
+use super::api_error::ApiError;
+use super::audit::Audit;
+use super::state::Shared;
+
+/// The route of the token endpoint, which is never "mutating" for drops.
+pub(crate) const TOKEN_ROUTE: &str = "/api/v2/oauth/token";
+
+/// What `POST /_emulator/faults` sets; missing fields mean "no fault".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct FaultConfig {
+    #[serde(default)]
+    pub latency_ms: u64,
+    #[serde(default, rename = "rate429")]
+    pub rate_429: f64,
+    #[serde(default, rename = "rate5xx")]
+    pub rate_5xx: f64,
+    #[serde(default)]
+    pub drop_response_after_commit: f64,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "one")]
+    pub retry_after_seconds: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            rate_429: 0.0,
+            rate_5xx: 0.0,
+            drop_response_after_commit: 0.0,
+            seed: 0,
+            retry_after_seconds: 1,
+        }
+    }
+}
+
+impl FaultConfig {
+    /// Refuses rates outside [0, 1].
+    pub fn check(&self) -> Result<(), ApiError> {
+        let rates = [
+            ("rate429", self.rate_429),
+            ("rate5xx", self.rate_5xx),
+            ("dropResponseAfterCommit", self.drop_response_after_commit),
+        ];
+        for (name, rate) in rates {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(ApiError::bad_request(format!(
+                    "{name} must be between 0 and 1, got {rate}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The injector: its config and its seeded stream.
+#[derive(Debug)]
+pub(crate) struct Faults {
+    config: FaultConfig,
+    rng: ChaCha20Rng,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self::new(FaultConfig::default())
+    }
+}
+
+/// What happens to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FaultPlan {
+    pub latency: Duration,
+    /// Answer this status instead of running the handler.
+    pub fail_before: Option<StatusCode>,
+    /// Drop the response after the handler committed.
+    pub drop_after: bool,
+    pub retry_after_seconds: u64,
+}
+
+impl Faults {
+    /// An injector for `config`, its stream restarted from `config.seed`.
+    pub fn new(config: FaultConfig) -> Self {
+        let rng = ChaCha20Rng::seed_from_u64(config.seed);
+        Self { config, rng }
+    }
+
+    /// The current config.
+    pub fn config(&self) -> &FaultConfig {
+        &self.config
+    }
+
+    /// Decides the fate of one API request.
+    pub fn plan(&mut self, mutating: bool) -> FaultPlan {
+        let throttle = self.rng.random::<f64>() < self.config.rate_429;
+        let fail = self.rng.random::<f64>() < self.config.rate_5xx;
+        let which = self.rng.random_range(0..4usize);
+        let drop = self.rng.random::<f64>() < self.config.drop_response_after_commit;
+        let server_errors = [
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::GATEWAY_TIMEOUT,
+        ];
+        let fail_before = if throttle {
+            Some(StatusCode::TOO_MANY_REQUESTS)
+        } else if fail {
+            Some(server_errors[which])
+        } else {
+            None
+        };
+        FaultPlan {
+            latency: Duration::from_millis(self.config.latency_ms),
+            fail_before,
+            drop_after: mutating && drop,
+            retry_after_seconds: self.config.retry_after_seconds,
+        }
+    }
+}
+
+fn fault_message(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => "rate limit exceeded, please retry later",
+        StatusCode::BAD_GATEWAY => "bad gateway",
+        StatusCode::SERVICE_UNAVAILABLE => "service unavailable, please try again later",
+        StatusCode::GATEWAY_TIMEOUT => "request took too long to process, please try again later",
+        _ => "internal server error",
+    }
+}
+
+/// The route layer on `/api/v2`: records the route template, then applies the fault plan.
+pub(crate) async fn inject(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let audit = req.extensions().get::<Audit>().cloned().unwrap_or_default();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    if let Some(route) = &route {
+        audit.route(route);
+    }
+    let mutating = matches!(*req.method(), Method::POST | Method::PUT | Method::DELETE)
+        && route.as_deref() != Some(TOKEN_ROUTE);
+    let plan = shared.faults().plan(mutating);
+    if !plan.latency.is_zero() {
+        tokio::time::sleep(plan.latency).await;
+    }
+    if let Some(status) = plan.fail_before {
+        let mut response = ApiError::new(status, fault_message(status)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(plan.retry_after_seconds));
+        }
+        return response;
+    }
+    let response = next.run(req).await;
+    if plan.drop_after && response.status().is_success() {
+        audit.dropped();
+        let (parts, _) = response.into_parts();
+        return Response::from_parts(parts, Body::new(BrokenBody));
+    }
+    response
+}
+
+/// A body whose first read fails: hyper aborts the connection without a complete response.
+struct BrokenBody;
+
+impl http_body::Body for BrokenBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "response dropped by fault injection",
+        ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_are_reproducible_and_follow_the_rates() {
+        let config = FaultConfig {
+            rate_5xx: 0.5,
+            seed: 9,
+            ..FaultConfig::default()
+        };
+        let mut a = Faults::new(config.clone());
+        let mut b = Faults::new(config);
+        let plans_a: Vec<_> = (0..50).map(|_| a.plan(true)).collect();
+        let plans_b: Vec<_> = (0..50).map(|_| b.plan(true)).collect();
+        assert_eq!(plans_a, plans_b);
+        let failed = plans_a.iter().filter(|p| p.fail_before.is_some()).count();
+        assert!((10..40).contains(&failed), "{failed} of 50 failed");
+        assert!(plans_a.iter().all(|p| !p.drop_after));
+    }
+
+    #[test]
+    fn rates_must_be_probabilities() {
+        let bad = FaultConfig {
+            rate_429: 1.5,
+            ..FaultConfig::default()
+        };
+        assert_eq!(
+            bad.check().unwrap_err().message,
+            "rate429 must be between 0 and 1, got 1.5"
+        );
+    }
+}

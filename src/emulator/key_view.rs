@@ -1,0 +1,66 @@
+//! How a stored key looks on the wire (TAILSCALE-API §2.5/§2.8):
+//! - auth key: `id, keyType, created, expires, expirySeconds, capabilities.devices.create
+//!   {reusable, ephemeral, preauthorized, tags?}, description`; no top-level `scopes`/`tags`,
+//!   no `updated`;
+//! - OAuth client: `id, keyType, created, updated, scopes, tags?, description`; no `expires`,
+//!   `expirySeconds` or `capabilities`; `tags` absent when empty;
+//! - both: `invalid: true` only when invalid, `revoked` only once revoked, `key` only in the
+//!   create response; `userId` never (every key here is created by a trust credential, and the
+//!   emulator has no users).
+
+use jiff::Timestamp;
+
+use super::clock::rfc3339;
+use super::store::{KeyKind, KeyRecord};
+use super::wire::{CapabilitiesOut, CreateOut, DevicesOut, KeyOut};
+
+/// Whether the secret is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reveal {
+    /// Only in the create response.
+    Secret,
+    /// Everywhere else.
+    Metadata,
+}
+
+/// The wire form of `key` at `now`.
+pub(crate) fn key_out(key: &KeyRecord, now: Timestamp, reveal: Reveal) -> KeyOut {
+    let mut out = KeyOut {
+        id: key.id.clone(),
+        key: (reveal == Reveal::Secret).then(|| key.secret.expose().to_owned()),
+        key_type: "auth",
+        expiry_seconds: None,
+        created: rfc3339(key.created),
+        updated: None,
+        expires: None,
+        revoked: key.revoked.map(rfc3339),
+        capabilities: None,
+        scopes: None,
+        tags: None,
+        description: key.description.clone(),
+        invalid: key.is_invalid(now),
+    };
+    match &key.kind {
+        KeyKind::Auth(auth) => {
+            out.expiry_seconds = Some(auth.expiry_seconds);
+            out.expires = Some(rfc3339(auth.expires));
+            out.capabilities = Some(CapabilitiesOut {
+                devices: DevicesOut {
+                    create: CreateOut {
+                        reusable: auth.reusable,
+                        ephemeral: auth.ephemeral,
+                        preauthorized: auth.preauthorized,
+                        tags: auth.tags.clone(),
+                    },
+                },
+            });
+        }
+        KeyKind::Client(client) => {
+            out.key_type = "client";
+            out.updated = Some(rfc3339(client.updated));
+            out.scopes = Some(client.scopes.names());
+            out.tags = (!client.tags.is_empty()).then(|| client.tags.clone());
+        }
+    }
+    out
+}

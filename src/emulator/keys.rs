@@ -1,0 +1,308 @@
+//! The keys endpoints (TAILSCALE-API §2): `GET|POST /api/v2/tailnet/{tailnet}/keys` and
+//! `GET|PUT|DELETE /api/v2/tailnet/{tailnet}/keys/{keyId}`.
+//!
+//! Scopes: reading needs the family's `:read` (`auth_keys:read` for auth keys,
+//! `oauth_keys:read` for clients; `all:read` both; write implies read); the token's own client
+//! can always be read. Creating and deleting need `auth_keys` or `oauth_keys` by family; PUT
+//! needs `oauth_keys`.
+//!
+//! Decisions:
+//! - List: without `all=true` a token (always OAuth-derived here) lists the tailnet's OAuth
+//!   clients (TAILSCALE-API §2.1, "all OAuth clients for the tailnet"); with `all=true`,
+//!   everything it may read, in creation order. Only valid keys are listed ("returns a list of
+//!   active …"); invalid ones stay readable by id until purged. A token that can read neither family gets 403;
+//!   `all` other than `true`/`false` is 400.
+//! - A missing key answers 404 only to a token that could have read or deleted it; otherwise
+//!   the missing scope (403) answers first.
+//! - PUT: 404 → body (400) → target is an auth key (400, auth keys are immutable) → revoked
+//!   client (400) → scopes not grantable (403) → tags (400).
+//! - DELETE of an already invalid key succeeds; it keeps its first `revoked` time.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use jiff::Timestamp;
+
+use super::api_error::ApiError;
+use super::audit::Audit;
+use super::auth::{Caller, authorize};
+use super::clock::{plus_seconds, whole_seconds};
+use super::ids::SecretKind;
+use super::key_requests::{
+    AuthKeySpec, ClientSpec, KeyRequestType, parse_auth_key, parse_client, probe_key_type,
+};
+use super::key_view::{Reveal, key_out};
+use super::scope::{Resource, Scope};
+use super::state::Shared;
+use super::store::{AuthKey, KeyKind, KeyRecord, NewClient, Store};
+use super::tags::check_requested;
+use super::wire::{KeyList, KeyOut};
+
+const READ_AUTH: Scope = Scope::read(Resource::AuthKeys);
+const READ_CLIENTS: Scope = Scope::read(Resource::OAuthKeys);
+const WRITE_AUTH: Scope = Scope::write(Resource::AuthKeys);
+const WRITE_CLIENTS: Scope = Scope::write(Resource::OAuthKeys);
+
+/// `GET /api/v2/tailnet/{tailnet}/keys[?all=true]`.
+pub(crate) async fn list(
+    State(shared): State<Arc<Shared>>,
+    Extension(audit): Extension<Audit>,
+    Path(segment): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<KeyList>, ApiError> {
+    shared.read(|store, now| {
+        let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
+        if !caller.can(READ_AUTH) && !caller.can(READ_CLIENTS) {
+            return Err(ApiError::missing_scope());
+        }
+        let all = all_param(query.as_deref())?;
+        let mut keys: Vec<&KeyRecord> = store
+            .keys
+            .values()
+            .filter(|k| k.tailnet == tailnet && !k.is_invalid(now))
+            .filter(|k| all || k.as_client().is_some())
+            .filter(|k| caller.can(Scope::read(k.family())))
+            .collect();
+        keys.sort_by_key(|k| k.seq);
+        Ok(Json(KeyList {
+            keys: keys
+                .into_iter()
+                .map(|k| key_out(k, now, Reveal::Metadata))
+                .collect(),
+        }))
+    })
+}
+
+fn all_param(query: Option<&str>) -> Result<bool, ApiError> {
+    let mut all = false;
+    for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if name == "all" {
+            all = match value.as_ref() {
+                "true" => true,
+                "false" => false,
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid value {other:?} for \"all\": use true or false"
+                    )));
+                }
+            };
+        }
+    }
+    Ok(all)
+}
+
+/// `GET /api/v2/tailnet/{tailnet}/keys/{keyId}`.
+pub(crate) async fn get(
+    State(shared): State<Arc<Shared>>,
+    Extension(audit): Extension<Audit>,
+    Path((segment, key_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<KeyOut>, ApiError> {
+    shared.read(|store, now| {
+        let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
+        audit.key(&key_id);
+        let key = store.visible_key(&tailnet, &key_id, now);
+        if let Some(own) = key.filter(|k| k.id == caller.client_id) {
+            return Ok(Json(key_out(own, now, Reveal::Metadata)));
+        }
+        let key = found_if_allowed(&caller, key, [READ_AUTH, READ_CLIENTS])?;
+        caller.require(Scope::read(key.family()))?;
+        Ok(Json(key_out(key, now, Reveal::Metadata)))
+    })
+}
+
+/// 403 when the token holds none of `scopes` (before existence), else 404 when absent.
+fn found_if_allowed<'a>(
+    caller: &Caller,
+    key: Option<&'a KeyRecord>,
+    scopes: [Scope; 2],
+) -> Result<&'a KeyRecord, ApiError> {
+    if !scopes.iter().any(|s| caller.can(*s)) {
+        return Err(ApiError::missing_scope());
+    }
+    key.ok_or_else(ApiError::key_not_found)
+}
+
+/// `POST /api/v2/tailnet/{tailnet}/keys`.
+pub(crate) async fn create(
+    State(shared): State<Arc<Shared>>,
+    Extension(audit): Extension<Audit>,
+    Path(segment): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<KeyOut>, ApiError> {
+    shared.write(|store, now| {
+        let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
+        if !caller.can(WRITE_AUTH) && !caller.can(WRITE_CLIENTS) {
+            return Err(ApiError::missing_scope());
+        }
+        let ctx = Ctx {
+            caller: &caller,
+            tailnet: &tailnet,
+            now,
+        };
+        let id = match probe_key_type(&body)? {
+            KeyRequestType::Auth => {
+                caller.require(WRITE_AUTH)?;
+                create_auth_key(store, &ctx, parse_auth_key(&body)?)?
+            }
+            KeyRequestType::Client => {
+                caller.require(WRITE_CLIENTS)?;
+                create_client(store, &ctx, parse_client(&body, false)?)?
+            }
+        };
+        audit.key(&id);
+        let key = store.keys.get(&id).ok_or_else(ApiError::key_not_found)?;
+        Ok(Json(key_out(key, now, Reveal::Secret)))
+    })
+}
+
+/// Who creates, where, when.
+struct Ctx<'a> {
+    caller: &'a Caller,
+    tailnet: &'a str,
+    now: Timestamp,
+}
+
+fn check_tags(store: &Store, ctx: &Ctx<'_>, tags: &[String]) -> Result<(), ApiError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let owners = store
+        .tailnets
+        .get(ctx.tailnet)
+        .map(|t| t.policy.tag_owners())
+        .unwrap_or_default();
+    check_requested(tags, &owners, ctx.caller.tag_holder())
+}
+
+fn create_auth_key(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    spec: AuthKeySpec,
+) -> Result<String, ApiError> {
+    if spec.tags.is_empty() {
+        return Err(ApiError::bad_request(
+            "auth keys created with an OAuth client's token must have tags",
+        ));
+    }
+    check_tags(store, ctx, &spec.tags)?;
+    let id = store.fresh_key_id();
+    let created = whole_seconds(ctx.now);
+    let record = KeyRecord {
+        id: id.clone(),
+        seq: 0,
+        tailnet: ctx.tailnet.to_owned(),
+        secret: store.ids.secret(SecretKind::AuthKey, &id),
+        created,
+        description: spec.description,
+        revoked: None,
+        kind: KeyKind::Auth(AuthKey {
+            reusable: spec.reusable,
+            ephemeral: spec.ephemeral,
+            preauthorized: spec.preauthorized,
+            tags: spec.tags,
+            expiry_seconds: spec.expiry_seconds,
+            expires: plus_seconds(created, spec.expiry_seconds),
+            used: None,
+        }),
+    };
+    store.insert_key(record);
+    Ok(id)
+}
+
+fn check_grant(ctx: &Ctx<'_>, spec: &ClientSpec) -> Result<(), ApiError> {
+    let refused = spec.requested.not_granted_by(&ctx.caller.scopes);
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::cannot_grant(&refused))
+    }
+}
+
+fn create_client(store: &mut Store, ctx: &Ctx<'_>, spec: ClientSpec) -> Result<String, ApiError> {
+    check_grant(ctx, &spec)?;
+    check_tags(store, ctx, &spec.tags)?;
+    let id = store.fresh_key_id();
+    let secret = store.ids.secret(SecretKind::Client, &id);
+    store.insert_client(NewClient {
+        id: id.clone(),
+        tailnet: ctx.tailnet.to_owned(),
+        secret,
+        scopes: spec.requested.scopes,
+        tags: spec.tags,
+        description: spec.description,
+        now: ctx.now,
+    });
+    Ok(id)
+}
+
+/// `PUT /api/v2/tailnet/{tailnet}/keys/{keyId}`: replaces a client's scopes, tags and
+/// description; never rotates or returns its secret.
+pub(crate) async fn update(
+    State(shared): State<Arc<Shared>>,
+    Extension(audit): Extension<Audit>,
+    Path((segment, key_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<KeyOut>, ApiError> {
+    shared.write(|store, now| {
+        let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
+        audit.key(&key_id);
+        caller.require(WRITE_CLIENTS)?;
+        let key = store
+            .visible_key(&tailnet, &key_id, now)
+            .ok_or_else(ApiError::key_not_found)?;
+        let spec = parse_client(&body, true)?;
+        if key.as_client().is_none() {
+            return Err(ApiError::bad_request(
+                "auth keys cannot be updated; create a new key instead",
+            ));
+        }
+        if key.is_invalid(now) {
+            return Err(ApiError::bad_request(
+                "a revoked OAuth client cannot be updated",
+            ));
+        }
+        let ctx = Ctx {
+            caller: &caller,
+            tailnet: &tailnet,
+            now,
+        };
+        check_grant(&ctx, &spec)?;
+        check_tags(store, &ctx, &spec.tags)?;
+        let key = store
+            .keys
+            .get_mut(&key_id)
+            .ok_or_else(ApiError::key_not_found)?;
+        key.description = spec.description;
+        if let KeyKind::Client(client) = &mut key.kind {
+            client.scopes = spec.requested.scopes;
+            client.tags = spec.tags;
+            client.updated = whole_seconds(now);
+        }
+        Ok(Json(key_out(key, now, Reveal::Metadata)))
+    })
+}
+
+/// `DELETE /api/v2/tailnet/{tailnet}/keys/{keyId}`: revokes (200, empty body).
+pub(crate) async fn delete(
+    State(shared): State<Arc<Shared>>,
+    Extension(audit): Extension<Audit>,
+    Path((segment, key_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    shared.write(|store, now| {
+        let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
+        audit.key(&key_id);
+        let key = store.visible_key(&tailnet, &key_id, now);
+        let key = found_if_allowed(&caller, key, [WRITE_AUTH, WRITE_CLIENTS])?;
+        caller.require(Scope::write(key.family()))?;
+        store.revoke_key(&key_id, now);
+        Ok(StatusCode::OK)
+    })
+}

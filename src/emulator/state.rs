@@ -1,0 +1,94 @@
+//! `Shared`: the state every request handler sees — the store behind one mutex, the optional data
+//! file, the organization's tailnet cap, the fault injector and the request statistics.
+//!
+//! [`Shared::write`] is the one place a mutation commits: it runs the change under the lock and,
+//! when the change succeeded and `--data` is set, saves the whole store before the lock is
+//! released (so the file always reflects the order of commits). No lock is held across `.await`.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use jiff::Timestamp;
+
+use super::api_error::ApiError;
+use super::faults::Faults;
+use super::persist::DataFile;
+use super::stats::Stats;
+use super::store::Store;
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    store: Mutex<Store>,
+    data: Option<DataFile>,
+    /// The organization's tailnet cap, the original tailnet included.
+    pub max_tailnets: usize,
+    faults: Mutex<Faults>,
+    stats: Mutex<Stats>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Wraps a store.
+    pub fn new(store: Store, data: Option<DataFile>, max_tailnets: usize) -> Self {
+        Self {
+            store: Mutex::new(store),
+            data,
+            max_tailnets,
+            faults: Mutex::new(Faults::default()),
+            stats: Mutex::new(Stats::default()),
+        }
+    }
+
+    /// The emulator's "now".
+    pub fn now(&self) -> Timestamp {
+        lock(&self.store).now()
+    }
+
+    /// Runs a read-only `f` with the store and "now".
+    pub fn read<T>(&self, f: impl FnOnce(&Store, Timestamp) -> T) -> T {
+        let store = lock(&self.store);
+        let now = store.now();
+        f(&store, now)
+    }
+
+    /// Runs a mutation; on success it is committed (saved to the data file when there is one).
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Store, Timestamp) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut store = lock(&self.store);
+        let now = store.now();
+        store.purge(now);
+        let out = f(&mut store, now)?;
+        if let Some(data) = &self.data {
+            data.save(&store).map_err(|e| {
+                ApiError::internal(format!(
+                    "the emulator could not save its data file `{}`: {e}",
+                    data.path().display()
+                ))
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// Saves the store now (at shutdown).
+    pub fn flush(&self) -> Option<(std::path::PathBuf, std::io::Result<()>)> {
+        let store = lock(&self.store);
+        self.data
+            .as_ref()
+            .map(|data| (data.path().to_path_buf(), data.save(&store)))
+    }
+
+    /// The fault injector.
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        lock(&self.faults)
+    }
+
+    /// The request statistics.
+    pub fn stats(&self) -> MutexGuard<'_, Stats> {
+        lock(&self.stats)
+    }
+}

@@ -19,9 +19,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The local API emulator could not start or stop.
-    #[error(transparent)]
-    Emulator(#[from] crate::emulator::EmulatorError),
     /// The command line is inconsistent in a way clap cannot express.
     #[error("{0}")]
     Usage(String),

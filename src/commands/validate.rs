@@ -41,8 +41,7 @@ fn text(
     desired: Option<&Desired>,
 ) -> std::io::Result<()> {
     let stderr = std::io::stderr();
-    let color =
-        !global.no_color && std::env::var_os("NO_COLOR").is_none() && stderr.is_terminal();
+    let color = !global.no_color && std::env::var_os("NO_COLOR").is_none() && stderr.is_terminal();
     let mut w = stderr.lock();
     if !(global.quiet && desired.is_some()) {
         render_text(
@@ -64,7 +63,11 @@ fn text(
 /// `valid: 2 tailnets, 3 OAuth clients, 9 auth keys`.
 pub fn summary(desired: &Desired) -> String {
     let tailnets = desired.tailnets.len();
-    let clients: usize = desired.tailnets.values().map(|t| t.oauth_clients.len()).sum();
+    let clients: usize = desired
+        .tailnets
+        .values()
+        .map(|t| t.oauth_clients.len())
+        .sum();
     let keys: usize = desired.tailnets.values().map(|t| t.auth_keys.len()).sum();
     format!(
         "valid: {}, {}, {}",

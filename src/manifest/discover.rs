@@ -42,7 +42,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
 
 fn expand(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let meta = std::fs::metadata(path).map_err(|e| {
-        Diagnostic::for_file(Code::ReadError, path, format!("cannot read `{}`: {e}", path.display()))
+        Diagnostic::for_file(
+            Code::ReadError,
+            path,
+            format!("cannot read `{}`: {e}", path.display()),
+        )
     })?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -64,7 +68,10 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
         let mut d = Diagnostic::for_file(
             Code::NoManifests,
             path,
-            format!("folder `{}` holds no `*.yaml` or `*.yml` file", path.display()),
+            format!(
+                "folder `{}` holds no `*.yaml` or `*.yml` file",
+                path.display()
+            ),
         );
         d.hint("manifests are read from the folder itself, not from its sub-folders");
         return Err(d);

@@ -35,6 +35,8 @@ pub(crate) fn extract(file: FileId, root: &Node, sink: &mut Sink<'_>) -> RawMani
                 manifest.tailnets_key = Some(key.loc.clone());
                 manifest.tailnets = r.resources(value, &key.loc.path, "tailnet", Reader::tailnet);
             }
+            // Extension keys (as in Docker Compose): a place for YAML anchors, ignored.
+            k if k.starts_with("x-") => {}
             _ => r.unknown_field(&key, TOP_FIELDS, "the top level"),
         }
     }

@@ -28,8 +28,11 @@ pub fn json_schema() -> Value {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "tailform manifest",
         "description": "Tailnets, OAuth clients and auth keys that `tailform plan` and `tailform apply` reconcile. Generate with `tailform schema > tailform.schema.json`.",
-        "type": "object",
+        "type": ["object", "null"],
         "additionalProperties": false,
+        "patternProperties": {
+            "^x-": { "description": "Extension keys are ignored: a place for YAML anchors shared below." }
+        },
         "properties": {
             "tailnets": {
                 "description": "Tailnets by logical name (the address segment: `tailnet.<name>`).",
@@ -341,6 +344,9 @@ mod tests {
         assert!(names.contains(&json!("auth_keys")));
         assert!(names.contains(&json!("devices:core:read")));
         assert!(names.contains(&json!("devices")));
-        assert_eq!(names.len(), Scope::all_names().len() + Scope::legacy_names().len());
+        assert_eq!(
+            names.len(),
+            Scope::all_names().len() + Scope::legacy_names().len()
+        );
     }
 }

@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn derived_names() {
         let a: Address = "tailnet.acme-prod.auth_key.web".parse().unwrap();
-        assert_eq!(EnvName::derive(&a).as_str(), "TAILFORM_ACME_PROD_AUTH_KEY_WEB");
+        assert_eq!(
+            EnvName::derive(&a).as_str(),
+            "TAILFORM_ACME_PROD_AUTH_KEY_WEB"
+        );
         let c: Address = "tailnet.a.oauth_client.ci-2".parse().unwrap();
         assert_eq!(EnvName::derive(&c).as_str(), "TAILFORM_A_OAUTH_CLIENT_CI_2");
         assert!(EnvName::parse(EnvName::derive(&c).as_str()).is_ok());

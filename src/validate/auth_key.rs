@@ -97,7 +97,10 @@ fn require_tags(
     if !tags.list.is_empty() || !tags.complete {
         return;
     }
-    let loc = tags.loc.clone().unwrap_or_else(|| tags_path(&entry.name.loc));
+    let loc = tags
+        .loc
+        .clone()
+        .unwrap_or_else(|| tags_path(&entry.name.loc));
     let name = &entry.name.value;
     let message = if created_tailnet {
         format!(

@@ -50,7 +50,11 @@ fn delivery(entry: &At<RawDelivery>, sink: &mut Sink<'_>) -> Option<Delivery> {
             None
         }
         (Some(file), None) if file.value.trim().is_empty() => {
-            sink.report(Code::DeliveryShape, &file.loc, "the delivery file path is empty");
+            sink.report(
+                Code::DeliveryShape,
+                &file.loc,
+                "the delivery file path is empty",
+            );
             None
         }
         (Some(file), None) => Some(Delivery::File {
@@ -66,7 +70,11 @@ fn delivery(entry: &At<RawDelivery>, sink: &mut Sink<'_>) -> Option<Delivery> {
                 None
             }
             Some(program) if program.value.trim().is_empty() => {
-                sink.report(Code::DeliveryShape, &program.loc, "the program name is empty");
+                sink.report(
+                    Code::DeliveryShape,
+                    &program.loc,
+                    "the program name is empty",
+                );
                 None
             }
             Some(_) => Some(Delivery::Command {

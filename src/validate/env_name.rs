@@ -26,7 +26,13 @@ pub(super) fn check(tailnets: &[CheckedTailnet], sink: &mut Sink<'_>) {
             first.insert(u.name.clone(), u);
             continue;
         };
-        let how = |x: &Use<'_>| if x.explicit { "its envName" } else { "derived from its address" };
+        let how = |x: &Use<'_>| {
+            if x.explicit {
+                "its envName"
+            } else {
+                "derived from its address"
+            }
+        };
         let related = sink.related_at(
             earlier.loc,
             format!("`{}` uses it ({})", earlier.address, how(&earlier)),

@@ -77,7 +77,9 @@ pub fn validate(sources: &Sources, opts: &ValidateOptions) -> Result<Validated, 
         .collect();
     tailnet::check_across(&checked, opts.max_tailnets, &mut sink);
     env_name::check(&checked, &mut sink);
-    if checked.is_empty() {
+    // Only when nothing else is wrong: with errors, nothing is applied anyway, and a file that
+    // failed to declare its tailnets would make this warning noise.
+    if checked.is_empty() && sink.error_count() == 0 {
         warn_empty(&raws, &mut sink);
     }
     let tailnets: BTreeMap<Name, _> = checked

@@ -37,7 +37,10 @@ pub(super) fn check(entry: &Entry<RawOAuthClient>, sink: &mut Sink<'_>) -> Check
         && tags.list.is_empty()
         && tags.complete
     {
-        let loc = tags.loc.clone().unwrap_or_else(|| tags_path(&entry.name.loc));
+        let loc = tags
+            .loc
+            .clone()
+            .unwrap_or_else(|| tags_path(&entry.name.loc));
         sink.report(
             Code::ClientNeedsTags,
             &loc,
@@ -87,13 +90,21 @@ fn scopes(entry: &Entry<RawOAuthClient>, sink: &mut Sink<'_>) -> Option<ScopeSet
     }
     let Some(list) = raw.get().filter(|l| !l.value.is_empty()) else {
         let loc = raw.get().map_or_else(
-            || entry.name.loc.with_path(crate::manifest::child_path(&entry.name.loc.path, "scopes")),
+            || {
+                entry
+                    .name
+                    .loc
+                    .with_path(crate::manifest::child_path(&entry.name.loc.path, "scopes"))
+            },
             |l| l.loc.clone(),
         );
         sink.report(
             Code::NoScopes,
             &loc,
-            format!("OAuth client `{}` needs at least one scope", entry.name.value),
+            format!(
+                "OAuth client `{}` needs at least one scope",
+                entry.name.value
+            ),
         )
         .hint("e.g. `scopes: [auth_keys]` to create auth keys");
         return None;

@@ -219,7 +219,13 @@ fn parse_hujson(text: &str) -> Result<serde_json::Value, (Span, String)> {
                 offset: range.start,
                 len: range.end.saturating_sub(range.start),
             };
-            (span, format!("the policy file is not valid HuJSON: {}", lower_first(&e.kind().to_string())))
+            (
+                span,
+                format!(
+                    "the policy file is not valid HuJSON: {}",
+                    lower_first(&e.kind().to_string())
+                ),
+            )
         })?;
     if value.is_object() {
         return Ok(value);
@@ -258,7 +264,7 @@ mod tests {
         let v = parse_hujson("// c\n{\"tagOwners\": {\"tag:a\": [],},}\n").unwrap();
         assert_eq!(v["tagOwners"]["tag:a"], serde_json::json!([]));
         let (span, msg) = parse_hujson("{\n  \"a\": 1\n  \"b\": 2\n}").unwrap_err();
-        assert_eq!((span.line, span.column), (3, 3));
+        assert_eq!((span.line, span.column), (2, 9));
         assert_eq!(msg, "the policy file is not valid HuJSON: expected comma");
         let (_, msg) = parse_hujson("{'a': 1}").unwrap_err();
         assert_eq!(

@@ -14,7 +14,7 @@ use super::diagnostic::Sink;
 use super::oauth_client::CheckedClient;
 use super::policy::PolicyCheck;
 use crate::manifest::raw::At;
-use crate::model::{Scope, ScopeResource, Tag};
+use crate::model::{Policy, Scope, ScopeResource, Tag};
 use crate::suggest::did_you_mean;
 
 /// What the tag checks need to know about the tailnet.
@@ -31,7 +31,12 @@ pub(super) struct TailnetTags<'a> {
 
 /// Runs the tailnet-wide tag checks.
 pub(super) fn check(t: &TailnetTags<'_>, sink: &mut Sink<'_>) {
-    if let PolicyCheck::Valid { owners, place, .. } = t.policy {
+    if let PolicyCheck::Valid {
+        owners,
+        place,
+        policy,
+    } = t.policy
+    {
         let defined: BTreeSet<&Tag> = owners.keys().collect();
         let used = t
             .clients
@@ -39,7 +44,7 @@ pub(super) fn check(t: &TailnetTags<'_>, sink: &mut Sink<'_>) {
             .flat_map(|c| &c.tags.list)
             .chain(t.keys.iter().flat_map(|k| &k.tags.list));
         for tag in used {
-            undefined(tag, &defined, place, sink);
+            undefined(tag, &defined, (policy, place), sink);
         }
     }
     for key in t.keys {
@@ -47,13 +52,26 @@ pub(super) fn check(t: &TailnetTags<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-fn undefined(tag: &At<Tag>, defined: &BTreeSet<&Tag>, place: &str, sink: &mut Sink<'_>) {
+fn undefined(
+    tag: &At<Tag>,
+    defined: &BTreeSet<&Tag>,
+    (policy, place): (&Policy, &str),
+    sink: &mut Sink<'_>,
+) {
     if defined.contains(&tag.value) {
         return;
     }
-    let hint = match did_you_mean(tag.value.as_str(), defined.iter().map(|t| t.as_str())) {
-        Some(s) => format!("did you mean `{s}`?"),
-        None => format!("define it in {place}, e.g. `\"{}\": []`", tag.value),
+    let hint = match (closest_tag(&tag.value, defined), policy) {
+        (Some(s), _) => format!("did you mean `{s}`?"),
+        (None, Policy::TagOwners(_)) => {
+            format!("add `{}: []` to `policy.tagOwners`", tag.value)
+        }
+        (None, Policy::File(_)) => {
+            format!(
+                "add `\"{}\": []` to the `tagOwners` of the {place}",
+                tag.value
+            )
+        }
     };
     sink.report(
         Code::UndefinedTag,
@@ -61,6 +79,15 @@ fn undefined(tag: &At<Tag>, defined: &BTreeSet<&Tag>, place: &str, sink: &mut Si
         format!("tag `{}` is not defined in {place}", tag.value),
     )
     .hint(hint);
+}
+
+/// The defined tag closest to `tag`, comparing the names after `tag:` (the shared prefix would
+/// make unrelated short tags look alike).
+fn closest_tag<'a>(tag: &Tag, defined: &BTreeSet<&'a Tag>) -> Option<&'a str> {
+    let name = |t: &'a Tag| t.as_str().strip_prefix("tag:").unwrap_or(t.as_str());
+    let wanted = tag.as_str().strip_prefix("tag:").unwrap_or(tag.as_str());
+    let best = did_you_mean(wanted, defined.iter().map(|t| name(t)))?;
+    defined.iter().find(|t| name(t) == best).map(|t| t.as_str())
 }
 
 fn created_by(t: &TailnetTags<'_>, key: &CheckedKey, sink: &mut Sink<'_>) {

@@ -93,7 +93,10 @@ pub(super) fn env_name(raw: &Field<String>, sink: &mut Sink<'_>) -> Option<At<En
             let diag = sink.report(
                 Code::InvalidEnvName,
                 &at.loc,
-                format!("`{}` is not a valid environment variable name: {e}", at.value),
+                format!(
+                    "`{}` is not a valid environment variable name: {e}",
+                    at.value
+                ),
             );
             if EnvName::parse(&upper).is_ok() {
                 diag.hint(format!("did you mean `{upper}`?"));

@@ -13,6 +13,9 @@ pub const DEFAULT_MANIFEST: &str = "tailform.yaml";
 /// folder contributes its `*.yaml` and `*.yml` files (not sub-folders, not hidden files), sorted
 /// by name. A file named twice (directly or through its folder) is read once. With no argument,
 /// `tailform.yaml` in the current folder.
+// The signature is the contract the plan engine codes against; discovery runs once per command,
+// so the size of the error does not matter.
+#[allow(clippy::result_large_err)]
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
     if paths.is_empty() {
         let default = PathBuf::from(DEFAULT_MANIFEST);
@@ -40,6 +43,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(out)
 }
 
+#[allow(clippy::result_large_err)]
 fn expand(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let meta = std::fs::metadata(path).map_err(|e| {
         Diagnostic::for_file(

@@ -35,7 +35,7 @@ pub(super) fn check(tailnets: &[CheckedTailnet], sink: &mut Sink<'_>) {
         };
         let related = sink.related_at(
             earlier.loc,
-            format!("`{}` uses it ({})", earlier.address, how(&earlier)),
+            format!("`{}` uses it ({})", earlier.address, how(earlier)),
         );
         sink.report(
             Code::DuplicateEnvName,

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     if let Err(diags) = result {
         assert!(diags.iter().any(|d| d.is_error()));
         for d in diags.iter().filter(|d| d.file == file) {
-            assert!(d.line >= 1 && d.line <= text.split('\n').count());
+            assert!(d.line >= 1 && d.line <= tailform::manifest::line_count(text));
             if let Some(span) = d.span {
                 assert!(span.offset + span.len <= text.len());
             }

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 pub use discover::{DEFAULT_MANIFEST, discover};
 pub use node::{Node, Span, Value};
 pub use source::{
-    FileId, Loc, ReadFileError, SourceFile, Sources, child_path, index_path, offset_of,
+    FileId, Loc, ReadFileError, SourceFile, Sources, child_path, index_path, line_count, offset_of,
     read_text_file,
 };
 

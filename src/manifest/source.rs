@@ -105,19 +105,43 @@ fn strip_location_suffix(message: &str) -> String {
     trimmed.to_owned()
 }
 
-/// The byte offset of a 1-based line and character column (clamped to the text).
+/// The byte offset of a 1-based line and character column (clamped to the text). Lines end as
+/// YAML ends them: at `\n`, `\r\n` or a lone `\r`.
 pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return offset
-                + l.char_indices()
-                    .nth(column.saturating_sub(1))
-                    .map_or(l.len(), |(b, _)| b);
+    let mut current = 1;
+    let mut col = 1;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if current == line && col == column {
+            return i;
         }
-        offset += l.len();
+        match c {
+            '\n' => {
+                if current == line {
+                    return i;
+                }
+                current += 1;
+                col = 1;
+            }
+            '\r' => {
+                if current == line {
+                    return i;
+                }
+                if chars.peek().is_some_and(|&(_, n)| n == '\n') {
+                    chars.next();
+                }
+                current += 1;
+                col = 1;
+            }
+            _ => col += 1,
+        }
     }
     text.len()
+}
+
+/// The number of lines of a text, counted as YAML counts them (see [`offset_of`]).
+pub fn line_count(text: &str) -> usize {
+    1 + text.matches('\n').count() + text.matches('\r').count() - text.matches("\r\n").count()
 }
 
 /// A position in a manifest file and the YAML path of the value there.
@@ -217,6 +241,12 @@ mod tests {
         assert_eq!(offset_of(text, 2, 3), 5);
         assert_eq!(offset_of(text, 3, 1), 8);
         assert_eq!(offset_of(text, 9, 9), text.len());
+        assert_eq!(offset_of(text, 1, 9), 2);
+        let cr = "a\rb\r\nc";
+        assert_eq!(offset_of(cr, 2, 1), 2);
+        assert_eq!(offset_of(cr, 3, 1), 5);
+        assert_eq!(line_count(cr), 3);
+        assert_eq!(line_count(""), 1);
     }
 
     #[test]
@@ -226,6 +256,17 @@ mod tests {
         assert_eq!(err[0].code, Code::YamlSyntax);
         assert_eq!((err[0].line, err[0].column), (1, 4));
         assert_eq!(err[0].message, "unclosed bracket '['");
+    }
+
+    /// Found by the `load` fuzz target: YAML ends lines at a lone `\r` too, so line numbers and
+    /// offsets must count it.
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let text = "a: 1\r\rb: [\n";
+        let err = Sources::from_texts(vec![("m.yaml".into(), text.into())]).unwrap_err();
+        assert_eq!((err[0].line, err[0].column), (3, 4));
+        assert_eq!(err[0].span.map(|s| s.offset), Some(9));
+        assert!(err[0].line <= line_count(text));
     }
 
     #[test]

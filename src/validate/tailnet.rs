@@ -35,9 +35,9 @@ pub(super) fn check(entry: &Entry<RawTailnet>, sink: &mut Sink<'_>) -> CheckedTa
     let raw = &entry.body;
     let name = text::name(&entry.name, "tailnet", sink);
     let kind = kind(entry, sink);
-    let created = kind
-        .as_ref()
-        .is_none_or(|k| matches!(k.value, TailnetKind::Created { .. }));
+    // Decided by whether `id` is written, not by whether it is valid: a mistyped id must not
+    // turn the tailnet's keys into an API-only tailnet's keys (and their tag errors).
+    let created = !raw.id.is_written();
     let dir = sink
         .sources()
         .file(entry.name.loc.file)

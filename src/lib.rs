@@ -24,4 +24,5 @@ pub mod exit;
 pub mod manifest;
 pub mod model;
 pub mod secret;
+pub mod suggest;
 pub mod validate;

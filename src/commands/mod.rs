@@ -6,6 +6,8 @@ mod emulator;
 mod schema;
 mod validate;
 
+pub use validate::summary as validate_summary;
+
 use std::process::ExitCode;
 
 use clap::Parser;

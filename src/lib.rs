@@ -35,4 +35,5 @@ pub mod refresh;
 pub mod render;
 pub mod secret;
 pub mod state;
+pub mod suggest;
 pub mod validate;

@@ -14,6 +14,8 @@ mod state;
 mod unlock;
 mod validate;
 
+pub use validate::summary as validate_summary;
+
 use std::process::ExitCode;
 
 use clap::Parser;

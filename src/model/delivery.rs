@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::address::Address;
+
 /// One `deliver:` entry of an OAuth client or auth key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -48,6 +50,24 @@ impl EnvName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name used when a resource sets no `envName`: `TAILFORM_` followed by the address
+    /// without its leading `tailnet.`, upper-cased, with every character other than `A-Z` and
+    /// `0-9` replaced by `_` (`tailnet.acme-prod.auth_key.web` → `TAILFORM_ACME_PROD_AUTH_KEY_WEB`).
+    pub fn derive(address: &Address) -> EnvName {
+        let text = address.to_string();
+        let rest = text.strip_prefix("tailnet.").unwrap_or(&text);
+        let mut name = String::with_capacity(rest.len() + 9);
+        name.push_str("TAILFORM_");
+        name.extend(rest.chars().map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        }));
+        EnvName(name)
+    }
 }
 
 impl fmt::Display for EnvName {
@@ -67,5 +87,17 @@ mod tests {
         assert!(EnvName::parse("1X").is_err());
         assert!(EnvName::parse("ts").is_err());
         assert!(EnvName::parse("").is_err());
+    }
+
+    #[test]
+    fn derived_names() {
+        let a: Address = "tailnet.acme-prod.auth_key.web".parse().unwrap();
+        assert_eq!(
+            EnvName::derive(&a).as_str(),
+            "TAILFORM_ACME_PROD_AUTH_KEY_WEB"
+        );
+        let c: Address = "tailnet.a.oauth_client.ci-2".parse().unwrap();
+        assert_eq!(EnvName::derive(&c).as_str(), "TAILFORM_A_OAUTH_CLIENT_CI_2");
+        assert!(EnvName::parse(EnvName::derive(&c).as_str()).is_ok());
     }
 }

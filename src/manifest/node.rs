@@ -1,0 +1,264 @@
+//! `Node`: a YAML document as a tree in which every node keeps its source span, parsed by
+//! serde-saphyr through [`serde_saphyr::Spanned`].
+//!
+//! Why a spanned tree instead of derived `#[serde(deny_unknown_fields)]` structs: serde stops at
+//! the first unknown field or wrong type of a file, so a user would fix one mistake per run. The
+//! tree is parsed once (YAML syntax errors stop the file there, as they must); turning it into the
+//! typed raw manifest (`super::raw`) then reports every unknown field, wrong type and duplicate key
+//! of every file together with the semantic errors, each at its own line and column, and names
+//! both places of a duplicate.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// Where a node is in its file: 1-based line and column (in characters), byte offset and length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// Byte offset of the node's first character.
+    pub offset: usize,
+    /// Length in bytes (0 when unknown, e.g. for a collection).
+    pub len: usize,
+}
+
+impl Span {
+    fn from_location(loc: &serde_saphyr::Location) -> Self {
+        let span = loc.span();
+        Span {
+            line: to_usize(loc.line()),
+            column: to_usize(loc.column()),
+            offset: span.byte_offset().map_or(0, to_usize),
+            len: span.byte_len().map_or(0, to_usize),
+        }
+    }
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// One YAML node and where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Where the node is (for an alias: where the alias is used).
+    pub span: Span,
+    /// What it is.
+    pub value: Value,
+}
+
+/// The value of a [`Node`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `~`, `null` or nothing.
+    Null,
+    /// `true` or `false` (YAML 1.2 spellings only: `yes` is a string).
+    Bool(bool),
+    /// An integer.
+    Int(i128),
+    /// A floating-point number.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in document order; duplicate keys are kept so that both places can be named.
+    Map(Vec<(Node, Node)>),
+}
+
+impl Value {
+    /// What kind of value this is, in words ("a string", "a list", …) for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "a number",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// The text of a scalar (a mapping key is usually one): strings as they are, numbers and
+    /// booleans as written in canonical form; `None` for null and collections.
+    pub fn scalar_text(&self) -> Option<String> {
+        match self {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(n) => Some(n.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Null | Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value>::deserialize(d)?;
+        Ok(Node {
+            span: Span::from_location(&spanned.referenced),
+            value: spanned.value,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v.into()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Int(v.into()))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        Ok(i128::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Node>()? {
+            let value = map.next_value::<Node>()?;
+            entries.push((key, value));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+/// Why a text is not a YAML document: the parser's message and where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// What is wrong, in the parser's words.
+    pub message: String,
+    /// Where, when the parser knows.
+    pub span: Option<Span>,
+}
+
+/// Parses one YAML document into a spanned tree. Duplicate keys are kept (the caller reports
+/// them with both places); only the YAML 1.2 booleans `true`/`false` are booleans. An empty
+/// document is [`Value::Null`].
+pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    let options = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+        strict_booleans: true,
+        with_snippet: false,
+    };
+    serde_saphyr::from_str_with_options::<Option<Node>>(text, options)
+        .map(|node| {
+            node.unwrap_or(Node {
+                span: Span {
+                    line: 1,
+                    column: 1,
+                    offset: 0,
+                    len: 0,
+                },
+                value: Value::Null,
+            })
+        })
+        .map_err(|e| SyntaxError {
+            message: e.without_snippet().to_string(),
+            span: e.location().map(|l| Span::from_location(&l)),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(node: &Node) -> &[(Node, Node)] {
+        match &node.value {
+            Value::Map(m) => m,
+            other => panic!("expected a mapping, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_node_keeps_its_position() {
+        let root = parse("a:\n  tags: [tag:x, \"tag:y\"]\n  n: 0\n").unwrap();
+        let (key, inner) = &map(&root)[0];
+        assert_eq!((key.span.line, key.span.column), (1, 1));
+        let (tags_key, tags) = &map(inner)[0];
+        assert_eq!((tags_key.span.line, tags_key.span.column), (2, 3));
+        let Value::Seq(items) = &tags.value else {
+            panic!("tags is a list")
+        };
+        assert_eq!(items[1].value, Value::Str("tag:y".into()));
+        assert_eq!((items[1].span.line, items[1].span.column), (2, 17));
+        assert_eq!((items[1].span.offset, items[1].span.len), (19, 7));
+        assert_eq!(map(inner)[1].1.value, Value::Int(0));
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_and_yes_is_a_string() {
+        let root = parse("a: yes\na: true\n").unwrap();
+        let m = map(&root);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].1.value, Value::Str("yes".into()));
+        assert_eq!(m[1].1.value, Value::Bool(true));
+    }
+
+    #[test]
+    fn empty_documents_are_null_and_deep_nesting_is_an_error() {
+        assert_eq!(parse("").unwrap().value, Value::Null);
+        assert_eq!(parse("# comment only\n").unwrap().value, Value::Null);
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn aliases_point_at_the_use_site() {
+        let root = parse("a: &x [1]\nb: *x\n").unwrap();
+        let b = &map(&root)[1].1;
+        assert_eq!((b.span.line, b.span.column), (2, 4));
+    }
+}

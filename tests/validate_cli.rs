@@ -1,0 +1,250 @@
+//! `tailform validate` and `tailform schema` as a user runs them: exit codes, where output goes,
+//! and the exact text, JSON and GitHub formats.
+
+use assert_cmd::Command;
+use serde::Deserialize;
+
+const INVALID: &str = "tests/fixtures/manifests/invalid";
+
+fn tailform() -> Command {
+    let mut c = Command::cargo_bin("tailform").unwrap();
+    c.env_remove("NO_COLOR");
+    c
+}
+
+#[test]
+fn valid_manifest_exits_0_with_a_summary_on_stderr() {
+    tailform()
+        .args(["validate", "-f", "examples/quickstart.yaml"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("valid: 1 tailnet, 1 OAuth client, 2 auth keys\n");
+}
+
+#[test]
+fn several_paths_are_merged() {
+    tailform()
+        .args([
+            "validate",
+            "-f",
+            "examples/multi-tenant",
+            "-f",
+            "examples/quickstart.yaml",
+        ])
+        .assert()
+        .success()
+        .stderr("valid: 4 tailnets, 4 OAuth clients, 5 auth keys\n");
+}
+
+#[test]
+fn invalid_manifest_shows_snippets_with_the_file_name_and_exits_1() {
+    let expected = format!(
+        "E012 tag-prefix
+
+  × `ci` is not a tag: a tag starts with `tag:`
+   ╭─[{INVALID}/tag-prefix.yaml:6:16]
+ 5 │         scopes: [auth_keys]
+ 6 │         tags: [ci]
+   ·                ─┬
+   ·                 ╰── tailnets.acme.oauthClients.ci.tags[0]
+ 7 │     authKeys:
+   ╰────
+  help: did you mean `tag:ci`?
+
+E012 tag-prefix
+
+  × `web` is not a tag: a tag starts with `tag:`
+   ╭─[{INVALID}/tag-prefix.yaml:9:25]
+ 8 │       web:
+ 9 │         tags: [tag:web, web]
+   ·                         ─┬─
+   ·                          ╰── tailnets.acme.authKeys.web.tags[1]
+   ╰────
+  help: did you mean `tag:web`?
+
+invalid: 2 errors
+"
+    );
+    tailform()
+        .args(["validate", "-f", &format!("{INVALID}/tag-prefix.yaml")])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(expected);
+}
+
+#[test]
+fn policy_file_errors_show_the_policy_file() {
+    let out = tailform()
+        .args(["validate", "-f", &format!("{INVALID}/policy-file-invalid")])
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(&format!(
+            "╭─[{INVALID}/policy-file-invalid/policy.hujson:4:18]"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "╭─[{INVALID}/policy-file-invalid/tailform.yaml:4:13]"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("<input>"), "{text}");
+}
+
+/// The JSON format, declared independently of the renderer.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct JsonDiag {
+    code: String,
+    slug: String,
+    severity: String,
+    file: String,
+    line: usize,
+    column: usize,
+    path: String,
+    message: String,
+    hint: Option<String>,
+    related: Vec<JsonRelated>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct JsonRelated {
+    file: String,
+    line: usize,
+    column: usize,
+    message: String,
+}
+
+#[test]
+fn json_format_lists_every_diagnostic_on_stdout() {
+    let file = format!("{INVALID}/duplicate-key.yaml");
+    let out = tailform()
+        .args(["validate", "--format", "json", "-f", &file])
+        .assert()
+        .code(1)
+        .stderr("")
+        .get_output()
+        .stdout
+        .clone();
+    let diags: Vec<JsonDiag> = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        diags,
+        [JsonDiag {
+            code: "E006".into(),
+            slug: "duplicate-key".into(),
+            severity: "error".into(),
+            file: file.clone(),
+            line: 7,
+            column: 9,
+            path: "tailnets.acme.authKeys.web.tags".into(),
+            message: "`tags` is written twice in this mapping".into(),
+            hint: None,
+            related: vec![JsonRelated {
+                file,
+                line: 5,
+                column: 9,
+                message: "first written here".into()
+            }],
+        }]
+    );
+}
+
+#[test]
+fn json_format_of_a_valid_manifest_lists_its_warnings() {
+    let out = tailform()
+        .args([
+            "validate",
+            "--format",
+            "json",
+            "-f",
+            "tests/fixtures/manifests/valid/legacy-scope.yaml",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let diags: Vec<JsonDiag> = serde_json::from_slice(&out).unwrap();
+    let codes: Vec<(&str, &str, &str)> = diags
+        .iter()
+        .map(|d| (d.code.as_str(), d.slug.as_str(), d.severity.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("W015", "legacy-scope", "warning"),
+            ("W015", "legacy-scope", "warning")
+        ]
+    );
+}
+
+#[test]
+fn github_format_prints_annotations() {
+    let file = format!("{INVALID}/display-name-on-existing.yaml");
+    tailform()
+        .args(["validate", "--format", "github", "-f", &file])
+        .assert()
+        .code(1)
+        .stderr("")
+        .stdout(format!(
+            "::error file={file},line=4,col=18,title=E034 display-name-on-existing::tailnets.home.displayName: `displayName` has no effect on an existing tailnet (one with `id`)%0Ahint: remove `displayName`, or remove `id` to have tailform create the tailnet\n\
+             ::warning file={file},line=5,col=21,title=W035 prevent-destroy-ignored::tailnets.home.preventDestroy: `preventDestroy` is ignored on an existing tailnet: tailform never deletes it\n"
+        ));
+}
+
+#[test]
+fn default_manifest_is_tailform_yaml_in_the_current_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    tailform()
+        .current_dir(dir.path())
+        .arg("validate")
+        .assert()
+        .code(1)
+        .stderr(
+            "E003 no-manifests\n\n  × tailform.yaml: no `tailform.yaml` in the current folder\n  help: name manifest files or folders with `-f PATH`\n\ninvalid: 1 error\n",
+        );
+    std::fs::write(dir.path().join("tailform.yaml"), "tailnets:\n  a: {}\n").unwrap();
+    tailform()
+        .current_dir(dir.path())
+        .arg("validate")
+        .assert()
+        .success()
+        .stderr("valid: 1 tailnet, 0 OAuth clients, 0 auth keys\n");
+    tailform()
+        .args(["-C", dir.path().to_str().unwrap(), "validate"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn max_tailnets_is_honoured() {
+    let file = format!("{INVALID}/tailnet-cap.yaml");
+    tailform()
+        .args(["validate", "--max-tailnets", "12", "-f", &file])
+        .assert()
+        .success();
+    tailform().args(["validate", "-f", &file]).assert().code(1);
+}
+
+#[test]
+fn schema_command_prints_the_schema() {
+    let out = tailform()
+        .arg("schema")
+        .assert()
+        .success()
+        .stderr("")
+        .get_output()
+        .stdout
+        .clone();
+    let printed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(printed, tailform::manifest::schema::json_schema());
+}

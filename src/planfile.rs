@@ -132,6 +132,13 @@ impl SavedPlan {
         }
     }
 
+    /// Gives a still-empty state the plan's lineage, so the state the plan creates carries it.
+    pub fn adopt_lineage(&self, state: &mut State) {
+        if state.serial == 0 {
+            state.lineage = self.lineage;
+        }
+    }
+
     /// The step graph to execute.
     pub fn graph(&self) -> StepGraph {
         StepGraph::build(self.steps.clone(), &self.created_by)
@@ -139,7 +146,10 @@ impl SavedPlan {
 
     /// Refuses the plan unless `state` and `live` are what it was made against.
     pub fn check_fresh(&self, state: &State, live: &Live) -> Result<(), PlanFileError> {
-        if self.lineage != state.lineage {
+        // A plan made before any state existed (serial 0) has a lineage nobody saved; only the
+        // serial says whether a state was written since.
+        let unsaved_lineage = self.serial == 0;
+        if !unsaved_lineage && self.lineage != state.lineage {
             return Err(PlanFileError::LineageMismatch {
                 planned: self.lineage,
                 actual: state.lineage,

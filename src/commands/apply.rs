@@ -89,6 +89,7 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
         &state,
     ))?;
     saved.check_fresh(&state, &live)?;
+    saved.adopt_lineage(&mut state);
     print!("{}", saved.text);
     let graph = saved.graph();
     if graph.is_empty() {

@@ -9,9 +9,11 @@ use crate::state::{ClientAttributes, KeyAttributes, ManagedPolicy};
 
 /// The attributes a desired OAuth client is created or updated with.
 pub fn client_attributes(client: &OAuthClient) -> ClientAttributes {
+    let mut scopes = client.scopes.to_strings();
+    scopes.sort();
     ClientAttributes {
         description: client.description.as_str().to_owned(),
-        scopes: client.scopes.to_strings(),
+        scopes,
         tags: client.tags.iter().map(|t| t.as_str().to_owned()).collect(),
     }
 }

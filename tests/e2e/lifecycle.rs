@@ -20,8 +20,8 @@ fn apply_from_nothing_then_no_changes() {
     let w = quickstart();
     let run = w.run(&["apply", "--auto-approve"]);
     run.code(0);
-    assert!(run.stdout.contains("Plan: 6 to add, 0 to change, 0 to destroy."), "{}", run.stdout);
-    assert!(run.stdout.contains("Apply complete! Resources: 6 added, 0 changed, 0 destroyed."), "{}", run.stdout);
+    assert!(run.stdout.contains("Plan: 5 to add, 0 to change, 0 to destroy."), "{}", run.stdout);
+    assert!(run.stdout.contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."), "{}", run.stdout);
 
     let state = w.state();
     let resources = state["resources"].as_object().unwrap();

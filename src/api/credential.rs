@@ -10,7 +10,8 @@ pub enum Credential {
     /// password. Never exchanged.
     ApiKey(Secret),
     /// An OAuth client: exchanged at `POST /api/v2/oauth/token` for a Bearer access token,
-    /// which is cached (per client id and `tailnet`) until a minute before it expires.
+    /// which is cached (per client id, client secret and `tailnet`) until a minute before it
+    /// expires.
     OAuth {
         /// The client id (not secret; it appears in errors).
         client_id: String,

@@ -135,10 +135,7 @@ impl Client {
                 client_secret,
                 tailnet,
             } => {
-                let key = TokenKey {
-                    client_id: client_id.clone(),
-                    tailnet: tailnet.clone(),
-                };
+                let key = TokenKey::new(client_id, client_secret, tailnet.as_deref());
                 let token = self.access_token(&key, client_secret).await?;
                 let header =
                     sensitive(HeaderValue::from_str(&format!("Bearer {}", token.expose())))

@@ -1,11 +1,13 @@
 //! OAuth access tokens: the exchange at `POST /api/v2/oauth/token` and the cache that makes it
 //! rare.
 //!
-//! Tokens are cached per (client id, `tailnet` parameter) until 60 s before they expire, in a
-//! cache shared by every clone of the [`Client`]. Each key has its own async lock, held during
-//! the exchange, so concurrent callers needing the same token wait for one mint instead of
-//! each minting their own. A token that answers 401 is dropped (only if it is still the cached
-//! one), and `send` mints again once.
+//! Tokens are cached per (client id, client secret, `tailnet` parameter) until 60 s before they
+//! expire, in a cache shared by every clone of the [`Client`]. The secret is part of the key (as
+//! a SHA-256 digest, so the cache never holds it) so that a credential with a wrong secret is
+//! refused by the token endpoint instead of being served a token minted with the right one.
+//! Each key has its own async lock, held during the exchange, so concurrent callers needing the
+//! same token wait for one mint instead of each minting their own. A token that answers 401 is
+//! dropped (only if it is still the cached one), and `send` mints again once.
 //!
 //! A token response without `expires_in` is assumed to live 3600 s, the lifetime Tailscale
 //! documents ("An OAuth access token expires after 1 hour"); a 401 corrects a wrong guess.
@@ -34,7 +36,37 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) struct TokenKey {
     pub client_id: String,
+    pub secret: SecretDigest,
     pub tailnet: Option<String>,
+}
+
+impl TokenKey {
+    /// The key for tokens minted with these client credentials and `tailnet` parameter.
+    pub fn new(client_id: &str, client_secret: &Secret, tailnet: Option<&str>) -> Self {
+        TokenKey {
+            client_id: client_id.to_owned(),
+            secret: SecretDigest::of(client_secret),
+            tailnet: tailnet.map(str::to_owned),
+        }
+    }
+}
+
+/// The SHA-256 of a client secret: tells two secrets apart without holding either. Its `Debug`
+/// shows nothing of it.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) struct SecretDigest([u8; 32]);
+
+impl SecretDigest {
+    fn of(secret: &Secret) -> Self {
+        use sha2::{Digest, Sha256};
+        SecretDigest(Sha256::digest(secret.expose().as_bytes()).into())
+    }
+}
+
+impl fmt::Debug for SecretDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretDigest(..)")
+    }
 }
 
 /// A freshly minted token.
@@ -221,10 +253,7 @@ mod tests {
     use super::*;
 
     fn key() -> TokenKey {
-        TokenKey {
-            client_id: "kClient".into(),
-            tailnet: Some("T1".into()),
-        }
+        TokenKey::new("kClient", &Secret::new("client-secret"), Some("T1"))
     }
 
     fn minted(token: &str, lifetime: u64) -> Minted {
@@ -266,10 +295,7 @@ mod tests {
     #[tokio::test]
     async fn tokens_are_per_client_and_tailnet() {
         let cache = TokenCache::default();
-        let other = TokenKey {
-            tailnet: None,
-            ..key()
-        };
+        let other = TokenKey::new("kClient", &Secret::new("client-secret"), None);
         cache
             .get_or_mint(&key(), || async { Ok(minted("tok-1", 3600)) })
             .await
@@ -279,6 +305,27 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(t.expose(), "tok-2");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_secret_never_gets_the_token_minted_with_the_right_one() {
+        let cache = TokenCache::default();
+        cache
+            .get_or_mint(&key(), || async { Ok(minted("tok-right", 3600)) })
+            .await
+            .unwrap();
+        let wrong = TokenKey::new("kClient", &Secret::new("wrong-secret"), Some("T1"));
+        let err = cache
+            .get_or_mint(&wrong, || async {
+                Err(ApiError::ClientSetup {
+                    cause: "refused".into(),
+                })
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "cannot set up the HTTP client: refused");
+        let debug = format!("{wrong:?}");
+        assert!(!debug.contains("wrong-secret"), "{debug}");
     }
 
     #[tokio::test]

@@ -190,7 +190,9 @@ fn outcome_line(report: &ApplyReport, summary: Summary, retries: u64) -> String 
 /// Asks for confirmation on stdin (a terminal or a pipe, like Terraform); anything but `yes`
 /// cancels, and no input at all (CI with no stdin) says to pass `--auto-approve`.
 fn confirm() -> Result<(), Error> {
-    print!("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    print!(
+        "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    );
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
     let read = std::io::stdin()

@@ -19,7 +19,8 @@ fn a_second_apply_fails_at_once_naming_the_holder() {
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
     let lock: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(w.path("state/tailform.json.lock")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(w.path("state/tailform.json.lock")).unwrap())
+            .unwrap();
     assert_eq!(lock["operation"], "apply");
     assert_eq!(lock["pid"], first.id());
 
@@ -28,14 +29,34 @@ fn a_second_apply_fails_at_once_naming_the_holder() {
     assert!(started.elapsed() < Duration::from_secs(5));
     second.code(1);
     let id = lock["id"].as_str().unwrap();
-    assert!(second.stderr.contains("the state is locked by another tailform run"), "{}", second.stderr);
-    assert!(second.stderr.contains(&format!("ID {id}, operation `apply`")), "{}", second.stderr);
-    assert!(second.stderr.contains(&format!("(pid {})", first.id())), "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("the state is locked by another tailform run"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second
+            .stderr
+            .contains(&format!("ID {id}, operation `apply`")),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains(&format!("(pid {})", first.id())),
+        "{}",
+        second.stderr
+    );
 
     // A live holder's lock cannot be removed.
     let unlock = w.run(&["unlock", id]);
     unlock.code(1);
-    assert!(unlock.stderr.contains("held by a running process"), "{}", unlock.stderr);
+    assert!(
+        unlock.stderr.contains("held by a running process"),
+        "{}",
+        unlock.stderr
+    );
 
     std::io::Write::write_all(first.stdin.as_mut().unwrap(), b"no\n").unwrap();
     let out = first.wait_with_output().unwrap();

@@ -23,21 +23,38 @@ fn policy_file_change_is_a_diff_applied_with_if_match() {
     w.write("policy.hujson", &edited);
     let plan = w.run(&["plan", "--detailed-exitcode"]);
     plan.code(2);
-    assert!(plan.stdout.contains("# tailnet.staging.policy will be updated in-place"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("# tailnet.staging.policy will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
     assert!(plan.stdout.contains("--- live"), "{}", plan.stdout);
     assert!(plan.stdout.contains("+        \"6432\""), "{}", plan.stdout);
 
     w.reset_stats();
     w.run(&["apply", "--auto-approve"]).code(0);
     let log = w.log();
-    let posts: Vec<_> = log.iter().filter(|e| e.0 == "POST" && e.1.ends_with("/acl")).collect();
+    let posts: Vec<_> = log
+        .iter()
+        .filter(|e| e.method == "POST" && e.path.ends_with("/acl"))
+        .collect();
     assert_eq!(posts.len(), 1, "{log:?}");
-    assert_eq!(posts[0].2, 200);
+    assert_eq!(posts[0].status, 200);
     // The stored policy is the file, verbatim (comments kept).
     let tailnet = w.id_of("tailnet.staging");
     let token = w.token(Some(&tailnet));
-    let (_, stored) = w.api(reqwest::Method::GET, &format!("/api/v2/tailnet/{tailnet}/acl"), Some(&token), None);
-    assert_eq!(stored.as_str().unwrap_or_default(), edited, "the file is stored verbatim, comments included");
+    let (_, stored) = w.api(
+        reqwest::Method::GET,
+        &format!("/api/v2/tailnet/{tailnet}/acl"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(
+        stored.as_str().unwrap_or_default(),
+        edited,
+        "the file is stored verbatim, comments included"
+    );
     w.run(&["plan", "--detailed-exitcode"]).code(0);
 }
 
@@ -50,26 +67,34 @@ fn reformatting_the_policy_file_is_no_change() {
     w.write("policy.hujson", reformatted);
     let plan = w.run(&["plan", "--detailed-exitcode"]);
     plan.code(0);
-    assert_eq!(plan.stdout, "No changes. Your tailnets match the manifests.\n");
+    assert_eq!(
+        plan.stdout,
+        "No changes. Your tailnets match the manifests.\n"
+    );
 }
 
 #[test]
 fn policy_edited_between_plan_and_apply_stops_on_412() {
     let w = policy_world();
     w.run(&["apply", "--auto-approve"]).code(0);
-    let edited = std::fs::read_to_string(w.path("policy.hujson")).unwrap().replace("5432", "5433");
+    let edited = std::fs::read_to_string(w.path("policy.hujson"))
+        .unwrap()
+        .replace("5432", "5433");
     w.write("policy.hujson", &edited);
     w.run(&["plan", "--out", "change.tfplan"]).code(0);
 
     // Someone edits the policy in the console: the saved plan is stale …
     let tailnet = w.id_of("tailnet.staging");
     let token = w.token(Some(&tailnet));
-    let outside = r#"{"tagOwners": {"tag:ci": [], "tag:build": ["tag:ci"], "tag:db": [], "tag:x": []}}"#;
+    let outside =
+        r#"{"tagOwners": {"tag:ci": [], "tag:build": ["tag:ci"], "tag:db": [], "tag:x": []}}"#;
     assert_eq!(w.post_policy(&tailnet, &token, outside), 200);
     let stale = w.run(&["apply", "change.tfplan"]);
     stale.code(1);
     assert!(
-        stale.stderr.contains("the saved plan is stale: `tailnet.staging.policy` changed outside tailform"),
+        stale
+            .stderr
+            .contains("the saved plan is stale: `tailnet.staging.policy` changed outside tailform"),
         "{}",
         stale.stderr
     );
@@ -84,16 +109,27 @@ fn policy_edited_between_plan_and_apply_stops_on_412() {
         assert!(n > 0, "apply ended before asking: {seen}");
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
-    assert_eq!(w.post_policy(&tailnet, &token, &outside.replace("tag:x", "tag:y")), 200);
+    assert_eq!(
+        w.post_policy(&tailnet, &token, &outside.replace("tag:x", "tag:y")),
+        200
+    );
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"yes\n").unwrap();
     let out = child.wait_with_output().unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     seen.push_str(&rest);
     assert_eq!(out.status.code(), Some(1), "{seen}");
-    assert!(seen.contains("changed since the plan was made (412 precondition failed"), "{seen}");
+    assert!(
+        seen.contains("changed since the plan was made (412 precondition failed"),
+        "{seen}"
+    );
     assert!(seen.contains("Apply failed"), "{seen}");
     // Nothing was written: the outside edit is still the live policy.
-    let (_, live) = w.api(reqwest::Method::GET, &format!("/api/v2/tailnet/{tailnet}/acl"), Some(&token), None);
+    let (_, live) = w.api(
+        reqwest::Method::GET,
+        &format!("/api/v2/tailnet/{tailnet}/acl"),
+        Some(&token),
+        None,
+    );
     assert!(live.to_string().contains("tag:y"), "{live}");
 }

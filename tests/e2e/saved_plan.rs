@@ -10,7 +10,12 @@ fn saved_plan_is_applied_exactly_and_holds_no_secret() {
     let tailnet = w.id_of("tailnet.demo");
     let old = w.id_of("tailnet.demo.auth_key.web");
     let token = w.token(Some(&tailnet));
-    w.api(reqwest::Method::DELETE, &format!("/api/v2/tailnet/{tailnet}/keys/{old}"), Some(&token), None);
+    w.api(
+        reqwest::Method::DELETE,
+        &format!("/api/v2/tailnet/{tailnet}/keys/{old}"),
+        Some(&token),
+        None,
+    );
 
     w.run(&["plan", "--out", "fix.plan"]).code(0);
     let saved = std::fs::read_to_string(w.path("fix.plan")).unwrap();
@@ -19,7 +24,12 @@ fn saved_plan_is_applied_exactly_and_holds_no_secret() {
     }
     let run = w.run(&["apply", "fix.plan"]);
     run.code(0);
-    assert!(run.stdout.contains("# tailnet.demo.auth_key.web must be replaced"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("# tailnet.demo.auth_key.web must be replaced"),
+        "{}",
+        run.stdout
+    );
     assert_ne!(w.id_of("tailnet.demo.auth_key.web"), old);
 }
 
@@ -39,6 +49,10 @@ fn saved_plan_is_refused_after_the_state_changed() {
         run.stderr
     );
     let log = w.log();
-    assert!(log.iter().all(|e| e.0 == "GET" || e.1.ends_with("/oauth/token")), "nothing was applied: {log:?}");
+    assert!(
+        log.iter()
+            .all(|e| e.method == "GET" || e.path.ends_with("/oauth/token")),
+        "nothing was applied: {log:?}"
+    );
     assert_eq!(w.state()["serial"].as_u64().unwrap(), serial);
 }

@@ -15,7 +15,12 @@ fn no_secret_in_plans_logs_or_redacted_output() {
     let tailnet = w.id_of("tailnet.demo");
     let web = w.id_of("tailnet.demo.auth_key.web");
     let token = w.token(Some(&tailnet));
-    w.api(reqwest::Method::DELETE, &format!("/api/v2/tailnet/{tailnet}/keys/{web}"), Some(&token), None);
+    w.api(
+        reqwest::Method::DELETE,
+        &format!("/api/v2/tailnet/{tailnet}/keys/{web}"),
+        Some(&token),
+        None,
+    );
 
     let mut outputs = vec![apply.stdout, apply.stderr];
     for format in ["text", "json", "markdown"] {
@@ -47,16 +52,27 @@ fn output_reveals_only_when_asked_or_piped() {
     let w = World::new();
     w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
     w.run(&["apply", "--auto-approve"]).code(0);
-    let web = w.state()["resources"]["tailnet.demo.auth_key.web"]["secret"].as_str().unwrap().to_owned();
+    let web = w.state()["resources"]["tailnet.demo.auth_key.web"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // stdout is a pipe here: values are printed (for `eval "$(tailform output --format env)"`).
     let env = w.run(&["output", "--format", "env"]);
     env.code(0);
-    assert!(env.stdout.contains(&format!("TAILFORM_DEMO_AUTH_KEY_WEB='{web}'")), "{}", env.stdout);
+    assert!(
+        env.stdout
+            .contains(&format!("TAILFORM_DEMO_AUTH_KEY_WEB='{web}'")),
+        "{}",
+        env.stdout
+    );
     let one = w.run(&["output", "tailnet.demo.auth_key.web", "--format", "json"]);
     one.code(0);
     let json: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
     assert_eq!(json["tailnet.demo.auth_key.web"]["secret"], web.as_str());
     let missing = w.run(&["output", "tailnet.demo.auth_key.nope"]);
     missing.code(1);
-    assert_eq!(missing.stderr, "error: `tailnet.demo.auth_key.nope` is not in the state\n");
+    assert_eq!(
+        missing.stderr,
+        "error: `tailnet.demo.auth_key.nope` is not in the state\n"
+    );
 }

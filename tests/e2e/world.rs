@@ -19,6 +19,14 @@ pub struct World {
     http: reqwest::Client,
 }
 
+/// One request in the emulator's log.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub method: String,
+    pub path: String,
+    pub status: u64,
+}
+
 /// What one run of the binary did.
 #[derive(Debug)]
 pub struct Run {
@@ -152,9 +160,17 @@ impl World {
     }
 
     /// A JSON request to the emulator's API or controls; returns (status, body).
-    pub fn api(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         self.runtime.block_on(async {
-            let mut req = self.http.request(method, format!("{}{path}", self.base_url));
+            let mut req = self
+                .http
+                .request(method, format!("{}{path}", self.base_url));
             if let Some(t) = token {
                 req = req.bearer_auth(t);
             }
@@ -164,7 +180,10 @@ impl World {
             let resp = req.send().await.expect("request sent");
             let status = resp.status().as_u16();
             let text = resp.text().await.unwrap_or_default();
-            (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+            (
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            )
         })
     }
 
@@ -188,22 +207,36 @@ impl World {
                 .json()
                 .await
                 .expect("token JSON");
-            resp["access_token"].as_str().expect("access_token").to_owned()
+            resp["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned()
         })
     }
 
     pub fn advance_clock(&self, seconds: u64) {
-        let (s, _) = self.api(reqwest::Method::POST, "/_emulator/clock", None, Some(json!({"advanceSeconds": seconds})));
+        let (s, _) = self.api(
+            reqwest::Method::POST,
+            "/_emulator/clock",
+            None,
+            Some(json!({"advanceSeconds": seconds})),
+        );
         assert_eq!(s, 200);
     }
 
     pub fn use_key(&self, key_id: &str) {
-        let (s, _) = self.api(reqwest::Method::POST, &format!("/_emulator/keys/{key_id}/use"), None, None);
+        let (s, _) = self.api(
+            reqwest::Method::POST,
+            &format!("/_emulator/keys/{key_id}/use"),
+            None,
+            None,
+        );
         assert_eq!(s, 200);
     }
 
     pub fn stats(&self) -> Value {
-        self.api(reqwest::Method::GET, "/_emulator/stats", None, None).1
+        self.api(reqwest::Method::GET, "/_emulator/stats", None, None)
+            .1
     }
 
     pub fn reset_stats(&self) {
@@ -211,19 +244,16 @@ impl World {
         assert_eq!(s, 200);
     }
 
-    /// `(method, path, status, clientId)` of every logged API request, in order.
-    pub fn log(&self) -> Vec<(String, String, u64, Option<String>)> {
+    /// Every logged API request, in order.
+    pub fn log(&self) -> Vec<LogEntry> {
         self.stats()["log"]
             .as_array()
             .expect("log")
             .iter()
-            .map(|e| {
-                (
-                    e["method"].as_str().unwrap_or_default().to_owned(),
-                    e["path"].as_str().unwrap_or_default().to_owned(),
-                    e["status"].as_u64().unwrap_or_default(),
-                    e["clientId"].as_str().map(str::to_owned),
-                )
+            .map(|e| LogEntry {
+                method: e["method"].as_str().unwrap_or_default().to_owned(),
+                path: e["path"].as_str().unwrap_or_default().to_owned(),
+                status: e["status"].as_u64().unwrap_or_default(),
             })
             .collect()
     }
@@ -249,10 +279,8 @@ fn collect_secrets(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
             for (k, v) in map {
-                if k == "secret" {
-                    if let Some(s) = v.as_str() {
-                        out.push(s.to_owned());
-                    }
+                if let (true, Some(s)) = (k == "secret", v.as_str()) {
+                    out.push(s.to_owned());
                 }
                 collect_secrets(v, out);
             }

@@ -139,7 +139,9 @@ pub async fn read(
     }
     while let Some(joined) = reads.join_next().await {
         let (name, contents) = joined.expect("refresh tasks do not panic");
-        tailnets.insert(name, LiveTailnet::Present(contents?));
+        let contents = contents?;
+        tracing::info!(tailnet = %name, keys = contents.keys.len(), etag = ?contents.policy.etag, "refreshed");
+        tailnets.insert(name, LiveTailnet::Present(contents));
     }
     Ok(Live {
         now: client.server_time().unwrap_or_else(jiff::Timestamp::now),

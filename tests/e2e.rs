@@ -5,6 +5,7 @@ mod e2e {
     pub mod world;
 
     mod destroy;
+    mod embedded;
     mod lifecycle;
     mod locking;
     mod policy;

@@ -220,6 +220,7 @@ impl<'g> Walker<'g> {
         running: &mut JoinSet<Finished>,
     ) {
         let step = self.graph.step(node);
+        tracing::debug!(step = %step.describe(), "starting");
         reporter.started(step);
         self.status.insert(node, Status::Running);
         let handle = match executor.start(step, state) {

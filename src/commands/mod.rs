@@ -36,7 +36,28 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Logs go to stderr: warnings by default, more with `-v` (info), `-vv` (debug), `-vvv`
+/// (trace), only errors with `-q`; `TAILFORM_LOG` (an `EnvFilter` directive) overrides.
+fn init_logging(global: &crate::cli::GlobalArgs) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAILFORM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("tailform={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(false)
+        .try_init();
+}
+
 fn dispatch(cli: Cli) -> Result<Exit, Error> {
+    init_logging(&cli.global);
     if let Some(dir) = &cli.global.directory {
         std::env::set_current_dir(dir).map_err(|e| Error::io("change to folder", dir, e))?;
     }

@@ -110,6 +110,9 @@ impl Session {
             .build()
             .map_err(|e| Error::io("start", "the async runtime", e))?;
         if global.emulator {
+            state_file(global)
+                .ensure_folder()
+                .map_err(|e| Error::io("create folder for", state_path(global), e))?;
             let data = emulator_data_path(&state_path(global));
             let config = EmulatorConfig {
                 data: Some(data),

@@ -20,9 +20,16 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
     match command {
         StateCommand::List => {
             let state = session::state_file(global).load()?;
+            let width = state
+                .resources
+                .keys()
+                .map(|a| a.to_string().len())
+                .max()
+                .unwrap_or(0);
             for (address, record) in &state.resources {
+                let address = address.to_string();
                 match record.id() {
-                    Some(id) => println!("{address}  {id}"),
+                    Some(id) => println!("{address:<width$}  {id}"),
                     None => println!("{address}"),
                 }
             }

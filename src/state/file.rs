@@ -160,8 +160,11 @@ impl StateFile {
         fs::rename(&link, self.backup_path())
     }
 
-    /// Creates the state folder (mode 0700, with a `.gitignore` of `*`) when it does not exist.
-    fn ensure_folder(&self) -> io::Result<PathBuf> {
+    /// Creates the state folder (mode 0700, with a `.gitignore` of `*`) when it does not exist;
+    /// returns it. Everything that writes next to the state (lock, emulator data) calls this
+    /// first, so the folder tailform creates always carries its `.gitignore`. A folder that
+    /// already exists is left as it is (it may be the user's repository).
+    pub fn ensure_folder(&self) -> io::Result<PathBuf> {
         let dir = match self.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),

@@ -5,7 +5,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -147,16 +147,9 @@ impl StateLock {
             path: path.to_path_buf(),
             source,
         };
-        if let Some(dir) = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty() && !d.exists())
-        {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(io_err)?;
-        }
+        super::StateFile::new(sibling_state(path))
+            .ensure_folder()
+            .map_err(io_err)?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -243,6 +236,12 @@ impl Drop for StateLock {
             let _ = file.unlock();
         }
     }
+}
+
+/// The state file a lock file belongs to (`x.json` for `x.json.lock`).
+fn sibling_state(lock: &Path) -> PathBuf {
+    let name = lock.file_name().unwrap_or_default().to_string_lossy();
+    lock.with_file_name(name.strip_suffix(".lock").unwrap_or(&name))
 }
 
 fn held_error(path: &Path) -> LockError {

@@ -63,6 +63,19 @@ impl Change {
         self
     }
 
+    /// True when the change destroys an existing object: deletes, and replacements whose old
+    /// object is still live (a revoked, expired or vanished one is already gone).
+    pub fn destroys(&self) -> bool {
+        match self.action {
+            Action::Delete => true,
+            Action::Replace => !matches!(
+                self.reason,
+                Some(Reason::Missing | Reason::Invalid | Reason::TailnetRecreated)
+            ),
+            _ => false,
+        }
+    }
+
     /// Marks the object as carrying a secret.
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;

@@ -93,14 +93,13 @@ impl Plan {
             ..Summary::default()
         };
         for c in &self.changes {
+            if c.destroys() {
+                s.destroy += 1;
+            }
             match c.action {
-                Action::Create => s.add += 1,
+                Action::Create | Action::Replace => s.add += 1,
                 Action::Update => s.change += 1,
-                Action::Replace => {
-                    s.add += 1;
-                    s.destroy += 1;
-                }
-                Action::Delete => s.destroy += 1,
+                Action::Delete => {}
                 Action::Forget => s.forget += 1,
                 Action::Read => s.drift += 1,
                 Action::NoOp => {}

@@ -11,9 +11,14 @@ fn readme() -> String {
 
 /// The first ```sh block after `marker`.
 fn block_after(text: &str, marker: &str) -> String {
-    let start = text.find(marker).unwrap_or_else(|| panic!("README has no `{marker}`"));
+    let start = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("README has no `{marker}`"));
     let rest = &text[start..];
-    let open = rest.find("```sh\n").expect("an sh block follows the marker") + "```sh\n".len();
+    let open = rest
+        .find("```sh\n")
+        .expect("an sh block follows the marker")
+        + "```sh\n".len();
     let close = rest[open..].find("\n```").expect("the block is closed");
     rest[open..open + close].to_owned()
 }
@@ -70,7 +75,10 @@ fn setup_command_and_walkthrough_work_as_written() {
     );
     let (code, stdout, stderr) = run(&setup, dir.path());
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Apply complete! Resources: 5 added"), "{stdout}");
+    assert!(
+        stdout.contains("Apply complete! Resources: 5 added"),
+        "{stdout}"
+    );
 
     let walkthrough = block_after(&text, "<!-- walkthrough:");
     let (code, stdout, stderr) = run(&walkthrough, dir.path());
@@ -86,7 +94,9 @@ fn setup_command_and_walkthrough_work_as_written() {
     ];
     let mut at = 0;
     for line in expected_in_order {
-        let found = stdout[at..].find(line).unwrap_or_else(|| panic!("`{line}` missing after byte {at}:\n{stdout}"));
+        let found = stdout[at..]
+            .find(line)
+            .unwrap_or_else(|| panic!("`{line}` missing after byte {at}:\n{stdout}"));
         at += found + line.len();
     }
     assert!(!dir.path().join("emulator.env").exists());
@@ -102,5 +112,8 @@ fn emulator_curl_sequence_works_as_written() {
     assert!(stdout.contains("\"oauthClient\":{\"id\":\"k"), "{stdout}");
     assert!(stdout.contains("HTTP/1.1 200 OK"), "{stdout}");
     assert!(stdout.contains("\"key\":\"tskey-auth-"), "{stdout}");
-    assert!(stdout.contains("{\"message\":\"requested tags [tag:web] are invalid or not permitted\"}"), "{stdout}");
+    assert!(
+        stdout.contains("{\"message\":\"requested tags [tag:web] are invalid or not permitted\"}"),
+        "{stdout}"
+    );
 }

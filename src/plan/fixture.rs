@@ -154,6 +154,23 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
             });
         }
         let mut keys = BTreeMap::new();
+        if t.is_created() {
+            let boot = format!("kboot-{}", t.name);
+            keys.insert(
+                boot.clone(),
+                LiveKey {
+                    id: boot,
+                    kind: LiveKeyKind::Client {
+                        scopes: vec!["all".into()],
+                        tags: vec![],
+                        updated: None,
+                    },
+                    description: String::new(),
+                    created: Some(created),
+                    invalid: false,
+                },
+            );
+        }
         for c in t.oauth_clients.values() {
             let attrs = super::view::client_attributes(c);
             let id = format!("k-{}", c.name);

@@ -131,6 +131,7 @@ pub fn diff(
         planner.plan_policy(&name, fate);
         planner.plan_clients(&name, fate);
         planner.plan_keys(&name, fate);
+        planner.count_unmanaged(&name);
     }
     planner.check_tailnet_cap();
     planner.finish()
@@ -238,6 +239,39 @@ impl<'a> Planner<'a> {
             Member::OAuthClient(n) => t.oauth_clients.contains_key(n),
             Member::AuthKey(n) => t.auth_keys.contains_key(n),
         }
+    }
+
+    /// Counts live keys in a tailnet that no record tracks (left untouched, shown in the
+    /// summary). The tailnet's own bootstrap client is tracked by the tailnet's record.
+    fn count_unmanaged(&mut self, tailnet: &Name) {
+        let Some(contents) = self.live.contents(tailnet) else {
+            return;
+        };
+        let mut tracked: BTreeSet<&str> = BTreeSet::new();
+        for (address, record) in &self.state.resources {
+            if &address.tailnet != tailnet {
+                continue;
+            }
+            match record {
+                crate::state::Record::Tailnet(t) => {
+                    tracked.extend(t.oauth_client.as_ref().map(|c| c.id.as_str()));
+                }
+                crate::state::Record::OAuthClient(c) => {
+                    tracked.insert(&c.id);
+                    tracked.extend(c.deposed.iter().map(|d| d.id.as_str()));
+                }
+                crate::state::Record::AuthKey(k) => {
+                    tracked.insert(&k.id);
+                    tracked.extend(k.deposed.iter().map(|d| d.id.as_str()));
+                }
+                crate::state::Record::Policy(_) => {}
+            }
+        }
+        self.unmanaged += contents
+            .keys
+            .keys()
+            .filter(|id| !tracked.contains(id.as_str()))
+            .count();
     }
 
     fn check_tailnet_cap(&mut self) {

@@ -760,7 +760,27 @@ fn tailnet_cap_counts_the_live_organization() {
 }
 
 #[test]
-fn unused_name_helper() {
-    // Names used in fixtures are valid (guards the fixture itself).
+fn untracked_live_keys_are_counted_and_left_alone() {
+    let d = quickstart();
+    let (state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(
+        plan.unmanaged, 0,
+        "the bootstrap client belongs to the tailnet's record"
+    );
+    let stranger = live_auth_key(
+        "k-stranger",
+        &super::view::key_attributes(&key("x", &["tag:web"])),
+        now(),
+        now() + SignedDuration::from_hours(5),
+    );
+    contents(&mut live, "acme")
+        .keys
+        .insert("k-stranger".into(), stranger);
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(plan.unmanaged, 1);
+    assert_eq!(plan.summary().unmanaged, 1);
+    assert!(!plan.has_changes());
+    assert!(plan.graph.is_empty());
     assert!(Name::parse("acme").is_ok());
 }

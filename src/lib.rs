@@ -16,13 +16,24 @@
 
 pub mod address;
 pub mod api;
+pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod credentials;
 pub mod emulator;
 pub mod error;
 pub mod exit;
+pub mod fingerprint;
+pub mod live;
 pub mod manifest;
 pub mod model;
+pub mod plan;
+pub mod planfile;
+pub mod policy_doc;
+pub mod reach;
+pub mod refresh;
+pub mod render;
 pub mod secret;
+pub mod state;
 pub mod suggest;
 pub mod validate;

@@ -169,7 +169,12 @@ impl Client {
         let mut retries = 0u32;
         loop {
             self.count_request();
+            let started = std::time::Instant::now();
             let outcome = self.attempt(req, auth).await;
+            tracing::debug!(method = %req.method, path = %req.path,
+                status = outcome.as_ref().ok().map(|r| r.status),
+                ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "request");
             let (observed, retry_after) = match &outcome {
                 Ok(r) => (Observed::Status(r.status), r.retry_after),
                 Err(f) => (f.observed(), None),

@@ -1,9 +1,17 @@
 //! One thin file per subcommand: parse nothing, decide nothing; call the pipeline and report.
 //! [`run`] is the single entry point from `main`.
 
+mod apply;
 mod completions;
 mod emulator;
+mod import;
+mod output;
+mod plan;
+mod planning;
 mod schema;
+pub mod session;
+mod state;
+mod unlock;
 mod validate;
 
 pub use validate::summary as validate_summary;
@@ -28,7 +36,28 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Logs go to stderr: warnings by default, more with `-v` (info), `-vv` (debug), `-vvv`
+/// (trace), only errors with `-q`; `TAILFORM_LOG` (an `EnvFilter` directive) overrides.
+fn init_logging(global: &crate::cli::GlobalArgs) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAILFORM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("tailform={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(false)
+        .try_init();
+}
+
 fn dispatch(cli: Cli) -> Result<Exit, Error> {
+    init_logging(&cli.global);
     if let Some(dir) = &cli.global.directory {
         std::env::set_current_dir(dir).map_err(|e| Error::io("change to folder", dir, e))?;
     }
@@ -38,25 +67,12 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
         Command::Schema => schema::run(),
         Command::Emulator(args) => emulator::run(&global, args),
         Command::Completions(args) => Ok(completions::run(&args)),
-        other => Err(Error::Usage(format!(
-            "`{}` is not implemented yet",
-            command_name(&other)
-        ))),
-    }
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Validate(_) => "validate",
-        Command::Plan(_) => "plan",
-        Command::Apply(_) => "apply",
-        Command::Output(_) => "output",
-        Command::Import(_) => "import",
-        Command::State(_) => "state",
-        Command::Unlock(_) => "unlock",
-        Command::Emulator(_) => "emulator",
-        Command::Schema => "schema",
-        Command::Completions(_) => "completions",
+        Command::Plan(args) => plan::run(&global, args),
+        Command::Apply(args) => apply::run(&global, args),
+        Command::Output(args) => output::run(&global, &args),
+        Command::Import(args) => import::run(&global, args),
+        Command::State(command) => state::run(&global, command),
+        Command::Unlock(args) => unlock::run(&global, &args),
     }
 }
 

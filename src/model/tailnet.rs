@@ -47,6 +47,20 @@ impl TailnetRef {
     }
 }
 
+impl serde::Serialize for TailnetRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_path())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TailnetRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        TailnetRef::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a tailnet id")))
+    }
+}
+
 impl fmt::Display for TailnetRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_path())

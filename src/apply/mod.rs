@@ -1,0 +1,386 @@
+//! Apply: executes a plan's `StepGraph` (DESIGN §6). Steps run with bounded concurrency in
+//! dependency order; before each create its intent is saved; each result is applied to the state
+//! and **saved before any further step starts** (results that finish together share one save);
+//! a failed step marks everything that depends on it skipped while independent work continues.
+//! If the state cannot be saved, no further step starts and the error names every address whose
+//! result is held only in memory.
+
+mod executor;
+mod intent;
+mod reporter;
+mod tailscale;
+mod update;
+
+use std::collections::{HashMap, VecDeque};
+
+use petgraph::stable_graph::NodeIndex;
+use tokio::task::JoinSet;
+
+use crate::address::Address;
+use crate::plan::StepGraph;
+use crate::state::{State, StateFileError};
+
+pub use executor::{Executor, StepFailure};
+pub use reporter::{Reporter, Silent};
+pub use tailscale::TailscaleExecutor;
+pub use update::StateUpdate;
+
+/// Persists the state (the file, or another backend).
+pub trait StateSink {
+    /// Saves `state` durably (incrementing its serial).
+    fn save(&mut self, state: &mut State) -> Result<(), StateFileError>;
+}
+
+impl StateSink for crate::state::StateFile {
+    fn save(&mut self, state: &mut State) -> Result<(), StateFileError> {
+        crate::state::StateFile::save(self, state)
+    }
+}
+
+/// How apply runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Maximum steps in flight.
+    pub parallelism: usize,
+}
+
+/// What an apply did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Steps that succeeded.
+    pub applied: Vec<String>,
+    /// Steps that failed, with the error.
+    pub failed: Vec<(String, String)>,
+    /// Steps not run because a dependency failed (or the state could not be saved).
+    pub skipped: Vec<String>,
+    /// Addresses whose create may have happened without a recorded result.
+    pub outcome_unknown: Vec<Address>,
+}
+
+impl ApplyReport {
+    /// True when every step succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty()
+    }
+}
+
+/// The state could not be saved: apply stopped.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the state could not be saved, so apply stopped before starting another step; results held \
+     only in memory for: {}",
+    unsaved.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+)]
+pub struct SaveFailed {
+    /// The save error.
+    #[source]
+    pub source: StateFileError,
+    /// Addresses whose results (possibly secrets) are not on disk.
+    pub unsaved: Vec<Address>,
+    /// The report up to the failure.
+    pub report: ApplyReport,
+}
+
+/// Runs the plan. Returns the report, or [`SaveFailed`] when the state could not be saved
+/// (the in-memory `state` then holds results the file lacks).
+pub async fn apply<E, S, R>(
+    graph: &StepGraph,
+    state: &mut State,
+    sink: &mut S,
+    executor: &E,
+    reporter: &R,
+    options: ApplyOptions,
+) -> Result<ApplyReport, Box<SaveFailed>>
+where
+    E: Executor,
+    S: StateSink,
+    R: Reporter,
+{
+    Walker::new(graph, options)
+        .run(state, sink, executor, reporter)
+        .await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+}
+
+type Finished = (NodeIndex, Result<StateUpdate, StepFailure>);
+
+struct Walker<'g> {
+    graph: &'g StepGraph,
+    parallelism: usize,
+    status: HashMap<NodeIndex, Status>,
+    waiting_on: HashMap<NodeIndex, usize>,
+    ready: VecDeque<NodeIndex>,
+    tasks: HashMap<tokio::task::Id, NodeIndex>,
+    report: ApplyReport,
+}
+
+impl<'g> Walker<'g> {
+    fn new(graph: &'g StepGraph, options: ApplyOptions) -> Self {
+        let mut waiting_on = HashMap::new();
+        let mut initial = Vec::new();
+        for (node, _) in graph.steps() {
+            let deps = graph.dependencies(node).count();
+            waiting_on.insert(node, deps);
+            if deps == 0 {
+                initial.push(node);
+            }
+        }
+        // Deterministic start order: by address, then by what the step does.
+        initial.sort_by_cached_key(|&n| {
+            let step = graph.step(n);
+            (step.address().clone(), step.describe())
+        });
+        let ready = initial.into_iter().collect();
+        Self {
+            graph,
+            parallelism: options.parallelism.max(1),
+            status: graph.steps().map(|(n, _)| (n, Status::Waiting)).collect(),
+            waiting_on,
+            ready,
+            tasks: HashMap::new(),
+            report: ApplyReport::default(),
+        }
+    }
+
+    async fn run<E: Executor, S: StateSink, R: Reporter>(
+        mut self,
+        state: &mut State,
+        sink: &mut S,
+        executor: &E,
+        reporter: &R,
+    ) -> Result<ApplyReport, Box<SaveFailed>> {
+        let mut running: JoinSet<Finished> = JoinSet::new();
+        loop {
+            let launch = self.next_batch(running.len());
+            if !launch.is_empty() {
+                self.record_intents(&launch, state, executor.now());
+                if let Err(source) = save(sink, state) {
+                    return Err(self
+                        .stop(source, running, state, reporter, Vec::new())
+                        .await);
+                }
+                for node in launch {
+                    self.launch(node, state, executor, reporter, &mut running);
+                }
+            }
+            let Some(first) = running.join_next_with_id().await else {
+                if self.ready.is_empty() {
+                    break;
+                }
+                continue;
+            };
+            let mut finished = vec![self.joined(first)];
+            while let Some(more) = running.try_join_next_with_id() {
+                finished.push(self.joined(more));
+            }
+            let unsaved = self.absorb(finished, state, reporter);
+            if !unsaved.is_empty()
+                && let Err(source) = save(sink, state)
+            {
+                return Err(self.stop(source, running, state, reporter, unsaved).await);
+            }
+        }
+        self.skip_rest(reporter);
+        Ok(self.report)
+    }
+
+    fn next_batch(&mut self, in_flight: usize) -> Vec<NodeIndex> {
+        let mut batch = Vec::new();
+        while in_flight + batch.len() < self.parallelism {
+            match self.ready.pop_front() {
+                Some(n) => batch.push(n),
+                None => break,
+            }
+        }
+        batch
+    }
+
+    fn record_intents(&self, launch: &[NodeIndex], state: &mut State, now: jiff::Timestamp) {
+        for &node in launch {
+            if let Some(intent) = intent::intent_for(self.graph.step(node), state, now) {
+                state.pending.push(intent);
+            }
+        }
+    }
+
+    fn launch<E: Executor, R: Reporter>(
+        &mut self,
+        node: NodeIndex,
+        state: &State,
+        executor: &E,
+        reporter: &R,
+        running: &mut JoinSet<Finished>,
+    ) {
+        let step = self.graph.step(node);
+        tracing::debug!(step = %step.describe(), "starting");
+        reporter.started(step);
+        self.status.insert(node, Status::Running);
+        let handle = match executor.start(step, state) {
+            Ok(op) => running.spawn(async move { (node, op.await) }),
+            Err(failure) => running.spawn(async move { (node, Err(failure)) }),
+        };
+        self.tasks.insert(handle.id(), node);
+    }
+
+    /// Applies finished steps to the state; returns the addresses whose results need saving.
+    fn absorb<R: Reporter>(
+        &mut self,
+        finished: Vec<Finished>,
+        state: &mut State,
+        reporter: &R,
+    ) -> Vec<Address> {
+        let mut changed = Vec::new();
+        for (node, result) in finished {
+            let step = self.graph.step(node);
+            let address = step.address().clone();
+            match result {
+                Ok(update) => {
+                    let detail = detail(&update);
+                    update.apply_to(state);
+                    state.pending.retain(|i| i.address != address);
+                    reporter.applied(step, &detail);
+                    self.report.applied.push(step.describe());
+                    self.status.insert(node, Status::Done);
+                    self.release(node);
+                }
+                Err(failure) => {
+                    if failure.outcome_unknown {
+                        self.report.outcome_unknown.push(address.clone());
+                    } else {
+                        state.pending.retain(|i| i.address != address);
+                    }
+                    reporter.failed(step, &failure.message);
+                    self.report.failed.push((step.describe(), failure.message));
+                    self.status.insert(node, Status::Failed);
+                    self.skip_dependents(node, reporter);
+                }
+            }
+            changed.push(address);
+        }
+        changed
+    }
+
+    fn release(&mut self, node: NodeIndex) {
+        for dep in self.graph.dependents(node) {
+            let count = self
+                .waiting_on
+                .get_mut(&dep)
+                .expect("every node has a count");
+            *count -= 1;
+            if *count == 0 && self.status[&dep] == Status::Waiting {
+                self.ready.push_back(dep);
+            }
+        }
+    }
+
+    fn skip_dependents<R: Reporter>(&mut self, node: NodeIndex, reporter: &R) {
+        let mut stack: Vec<NodeIndex> = self.graph.dependents(node).collect();
+        while let Some(n) = stack.pop() {
+            if self.status[&n] != Status::Waiting {
+                continue;
+            }
+            self.status.insert(n, Status::Skipped);
+            let step = self.graph.step(n);
+            reporter.skipped(step);
+            self.report.skipped.push(step.describe());
+            stack.extend(self.graph.dependents(n));
+        }
+    }
+
+    fn skip_rest<R: Reporter>(&mut self, reporter: &R) {
+        let mut rest: Vec<NodeIndex> = self
+            .status
+            .iter()
+            .filter(|(_, s)| **s == Status::Waiting)
+            .map(|(n, _)| *n)
+            .collect();
+        rest.sort();
+        for n in rest {
+            self.status.insert(n, Status::Skipped);
+            let step = self.graph.step(n);
+            reporter.skipped(step);
+            self.report.skipped.push(step.describe());
+        }
+    }
+
+    /// The state cannot be saved: start nothing more, let in-flight steps finish (their results
+    /// stay in memory), and report what is unsaved.
+    async fn stop<R: Reporter>(
+        mut self,
+        source: StateFileError,
+        mut running: JoinSet<Finished>,
+        state: &mut State,
+        reporter: &R,
+        mut unsaved: Vec<Address>,
+    ) -> Box<SaveFailed> {
+        self.ready.clear();
+        while let Some(done) = running.join_next_with_id().await {
+            let finished = self.joined(done);
+            unsaved.extend(self.absorb(vec![finished], state, reporter));
+        }
+        self.skip_rest(reporter);
+        unsaved.sort();
+        unsaved.dedup();
+        Box::new(SaveFailed {
+            source,
+            unsaved,
+            report: self.report,
+        })
+    }
+}
+
+impl Walker<'_> {
+    /// The result of a joined task; a panicked step becomes that step's failure (a bug, but the
+    /// walk and the results already in memory stay intact).
+    fn joined(
+        &mut self,
+        result: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
+    ) -> Finished {
+        match result {
+            Ok((id, finished)) => {
+                self.tasks.remove(&id);
+                finished
+            }
+            Err(e) => {
+                let node = self
+                    .tasks
+                    .remove(&e.id())
+                    .expect("every spawned step task is registered");
+                (
+                    node,
+                    Err(StepFailure::new("internal error: the step's task panicked")),
+                )
+            }
+        }
+    }
+}
+
+/// Saves without stalling the runtime's other tasks (the file write and fsync block).
+fn save<S: StateSink>(sink: &mut S, state: &mut State) -> Result<(), StateFileError> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| sink.save(state)),
+        _ => sink.save(state),
+    }
+}
+
+/// A short, secret-free description of a result (the new id).
+fn detail(update: &StateUpdate) -> String {
+    match update {
+        StateUpdate::TailnetCreated { record, .. } => format!("id {}", record.id),
+        StateUpdate::ClientCreated { record, .. } => format!("id {}", record.id),
+        StateUpdate::KeyCreated { record, .. } => format!("id {}", record.id),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

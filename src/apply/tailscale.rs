@@ -1,0 +1,336 @@
+//! `TailscaleExecutor`: runs plan steps against the Tailscale API through `crate::api::Client`.
+//! Credentials and ids are read from the state when a step starts (so a client created earlier
+//! in the same apply can create keys); results come back as [`StateUpdate`]s.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::address::{Address, Member};
+use crate::api::{ApiError, AuthKeyRequest, Client, Credential, OAuthClientRequest, PolicyBody};
+use crate::model::{Name, TailnetRef};
+use crate::plan::{PolicyWrite, Step, TS_DEFAULT, Target};
+use crate::policy_doc;
+use crate::reach::{self, Reach, ReachError};
+use crate::state::{
+    BootstrapClient, ClientRecord, KeyRecord, PolicyRecord, Record, State, TailnetRecord,
+};
+
+use super::{Executor, StateUpdate, StepFailure};
+
+type Op = Pin<Box<dyn Future<Output = Result<StateUpdate, StepFailure>> + Send + 'static>>;
+
+/// Runs steps against the API.
+#[derive(Debug, Clone)]
+pub struct TailscaleExecutor {
+    client: Client,
+    org: Credential,
+    existing: BTreeMap<Name, TailnetRef>,
+}
+
+impl TailscaleExecutor {
+    /// An executor using `org` for organization calls and `existing` to reach tailnets the
+    /// manifests reference by id.
+    pub fn new(client: Client, org: Credential, existing: BTreeMap<Name, TailnetRef>) -> Self {
+        Self {
+            client,
+            org,
+            existing,
+        }
+    }
+
+    fn reach(&self, tailnet: &Name, state: &State) -> Result<Reach, StepFailure> {
+        if let Some(r) = self.existing.get(tailnet) {
+            return reach::existing(&self.org, r).map_err(reach_failure);
+        }
+        match state.get(&Address::tailnet(tailnet.clone())) {
+            Some(Record::Tailnet(t)) => reach::created(&self.org, t).map_err(reach_failure),
+            _ => Err(StepFailure::new(format!(
+                "`tailnet.{tailnet}` is not in the state, so its contents cannot be reached"
+            ))),
+        }
+    }
+}
+
+fn reach_failure(e: ReachError) -> StepFailure {
+    StepFailure::new(e.to_string())
+}
+
+fn api_failure(e: ApiError) -> StepFailure {
+    StepFailure {
+        outcome_unknown: e.is_outcome_unknown(),
+        message: e.to_string(),
+    }
+}
+
+impl Executor for TailscaleExecutor {
+    fn now(&self) -> Timestamp {
+        self.client.server_time().unwrap_or_else(Timestamp::now)
+    }
+
+    fn start(
+        &self,
+        step: &Step,
+        state: &State,
+    ) -> Result<impl Future<Output = Result<StateUpdate, StepFailure>> + Send + 'static, StepFailure>
+    {
+        let client = self.client.clone();
+        let op: Op = match step.clone() {
+            Step::CreateTailnet {
+                address,
+                display_name,
+                prevent_destroy,
+                replacing,
+            } => {
+                let org = self.org.clone();
+                Box::pin(async move {
+                    let created = client
+                        .create_tailnet(&org, &display_name)
+                        .await
+                        .map_err(api_failure)?;
+                    Ok(StateUpdate::TailnetCreated {
+                        address,
+                        record: TailnetRecord {
+                            id: created.tailnet.id,
+                            existing: false,
+                            display_name: Some(created.tailnet.display_name),
+                            org_id: created.tailnet.org_id,
+                            dns_name: created.tailnet.dns_name,
+                            created_at: created.tailnet.created_at,
+                            prevent_destroy,
+                            oauth_client: Some(BootstrapClient {
+                                id: created.oauth_client_id,
+                                secret: created.oauth_client_secret,
+                            }),
+                            deposed: Vec::new(),
+                        },
+                        replacing,
+                    })
+                })
+            }
+            Step::DeleteTailnet { address, target } => {
+                let record = match state.get(&address) {
+                    Some(Record::Tailnet(t)) => t,
+                    _ => return Err(StepFailure::new(format!("`{address}` is not in the state"))),
+                };
+                let reach = match &target {
+                    Target::Deposed(id) => {
+                        let d = record.deposed.iter().find(|d| &d.id == id).ok_or_else(|| {
+                            StepFailure::new(format!(
+                                "previous tailnet {id} of `{address}` is not in the state"
+                            ))
+                        })?;
+                        reach::deposed(&self.org, d).map_err(reach_failure)?
+                    }
+                    _ => reach::created(&self.org, record).map_err(reach_failure)?,
+                };
+                Box::pin(async move {
+                    client
+                        .delete_tailnet(&reach.credential, &reach.path)
+                        .await
+                        .map_err(api_failure)?;
+                    Ok(StateUpdate::TailnetDeleted { address, target })
+                })
+            }
+            Step::RecordTailnet {
+                address,
+                prevent_destroy,
+            } => Box::pin(async move {
+                Ok(StateUpdate::TailnetSettings {
+                    address,
+                    prevent_destroy,
+                })
+            }),
+            Step::WritePolicy {
+                address,
+                write,
+                managed,
+            } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                Box::pin(async move {
+                    let etag = write_policy(&client, &reach, &address, write).await?;
+                    Ok(StateUpdate::PolicyRecorded {
+                        address,
+                        record: PolicyRecord { etag, managed },
+                    })
+                })
+            }
+            Step::CreateClient {
+                address,
+                attributes,
+                depose_current,
+            } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                Box::pin(async move {
+                    let req = OAuthClientRequest {
+                        scopes: attributes.scopes.clone(),
+                        tags: attributes.tags.clone(),
+                        description: attributes.description.clone(),
+                    };
+                    let created = client
+                        .create_oauth_client(&reach.credential, &reach.path, &req)
+                        .await
+                        .map_err(api_failure)?;
+                    Ok(StateUpdate::ClientCreated {
+                        address,
+                        record: ClientRecord {
+                            id: created.key.id,
+                            secret: Some(created.secret),
+                            created: created.key.created,
+                            attributes,
+                            deposed: Vec::new(),
+                        },
+                        depose_current,
+                    })
+                })
+            }
+            Step::UpdateClient {
+                address,
+                attributes,
+            } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                let id = current_id(state, &address)?;
+                Box::pin(async move {
+                    let req = OAuthClientRequest {
+                        scopes: attributes.scopes.clone(),
+                        tags: attributes.tags.clone(),
+                        description: attributes.description.clone(),
+                    };
+                    client
+                        .set_oauth_client(&reach.credential, &reach.path, &id, &req)
+                        .await
+                        .map_err(api_failure)?;
+                    Ok(StateUpdate::ClientUpdated {
+                        address,
+                        attributes,
+                    })
+                })
+            }
+            Step::CreateKey {
+                address,
+                attributes,
+                depose_current,
+                keep_previous,
+            } => {
+                let tailnet = self.reach(&address.tailnet, state)?;
+                let reach = match &attributes.created_by {
+                    Some(client_name) => {
+                        let client_address = Address {
+                            tailnet: address.tailnet.clone(),
+                            member: Member::OAuthClient(
+                                Name::parse(client_name)
+                                    .map_err(|e| StepFailure::new(e.to_string()))?,
+                            ),
+                        };
+                        let record = state.oauth_client(&client_address).ok_or_else(|| {
+                            StepFailure::new(format!("`{client_address}` is not in the state"))
+                        })?;
+                        reach::created_by(&tailnet, client_name, record).map_err(reach_failure)?
+                    }
+                    None => tailnet,
+                };
+                let now = self.now();
+                Box::pin(async move {
+                    let req = AuthKeyRequest {
+                        reusable: attributes.reusable,
+                        ephemeral: attributes.ephemeral,
+                        preauthorized: attributes.preauthorized,
+                        tags: attributes.tags.clone(),
+                        expiry_seconds: attributes.expiry_seconds,
+                        description: attributes.description.clone(),
+                    };
+                    let created = client
+                        .create_auth_key(&reach.credential, &reach.path, &req)
+                        .await
+                        .map_err(api_failure)?;
+                    let revoke_after = keep_previous.map(|d| {
+                        let base = client.server_time().unwrap_or(now);
+                        base.checked_add(SignedDuration::from_secs(
+                            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                        ))
+                        .unwrap_or(Timestamp::MAX)
+                    });
+                    Ok(StateUpdate::KeyCreated {
+                        address,
+                        record: KeyRecord {
+                            id: created.key.id,
+                            secret: Some(created.secret),
+                            created: created.key.created,
+                            expires: created.key.expires,
+                            attributes,
+                            deposed: Vec::new(),
+                        },
+                        depose_current,
+                        revoke_after,
+                    })
+                })
+            }
+            Step::DeleteClient { address, target } | Step::DeleteKey { address, target } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                let id = match &target {
+                    Target::Current(id) | Target::Deposed(id) => id.clone(),
+                    Target::Record => current_id(state, &address)?,
+                };
+                Box::pin(async move {
+                    client
+                        .delete_key(&reach.credential, &reach.path, &id)
+                        .await
+                        .map_err(api_failure)?;
+                    Ok(StateUpdate::ObjectDeleted { address, target })
+                })
+            }
+            Step::Forget { address, target } => {
+                Box::pin(async move { Ok(StateUpdate::Forgotten { address, target }) })
+            }
+        };
+        Ok(op)
+    }
+}
+
+fn current_id(state: &State, address: &Address) -> Result<String, StepFailure> {
+    state
+        .get(address)
+        .and_then(Record::id)
+        .map(str::to_owned)
+        .ok_or_else(|| StepFailure::new(format!("`{address}` is not in the state")))
+}
+
+/// Posts a policy; returns the ETag to record.
+async fn write_policy(
+    client: &Client,
+    reach: &Reach,
+    address: &Address,
+    write: PolicyWrite,
+) -> Result<Option<String>, StepFailure> {
+    let (text, if_match) = match write {
+        PolicyWrite::RecordOnly { etag } => return Ok(etag),
+        PolicyWrite::Text { text, if_match } => (text, if_match),
+        PolicyWrite::MergeIntoDefault { tag_owners } => {
+            let current = client
+                .get_policy(&reach.credential, &reach.path)
+                .await
+                .map_err(api_failure)?;
+            let text = policy_doc::edit_tag_owners(&current.text, &tag_owners, &Default::default())
+                .map_err(|e| {
+                    StepFailure::new(format!("the policy of `{address}` cannot be edited: {e}"))
+                })?;
+            (text, Some(TS_DEFAULT.to_owned()))
+        }
+    };
+    let body = PolicyBody::HuJson(text);
+    match client
+        .set_policy(&reach.credential, &reach.path, &body, if_match.as_deref())
+        .await
+    {
+        Ok(doc) => Ok(doc.etag),
+        Err(e) if e.is_precondition_failed() => Err(StepFailure::new(format!(
+            "the policy of `{}` changed since the plan was made (412 precondition failed: {}); \
+             nothing was written — run `tailform plan` again to see the new difference",
+            Address::tailnet(address.tailnet.clone()),
+            e
+        ))),
+        Err(e) => Err(api_failure(e)),
+    }
+}

@@ -1,0 +1,313 @@
+//! `StateUpdate`: what a finished step changes in the state, as a value. Executors return one;
+//! the walker applies it to the in-memory state and saves. Pure, so every state transition is
+//! unit-tested without HTTP.
+
+use jiff::Timestamp;
+
+use crate::address::{Address, Member};
+use crate::plan::Target;
+use crate::state::{
+    ClientAttributes, ClientRecord, Deposed, DeposedTailnet, KeyRecord, PolicyRecord, Record,
+    State, TailnetRecord,
+};
+
+/// A state change produced by one step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateUpdate {
+    /// A tailnet was created (a replaced one moves to `deposed`).
+    TailnetCreated {
+        /// `tailnet.<name>`.
+        address: Address,
+        /// The new record.
+        record: TailnetRecord,
+        /// Keep the current record as deposed.
+        replacing: bool,
+    },
+    /// A tailnet was deleted (the current one with everything recorded in it, or a deposed one).
+    TailnetDeleted {
+        /// `tailnet.<name>`.
+        address: Address,
+        /// Which.
+        target: Target,
+    },
+    /// Tailform-only settings changed.
+    TailnetSettings {
+        /// `tailnet.<name>`.
+        address: Address,
+        /// New `preventDestroy`.
+        prevent_destroy: bool,
+    },
+    /// The policy was written (or found matching).
+    PolicyRecorded {
+        /// `tailnet.<name>.policy`.
+        address: Address,
+        /// The record.
+        record: PolicyRecord,
+    },
+    /// An OAuth client was created.
+    ClientCreated {
+        /// Its address.
+        address: Address,
+        /// The new record (with its secret).
+        record: ClientRecord,
+        /// Keep the current record's id as deposed.
+        depose_current: bool,
+    },
+    /// An OAuth client was updated in place.
+    ClientUpdated {
+        /// Its address.
+        address: Address,
+        /// The attributes now live.
+        attributes: ClientAttributes,
+    },
+    /// An auth key was created.
+    KeyCreated {
+        /// Its address.
+        address: Address,
+        /// The new record (with its secret).
+        record: KeyRecord,
+        /// Keep the current record's id as deposed.
+        depose_current: bool,
+        /// With `depose_current`: revoke the previous key no earlier than this.
+        revoke_after: Option<Timestamp>,
+    },
+    /// A key or client was deleted (or was already gone).
+    ObjectDeleted {
+        /// Its address.
+        address: Address,
+        /// Which.
+        target: Target,
+    },
+    /// A record or deposed entry was dropped without an API call.
+    Forgotten {
+        /// The address.
+        address: Address,
+        /// Which.
+        target: Target,
+    },
+}
+
+impl StateUpdate {
+    /// The address the update concerns.
+    pub fn address(&self) -> &Address {
+        match self {
+            StateUpdate::TailnetCreated { address, .. }
+            | StateUpdate::TailnetDeleted { address, .. }
+            | StateUpdate::TailnetSettings { address, .. }
+            | StateUpdate::PolicyRecorded { address, .. }
+            | StateUpdate::ClientCreated { address, .. }
+            | StateUpdate::ClientUpdated { address, .. }
+            | StateUpdate::KeyCreated { address, .. }
+            | StateUpdate::ObjectDeleted { address, .. }
+            | StateUpdate::Forgotten { address, .. } => address,
+        }
+    }
+
+    /// Applies the update to `state`.
+    pub fn apply_to(self, state: &mut State) {
+        match self {
+            StateUpdate::TailnetCreated {
+                address,
+                mut record,
+                replacing,
+            } => {
+                if let Some(Record::Tailnet(old)) = state.resources.remove(&address) {
+                    record.deposed = old.deposed;
+                    if replacing {
+                        record.deposed.push(DeposedTailnet {
+                            id: old.id,
+                            oauth_client: old.oauth_client,
+                        });
+                    }
+                }
+                state.resources.insert(address, Record::Tailnet(record));
+            }
+            StateUpdate::TailnetDeleted { address, target } => match target {
+                Target::Deposed(id) => {
+                    if let Some(Record::Tailnet(r)) = state.resources.get_mut(&address) {
+                        r.deposed.retain(|d| d.id != id);
+                    }
+                }
+                Target::Current(_) | Target::Record => {
+                    state.resources.retain(|a, _| a.tailnet != address.tailnet);
+                }
+            },
+            StateUpdate::TailnetSettings {
+                address,
+                prevent_destroy,
+            } => {
+                if let Some(Record::Tailnet(r)) = state.resources.get_mut(&address) {
+                    r.prevent_destroy = prevent_destroy;
+                }
+            }
+            StateUpdate::PolicyRecorded { address, record } => {
+                state.resources.insert(address, Record::Policy(record));
+            }
+            StateUpdate::ClientCreated {
+                address,
+                mut record,
+                depose_current,
+            } => {
+                if let Some(Record::OAuthClient(old)) = state.resources.remove(&address) {
+                    record.deposed = old.deposed;
+                    if depose_current {
+                        record.deposed.push(Deposed {
+                            id: old.id,
+                            revoke_after: None,
+                        });
+                    }
+                }
+                state.resources.insert(address, Record::OAuthClient(record));
+            }
+            StateUpdate::ClientUpdated {
+                address,
+                attributes,
+            } => {
+                if let Some(Record::OAuthClient(r)) = state.resources.get_mut(&address) {
+                    r.attributes = attributes;
+                }
+            }
+            StateUpdate::KeyCreated {
+                address,
+                mut record,
+                depose_current,
+                revoke_after,
+            } => {
+                if let Some(Record::AuthKey(old)) = state.resources.remove(&address) {
+                    record.deposed = old.deposed;
+                    if depose_current {
+                        record.deposed.push(Deposed {
+                            id: old.id,
+                            revoke_after,
+                        });
+                    }
+                }
+                state.resources.insert(address, Record::AuthKey(record));
+            }
+            StateUpdate::ObjectDeleted { address, target }
+            | StateUpdate::Forgotten { address, target } => remove(state, &address, &target),
+        }
+    }
+}
+
+fn remove(state: &mut State, address: &Address, target: &Target) {
+    match target {
+        Target::Deposed(id) => match state.resources.get_mut(address) {
+            Some(Record::AuthKey(r)) => r.deposed.retain(|d| &d.id != id),
+            Some(Record::OAuthClient(r)) => r.deposed.retain(|d| &d.id != id),
+            Some(Record::Tailnet(r)) => r.deposed.retain(|d| &d.id != id),
+            _ => {}
+        },
+        Target::Current(_) | Target::Record => {
+            if address.member == Member::Tailnet {
+                state.resources.retain(|a, _| a.tailnet != address.tailnet);
+            } else {
+                state.resources.remove(address);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use crate::state::KeyAttributes;
+
+    fn key(id: &str) -> KeyRecord {
+        KeyRecord {
+            id: id.into(),
+            secret: Some(Secret::new(format!("secret-{id}"))),
+            created: None,
+            expires: None,
+            attributes: KeyAttributes {
+                description: String::new(),
+                reusable: true,
+                ephemeral: false,
+                preauthorized: false,
+                tags: vec![],
+                expiry_seconds: 60,
+                created_by: None,
+            },
+            deposed: vec![],
+        }
+    }
+
+    fn addr(s: &str) -> Address {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn key_replacement_deposes_the_old_key_then_revokes_it() {
+        let mut state = State::new();
+        let a = addr("tailnet.t.auth_key.k");
+        state
+            .resources
+            .insert(a.clone(), Record::AuthKey(key("k1")));
+        let after: Timestamp = "2026-01-02T00:00:00Z".parse().unwrap();
+        StateUpdate::KeyCreated {
+            address: a.clone(),
+            record: key("k2"),
+            depose_current: true,
+            revoke_after: Some(after),
+        }
+        .apply_to(&mut state);
+        let r = state.auth_key(&a).unwrap();
+        assert_eq!(r.id, "k2");
+        assert_eq!(r.secret.as_ref().unwrap().expose(), "secret-k2");
+        assert_eq!(
+            r.deposed,
+            [Deposed {
+                id: "k1".into(),
+                revoke_after: Some(after)
+            }]
+        );
+        StateUpdate::ObjectDeleted {
+            address: a.clone(),
+            target: Target::Deposed("k1".into()),
+        }
+        .apply_to(&mut state);
+        assert!(state.auth_key(&a).unwrap().deposed.is_empty());
+        StateUpdate::ObjectDeleted {
+            address: a.clone(),
+            target: Target::Current("k2".into()),
+        }
+        .apply_to(&mut state);
+        assert!(state.resources.is_empty());
+    }
+
+    #[test]
+    fn recreating_without_deposing_drops_the_old_id() {
+        let mut state = State::new();
+        let a = addr("tailnet.t.auth_key.k");
+        state
+            .resources
+            .insert(a.clone(), Record::AuthKey(key("k1")));
+        StateUpdate::KeyCreated {
+            address: a.clone(),
+            record: key("k2"),
+            depose_current: false,
+            revoke_after: None,
+        }
+        .apply_to(&mut state);
+        assert!(state.auth_key(&a).unwrap().deposed.is_empty());
+    }
+
+    #[test]
+    fn deleting_a_tailnet_drops_everything_recorded_in_it() {
+        let mut state = State::new();
+        state
+            .resources
+            .insert(addr("tailnet.t.auth_key.k"), Record::AuthKey(key("k1")));
+        state
+            .resources
+            .insert(addr("tailnet.u.auth_key.k"), Record::AuthKey(key("k2")));
+        StateUpdate::TailnetDeleted {
+            address: addr("tailnet.t"),
+            target: Target::Current("T1".into()),
+        }
+        .apply_to(&mut state);
+        let left: Vec<String> = state.resources.keys().map(ToString::to_string).collect();
+        assert_eq!(left, ["tailnet.u.auth_key.k"]);
+    }
+}

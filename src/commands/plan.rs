@@ -1,0 +1,55 @@
+//! `tailform plan`: show what apply would change (text, JSON or Markdown on stdout); optionally
+//! save it (`--out`); `--detailed-exitcode` exits 2 when there are changes.
+
+#![allow(
+    clippy::print_stdout,
+    reason = "the rendered plan is this command's output"
+)]
+
+use crate::cli::{GlobalArgs, PlanArgs, PlanFormat};
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::planfile::SavedPlan;
+use crate::render::{self, PlanView, text::Style};
+
+use super::planning;
+use super::session::{self, Session};
+
+/// Runs `tailform plan`.
+pub fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Exit, Error> {
+    let desired = session::manifests(global, &args.manifests.files)?;
+    let session = Session::open(global)?;
+    let _lock = session::lock(global, "plan")?;
+    let state = session::state_file(global).load()?;
+    let planned = planning::make(
+        global,
+        &args.options,
+        args.refresh_only,
+        &session,
+        &desired,
+        &state,
+    )?;
+    let view = PlanView::new(&planned.plan);
+    let out = match args.format {
+        PlanFormat::Text => render::text::render(&view, Style::new(session::stdout_color(global))),
+        PlanFormat::Json => render::json::render(&view),
+        PlanFormat::Markdown => render::markdown::render(&view),
+    };
+    print!("{out}");
+    if let Some(path) = &args.out {
+        let saved = SavedPlan::new(&planned.plan, &state, &planned.live, planned.scope);
+        saved.save(path)?;
+        if !global.quiet {
+            eprintln!(
+                "Saved the plan to `{}`; apply exactly it with `tailform apply {}`.",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(if args.detailed_exitcode && planned.plan.has_changes() {
+        Exit::Changes
+    } else {
+        Exit::Success
+    })
+}

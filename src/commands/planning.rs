@@ -1,0 +1,135 @@
+//! The path plan and apply share: refresh the live state, diff, and — for policy files — ask
+//! the API to validate them; every problem is printed with its manifest position.
+
+use crate::cli::{GlobalArgs, PlanOptions as CliPlanOptions};
+use crate::error::Error;
+use crate::live::Live;
+use crate::model::{Desired, Policy};
+use crate::plan::{self, Plan, PlanError, PlanOptions, PolicyWrite, Step};
+use crate::reach;
+use crate::refresh::{self, Scope};
+use crate::state::{Record, State};
+
+use super::session::Session;
+
+/// A plan with what it was made from.
+#[derive(Debug)]
+pub struct Planned {
+    /// The plan.
+    pub plan: Plan,
+    /// The live snapshot it was made against.
+    pub live: Live,
+    /// What was refreshed.
+    pub scope: Scope,
+}
+
+/// Refreshes, diffs and validates policy files; prints plan errors to stderr.
+pub fn make(
+    global: &GlobalArgs,
+    cli: &CliPlanOptions,
+    refresh_only: bool,
+    session: &Session,
+    desired: &Desired,
+    state: &State,
+) -> Result<Planned, Error> {
+    let scope = Scope::of(desired, state);
+    let live =
+        session
+            .runtime
+            .block_on(refresh::read(&session.client, &session.org, &scope, state))?;
+    let options = PlanOptions {
+        targets: cli.target.clone(),
+        replace: cli.replace.clone(),
+        allow_destroy: cli.allow_destroy,
+        refresh_only,
+        max_tailnets: global.max_tailnets,
+    };
+    let plan = match plan::diff(desired, state, &live, &options) {
+        Ok(plan) => plan,
+        Err(errors) => return Err(report(errors)),
+    };
+    let problems = validate_policy_files(session, desired, state, &plan);
+    if !problems.is_empty() {
+        return Err(report(problems));
+    }
+    Ok(Planned { plan, live, scope })
+}
+
+fn report(errors: Vec<PlanError>) -> Error {
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    Error::Plan {
+        problems: errors.len(),
+    }
+}
+
+/// `POST …/acl/validate` for every policy file the plan would write to an existing tailnet; a
+/// `message` in the answer is a plan error at the tailnet's manifest position.
+fn validate_policy_files(
+    session: &Session,
+    desired: &Desired,
+    state: &State,
+    plan: &Plan,
+) -> Vec<PlanError> {
+    let mut problems = Vec::new();
+    for (_, step) in plan.graph.steps() {
+        let Step::WritePolicy {
+            address,
+            write: PolicyWrite::Text { text, .. },
+            ..
+        } = step
+        else {
+            continue;
+        };
+        let Some(tailnet) = desired.tailnets.get(&address.tailnet) else {
+            continue;
+        };
+        let Some(Policy::File(file)) = &tailnet.policy else {
+            continue;
+        };
+        let reach = match (
+            plan.existing.get(&address.tailnet),
+            state.get(&address.tailnet_address()),
+        ) {
+            (Some(r), _) => reach::existing(&session.org, r),
+            (None, Some(Record::Tailnet(t))) if !t.existing => reach::created(&session.org, t),
+            // A tailnet created by this apply has no policy endpoint yet.
+            _ => continue,
+        };
+        let reach = match reach {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(PlanError::new(address.clone(), e.to_string()));
+                continue;
+            }
+        };
+        let body = crate::api::PolicyBody::HuJson(text.clone());
+        let verdict = session.runtime.block_on(session.client.validate_policy(
+            &reach.credential,
+            &reach.path,
+            &body,
+        ));
+        match verdict {
+            Ok(crate::api::PolicyValidation::Valid) => {}
+            Ok(crate::api::PolicyValidation::Invalid { message }) => problems.push(
+                PlanError::new(
+                    address.clone(),
+                    format!(
+                        "the API rejects the policy file `{}`: {message}",
+                        file.path.display()
+                    ),
+                )
+                .at(&tailnet.origin),
+            ),
+            Err(e) => problems.push(PlanError::new(
+                address.clone(),
+                format!(
+                    "cannot validate the policy file `{}`: {e}",
+                    file.path.display()
+                ),
+            )),
+        }
+    }
+    problems
+}

@@ -1,0 +1,165 @@
+//! What plan, apply and the state commands share: the manifests, the state file and its lock,
+//! the async runtime, the API client and the organization credential — with `--emulator`, an
+//! embedded emulator persisted next to the state, its credentials wired automatically.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::api::{Client, ClientConfig, Credential};
+use crate::cli::GlobalArgs;
+use crate::emulator::{Emulator, EmulatorConfig};
+use crate::error::Error;
+use crate::model::Desired;
+use crate::state::{StateFile, StateLock};
+use crate::validate::{self, Diagnostic, TextOptions, ValidateOptions};
+
+/// The default state file.
+pub const DEFAULT_STATE: &str = "state/tailform.json";
+/// The embedded emulator's data file, next to the state file.
+pub const EMULATOR_DATA: &str = "emulator.json";
+
+/// The state file path.
+pub fn state_path(global: &GlobalArgs) -> PathBuf {
+    global
+        .state
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE))
+}
+
+/// The state file.
+pub fn state_file(global: &GlobalArgs) -> StateFile {
+    StateFile::new(state_path(global))
+}
+
+/// Takes the state lock for `operation`, waiting up to `--lock-timeout`.
+pub fn lock(global: &GlobalArgs, operation: &str) -> Result<StateLock, Error> {
+    let timeout = Duration::from_secs(global.lock_timeout.map_or(0, |d| d.as_secs()));
+    Ok(StateLock::acquire(&state_path(global), operation, timeout)?)
+}
+
+/// True when stderr gets colour.
+pub fn stderr_color(global: &GlobalArgs) -> bool {
+    !global.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// True when stdout gets colour.
+pub fn stdout_color(global: &GlobalArgs) -> bool {
+    !global.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+/// Loads and validates the manifests; prints every diagnostic (warnings too) to stderr.
+pub fn manifests(global: &GlobalArgs, files: &[PathBuf]) -> Result<Desired, Error> {
+    let opts = ValidateOptions {
+        max_tailnets: global.max_tailnets,
+    };
+    match validate::load_and_validate(files, &opts) {
+        Ok(v) => {
+            if !global.quiet {
+                print_diagnostics(global, &v.warnings);
+            }
+            Ok(v.desired)
+        }
+        Err(diags) => {
+            print_diagnostics(global, &diags);
+            Err(Error::Manifests {
+                errors: diags.iter().filter(|d| d.is_error()).count(),
+            })
+        }
+    }
+}
+
+fn print_diagnostics(global: &GlobalArgs, diags: &[Diagnostic]) {
+    if diags.is_empty() {
+        return;
+    }
+    let opts = TextOptions {
+        color: stderr_color(global),
+        ..TextOptions::default()
+    };
+    let _ = validate::render_text(&mut std::io::stderr().lock(), diags, opts);
+}
+
+/// The runtime, client and credential of a command that talks to the API.
+pub struct Session {
+    /// The async runtime every API call runs on.
+    pub runtime: tokio::runtime::Runtime,
+    /// The API client.
+    pub client: Client,
+    /// The organization credential.
+    pub org: Credential,
+    emulator: Option<Emulator>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("client", &self.client)
+            .field("org", &self.org)
+            .field("emulator", &self.emulator.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Opens a session: the endpoint from `--endpoint`/`TAILSCALE_BASE_URL` and the credential
+    /// from the environment, or with `--emulator` the embedded emulator.
+    pub fn open(global: &GlobalArgs) -> Result<Session, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("start", "the async runtime", e))?;
+        if global.emulator {
+            state_file(global)
+                .ensure_folder()
+                .map_err(|e| Error::io("create folder for", state_path(global), e))?;
+            let data = emulator_data_path(&state_path(global));
+            let config = EmulatorConfig {
+                data: Some(data),
+                max_tailnets: global.max_tailnets,
+                ..EmulatorConfig::default()
+            };
+            let emulator = runtime.block_on(Emulator::start(config))?;
+            let client = Client::new(ClientConfig::new(emulator.base_url()))?;
+            let org = Credential::oauth(
+                emulator.org_client_id().to_owned(),
+                emulator.org_client_secret().clone(),
+            );
+            return Ok(Session {
+                runtime,
+                client,
+                org,
+                emulator: Some(emulator),
+            });
+        }
+        let endpoint = global
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| "https://api.tailscale.com".to_owned());
+        let org = crate::credentials::from_env()?;
+        let client = Client::new(ClientConfig::new(&endpoint))?;
+        Ok(Session {
+            runtime,
+            client,
+            org,
+            emulator: None,
+        })
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(emulator) = self.emulator.take() {
+            self.runtime.block_on(emulator.shutdown());
+        }
+    }
+}
+
+/// `state/emulator.json` for `state/tailform.json`.
+pub fn emulator_data_path(state: &Path) -> PathBuf {
+    state
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
+        .join(EMULATOR_DATA)
+}

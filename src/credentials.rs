@@ -1,0 +1,95 @@
+//! The organization credential from the environment, with the Terraform provider's names
+//! (DESIGN §4): `TAILSCALE_OAUTH_CLIENT_ID` + `TAILSCALE_OAUTH_CLIENT_SECRET` (an OAuth client;
+//! `tailnets` to create tailnets, `all` to reach them), or `TAILSCALE_API_KEY`. Values never
+//! appear on the command line, where other users could read them.
+
+use crate::api::Credential;
+use crate::secret::Secret;
+
+/// Why no credential could be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    /// Nothing is set.
+    #[error(
+        "no Tailscale credentials: set TAILSCALE_OAUTH_CLIENT_ID and \
+         TAILSCALE_OAUTH_CLIENT_SECRET (an OAuth client with the `tailnets` and `all` scopes), or \
+         TAILSCALE_API_KEY — or pass --emulator to try tailform against the local emulator"
+    )]
+    Missing,
+    /// Only half of the OAuth pair is set.
+    #[error("`{set}` is set but `{missing}` is not; both are needed")]
+    HalfOAuth {
+        /// The variable that is set.
+        set: &'static str,
+        /// The one that is missing.
+        missing: &'static str,
+    },
+}
+
+/// Reads the credential from `var` (the environment, or a test's map).
+pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Credential, CredentialsError> {
+    let non_empty = |name: &str| var(name).filter(|v| !v.is_empty());
+    let id = non_empty("TAILSCALE_OAUTH_CLIENT_ID").or_else(|| non_empty("OAUTH_CLIENT_ID"));
+    let secret =
+        non_empty("TAILSCALE_OAUTH_CLIENT_SECRET").or_else(|| non_empty("OAUTH_CLIENT_SECRET"));
+    match (id, secret) {
+        (Some(id), Some(secret)) => Ok(Credential::oauth(id, Secret::new(secret))),
+        (Some(_), None) => Err(CredentialsError::HalfOAuth {
+            set: "TAILSCALE_OAUTH_CLIENT_ID",
+            missing: "TAILSCALE_OAUTH_CLIENT_SECRET",
+        }),
+        (None, Some(_)) => Err(CredentialsError::HalfOAuth {
+            set: "TAILSCALE_OAUTH_CLIENT_SECRET",
+            missing: "TAILSCALE_OAUTH_CLIENT_ID",
+        }),
+        (None, None) => non_empty("TAILSCALE_API_KEY")
+            .map(|k| Credential::ApiKey(Secret::new(k)))
+            .ok_or(CredentialsError::Missing),
+    }
+}
+
+/// Reads the credential from the process environment.
+pub fn from_env() -> Result<Credential, CredentialsError> {
+    from_vars(|name| std::env::var(name).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn oauth_pair_wins_over_api_key() {
+        let c = from_vars(vars(&[
+            ("TAILSCALE_OAUTH_CLIENT_ID", "k1"),
+            ("TAILSCALE_OAUTH_CLIENT_SECRET", "s"),
+            ("TAILSCALE_API_KEY", "a"),
+        ]))
+        .unwrap();
+        assert!(matches!(c, Credential::OAuth { client_id, .. } if client_id == "k1"));
+    }
+
+    #[test]
+    fn api_key_and_errors() {
+        assert!(matches!(
+            from_vars(vars(&[("TAILSCALE_API_KEY", "a")])).unwrap(),
+            Credential::ApiKey(_)
+        ));
+        assert_eq!(from_vars(vars(&[])).unwrap_err(), CredentialsError::Missing);
+        assert_eq!(
+            from_vars(vars(&[("TAILSCALE_OAUTH_CLIENT_ID", "k")])).unwrap_err(),
+            CredentialsError::HalfOAuth {
+                set: "TAILSCALE_OAUTH_CLIENT_ID",
+                missing: "TAILSCALE_OAUTH_CLIENT_SECRET"
+            }
+        );
+    }
+}

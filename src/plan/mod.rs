@@ -1,0 +1,391 @@
+//! The plan: manifests (`Desired`) + state + live API → a dependency-ordered set of changes
+//! (DESIGN §5). [`diff`] is pure: it reads values and returns a [`Plan`] (what to show, and the
+//! `StepGraph` apply executes) or every [`PlanError`] at once. Per-kind rules live in
+//! `tailnet`, `policy`, `oauth_client` and `auth_key`.
+
+mod action;
+mod auth_key;
+mod change;
+mod error;
+mod graph;
+mod oauth_client;
+mod policy;
+mod reason;
+mod step;
+mod tailnet;
+mod view;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+
+use crate::address::{Address, Member};
+use crate::live::Live;
+use crate::model::{Desired, Name, TailnetKind, TailnetRef};
+use crate::state::State;
+
+pub use action::Action;
+pub use change::Change;
+pub use error::PlanError;
+pub use graph::StepGraph;
+pub use policy::TS_DEFAULT;
+pub use reason::Reason;
+pub use step::{PolicyWrite, Step, Target};
+
+/// What shapes a plan besides its three inputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Limit the plan to these addresses and what they depend on.
+    pub targets: Vec<Address>,
+    /// Force a replace of these addresses.
+    pub replace: Vec<Address>,
+    /// Allow deleting or replacing tailnets whose `preventDestroy` is false.
+    pub allow_destroy: bool,
+    /// Show drift only; plan no steps.
+    pub refresh_only: bool,
+    /// The organization's tailnet cap, the original tailnet included.
+    pub max_tailnets: usize,
+}
+
+/// A computed plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Every address's change (no-ops included), sorted by address.
+    pub changes: Vec<Change>,
+    /// What apply executes.
+    pub graph: StepGraph,
+    /// Live keys in managed tailnets that tailform does not track (left untouched).
+    pub unmanaged: usize,
+    /// Warnings to show with the plan.
+    pub warnings: Vec<String>,
+    /// The clock the plan used (the server's).
+    pub now: Timestamp,
+    /// Existing tailnets the manifests reference (how apply reaches them; they have no record).
+    pub existing: BTreeMap<Name, TailnetRef>,
+    /// For each auth key, the OAuth client that creates (or created) it: rebuilds the graph.
+    pub created_by: BTreeMap<Address, Address>,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Objects created (replacements included).
+    pub add: usize,
+    /// Objects updated in place.
+    pub change: usize,
+    /// Objects deleted (replacements included).
+    pub destroy: usize,
+    /// Records dropped from the state.
+    pub forget: usize,
+    /// Replacements because a key is due for rotation.
+    pub rotate: usize,
+    /// Drift seen (refresh-only).
+    pub drift: usize,
+    /// Live keys in managed tailnets that tailform does not track.
+    pub unmanaged: usize,
+}
+
+impl Plan {
+    /// The summary counts.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            unmanaged: self.unmanaged,
+            ..Summary::default()
+        };
+        for c in &self.changes {
+            if c.destroys() {
+                s.destroy += 1;
+            }
+            match c.action {
+                Action::Create | Action::Replace => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Delete => {}
+                Action::Forget => s.forget += 1,
+                Action::Read => s.drift += 1,
+                Action::NoOp => {}
+            }
+            if matches!(c.reason, Some(Reason::Expiring { .. })) {
+                s.rotate += 1;
+            }
+        }
+        s
+    }
+
+    /// True when apply would change anything (or drift was seen under refresh-only).
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+}
+
+/// Computes the plan.
+pub fn diff(
+    desired: &Desired,
+    state: &State,
+    live: &Live,
+    options: &PlanOptions,
+) -> Result<Plan, Vec<PlanError>> {
+    let mut planner = Planner::new(desired, state, live, options);
+    planner.check_replace_requests();
+    for name in planner.tailnet_names() {
+        let fate = planner.plan_tailnet(&name);
+        planner.plan_policy(&name, fate);
+        planner.plan_clients(&name, fate);
+        planner.plan_keys(&name, fate);
+        planner.count_unmanaged(&name);
+    }
+    planner.check_tailnet_cap();
+    planner.finish()
+}
+
+/// What happens to a tailnet, which decides what happens to its contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// An existing tailnet tailform references but does not own.
+    Existing,
+    /// Tracked and kept.
+    Keep,
+    /// Created by this apply (new, or again after it vanished): nothing exists inside yet.
+    Fresh,
+    /// A new tailnet replaces the tracked one, which is deleted last.
+    Replaced,
+    /// Deleted by this apply (children first).
+    Deleted,
+    /// Not in the manifests and no longer live: records are forgotten.
+    Gone,
+    /// The plan refused to touch it (an error was recorded): its contents are left alone.
+    Blocked,
+}
+
+/// The diff's working set: the inputs and what has been decided so far.
+pub(crate) struct Planner<'a> {
+    desired: &'a Desired,
+    state: &'a State,
+    live: &'a Live,
+    options: &'a PlanOptions,
+    now: Timestamp,
+    changes: Vec<Change>,
+    steps: Vec<Step>,
+    created_by: BTreeMap<Address, Address>,
+    errors: Vec<PlanError>,
+    warnings: Vec<String>,
+    unmanaged: usize,
+    creates_tailnets: usize,
+    deletes_tailnets: usize,
+}
+
+impl<'a> Planner<'a> {
+    fn new(
+        desired: &'a Desired,
+        state: &'a State,
+        live: &'a Live,
+        options: &'a PlanOptions,
+    ) -> Self {
+        Self {
+            desired,
+            state,
+            live,
+            options,
+            now: live.now,
+            changes: Vec::new(),
+            steps: Vec::new(),
+            created_by: BTreeMap::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            unmanaged: 0,
+            creates_tailnets: 0,
+            deletes_tailnets: 0,
+        }
+    }
+
+    /// Every tailnet in the manifests or the state, sorted.
+    fn tailnet_names(&self) -> BTreeSet<Name> {
+        let mut names: BTreeSet<Name> = self.desired.tailnets.keys().cloned().collect();
+        names.extend(self.state.resources.keys().map(|a| a.tailnet.clone()));
+        names
+    }
+
+    fn replace_requested(&self, address: &Address) -> bool {
+        self.options.replace.contains(address)
+    }
+
+    /// `--replace` of an address that is not managed is an error, not a silent no-op.
+    fn check_replace_requests(&mut self) {
+        for address in &self.options.replace {
+            let problem = match address.member {
+                Member::Policy => Some("a policy cannot be replaced; it is updated in place"),
+                _ if self.state.get(address).is_none() => {
+                    Some("it is not in the state, so there is nothing to replace")
+                }
+                _ if !self.is_desired(address) => {
+                    Some("it is not in the manifests (it would be deleted, not replaced)")
+                }
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                self.errors.push(PlanError::new(
+                    address.clone(),
+                    format!("cannot replace it: {problem}"),
+                ));
+            }
+        }
+    }
+
+    fn is_desired(&self, address: &Address) -> bool {
+        let Some(t) = self.desired.tailnets.get(&address.tailnet) else {
+            return false;
+        };
+        match &address.member {
+            Member::Tailnet | Member::Policy => true,
+            Member::OAuthClient(n) => t.oauth_clients.contains_key(n),
+            Member::AuthKey(n) => t.auth_keys.contains_key(n),
+        }
+    }
+
+    /// Counts live keys in a tailnet that no record tracks (left untouched, shown in the
+    /// summary). The tailnet's own bootstrap client is tracked by the tailnet's record.
+    fn count_unmanaged(&mut self, tailnet: &Name) {
+        let Some(contents) = self.live.contents(tailnet) else {
+            return;
+        };
+        let mut tracked: BTreeSet<&str> = BTreeSet::new();
+        for (address, record) in &self.state.resources {
+            if &address.tailnet != tailnet {
+                continue;
+            }
+            match record {
+                crate::state::Record::Tailnet(t) => {
+                    tracked.extend(t.oauth_client.as_ref().map(|c| c.id.as_str()));
+                }
+                crate::state::Record::OAuthClient(c) => {
+                    tracked.insert(&c.id);
+                    tracked.extend(c.deposed.iter().map(|d| d.id.as_str()));
+                }
+                crate::state::Record::AuthKey(k) => {
+                    tracked.insert(&k.id);
+                    tracked.extend(k.deposed.iter().map(|d| d.id.as_str()));
+                }
+                crate::state::Record::Policy(_) => {}
+            }
+        }
+        self.unmanaged += contents
+            .keys
+            .keys()
+            .filter(|id| !tracked.contains(id.as_str()))
+            .count();
+    }
+
+    fn check_tailnet_cap(&mut self) {
+        let Some(org) = &self.live.org_tailnets else {
+            return;
+        };
+        let after = (org.len() + self.creates_tailnets).saturating_sub(self.deletes_tailnets);
+        if self.creates_tailnets > 0 && after > self.options.max_tailnets {
+            let first_new = self
+                .changes
+                .iter()
+                .find(|c| {
+                    c.address.member == Member::Tailnet
+                        && matches!(c.action, Action::Create | Action::Replace)
+                })
+                .map(|c| c.address.clone());
+            if let Some(address) = first_new {
+                self.errors.push(
+                    PlanError::new(
+                        address,
+                        format!(
+                            "the organization would have {after} tailnets (it has {} now), \
+                             above its cap of {}",
+                            org.len(),
+                            self.options.max_tailnets
+                        ),
+                    )
+                    .hint("remove tailnets, or pass --max-tailnets if your contract allows more"),
+                );
+            }
+        }
+    }
+
+    fn push(&mut self, change: Change, steps: impl IntoIterator<Item = Step>) {
+        self.changes.push(change);
+        self.steps.extend(steps);
+    }
+
+    fn finish(mut self) -> Result<Plan, Vec<PlanError>> {
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        if !self.options.targets.is_empty() {
+            self.apply_targets();
+        }
+        if self.options.refresh_only {
+            self.keep_drift_only();
+        }
+        self.changes
+            .sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
+        let graph = StepGraph::build(self.steps, &self.created_by);
+        let existing = self
+            .desired
+            .tailnets
+            .iter()
+            .filter_map(|(name, t)| match &t.kind {
+                TailnetKind::Existing(r) => Some((name.clone(), r.clone())),
+                TailnetKind::Created { .. } => None,
+            })
+            .collect();
+        Ok(Plan {
+            changes: self.changes,
+            graph,
+            unmanaged: self.unmanaged,
+            warnings: self.warnings,
+            now: self.now,
+            existing,
+            created_by: self.created_by,
+        })
+    }
+
+    /// Keeps only the targeted addresses and what they depend on (their tailnet, its policy,
+    /// and the `createdBy` client of a key).
+    fn apply_targets(&mut self) {
+        let mut keep: BTreeSet<Address> = BTreeSet::new();
+        for t in &self.options.targets {
+            keep.insert(t.clone());
+            keep.insert(t.tailnet_address());
+            if matches!(t.member, Member::OAuthClient(_) | Member::AuthKey(_)) {
+                keep.insert(Address::policy(t.tailnet.clone()));
+            }
+            if let Some(client) = self.created_by.get(t) {
+                keep.insert(client.clone());
+            }
+        }
+        let before = self.changes.iter().filter(|c| c.action.is_change()).count();
+        self.changes.retain(|c| keep.contains(&c.address));
+        self.steps.retain(|s| keep.contains(s.address()));
+        let after = self.changes.iter().filter(|c| c.action.is_change()).count();
+        self.warnings.push(format!(
+            "the plan is limited by --target: {after} of {before} changes are included; \
+             run a full plan afterwards to check the rest"
+        ));
+    }
+
+    /// Refresh-only: drift becomes `read`, everything else is dropped; nothing is executed.
+    fn keep_drift_only(&mut self) {
+        self.steps.clear();
+        self.changes.retain_mut(|c| {
+            let drift = matches!(
+                c.reason,
+                Some(Reason::Drift | Reason::Missing | Reason::Invalid)
+            ) || (c.action == Action::Forget);
+            if drift {
+                c.action = Action::Read;
+                c.after = c.before.clone();
+                c.replace_paths.clear();
+            }
+            drift || c.action == Action::NoOp
+        });
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixture;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,201 @@
+//! `Step`: one API operation apply executes (or one state-only edit). Steps carry everything the
+//! operation needs except secrets, which apply reads from the state when the step runs (so a
+//! saved plan never holds one, and a step can use a credential created earlier in the same
+//! apply).
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::Address;
+use crate::model::Duration;
+use crate::state::{ClientAttributes, KeyAttributes, ManagedPolicy};
+
+/// One operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Step {
+    /// `POST /organizations/-/tailnets`; a current record moves to `deposed` when `replacing`.
+    CreateTailnet {
+        /// `tailnet.<name>`.
+        address: Address,
+        /// Display name.
+        display_name: String,
+        /// `preventDestroy` to record.
+        prevent_destroy: bool,
+        /// Keep the current record as deposed (to delete after the new tailnet is populated).
+        replacing: bool,
+    },
+    /// `DELETE /tailnet/{id}` for the current or a deposed tailnet.
+    DeleteTailnet {
+        /// `tailnet.<name>`.
+        address: Address,
+        /// Which object.
+        target: Target,
+    },
+    /// `POST /tailnet/{id}/acl`.
+    WritePolicy {
+        /// `tailnet.<name>.policy`.
+        address: Address,
+        /// What to post.
+        write: PolicyWrite,
+        /// The managed part to record afterwards.
+        managed: ManagedPolicy,
+    },
+    /// `POST /tailnet/{id}/keys` with `keyType: client`.
+    CreateClient {
+        /// The client's address.
+        address: Address,
+        /// What to create.
+        attributes: ClientAttributes,
+        /// Keep the current record as deposed (revoked by a later `DeleteClient`).
+        depose_current: bool,
+    },
+    /// `PUT /tailnet/{id}/keys/{id}` (keeps the secret).
+    UpdateClient {
+        /// The client's address.
+        address: Address,
+        /// The new attributes.
+        attributes: ClientAttributes,
+    },
+    /// `DELETE /tailnet/{id}/keys/{id}` for a client.
+    DeleteClient {
+        /// The client's address.
+        address: Address,
+        /// Which object.
+        target: Target,
+    },
+    /// `POST /tailnet/{id}/keys` for an auth key (with the `createdBy` client's token when set).
+    CreateKey {
+        /// The key's address.
+        address: Address,
+        /// What to create.
+        attributes: KeyAttributes,
+        /// Keep the current record as deposed.
+        depose_current: bool,
+        /// With `depose_current`: keep the previous key valid this long before revoking it.
+        keep_previous: Option<Duration>,
+    },
+    /// `DELETE /tailnet/{id}/keys/{id}` for an auth key.
+    DeleteKey {
+        /// The key's address.
+        address: Address,
+        /// Which object.
+        target: Target,
+    },
+    /// Record tailform-only settings of a tracked tailnet (`preventDestroy`); no API call.
+    RecordTailnet {
+        /// `tailnet.<name>`.
+        address: Address,
+        /// The new `preventDestroy`.
+        prevent_destroy: bool,
+    },
+    /// Drop a record (or one deposed entry) from the state; no API call.
+    Forget {
+        /// The address.
+        address: Address,
+        /// Which object.
+        target: Target,
+    },
+}
+
+/// Which object at an address a step concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The current object (its id as planned).
+    Current(String),
+    /// A deposed (previous) object.
+    Deposed(String),
+    /// The whole record (state-only steps).
+    Record,
+}
+
+/// How a policy write is made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum PolicyWrite {
+    /// Post this HuJSON text with `If-Match: "<if_match>"` (the ETag read by the plan, or
+    /// `ts-default` for a tailnet created in the same apply).
+    Text {
+        /// The full policy text.
+        text: String,
+        /// Expected current ETag (`None`: the API sent none, so none is checked).
+        if_match: Option<String>,
+    },
+    /// The live policy already matches: record the managed part and this ETag, post nothing.
+    RecordOnly {
+        /// The live ETag read by the plan.
+        etag: Option<String>,
+    },
+    /// The tailnet is created by this apply: read its (default) policy when the step runs, set
+    /// these `tagOwners` entries in it and post with `If-Match: "ts-default"`.
+    MergeIntoDefault {
+        /// Entries to set.
+        tag_owners: std::collections::BTreeMap<String, Vec<String>>,
+    },
+}
+
+impl Step {
+    /// The address the step concerns.
+    pub fn address(&self) -> &Address {
+        match self {
+            Step::CreateTailnet { address, .. }
+            | Step::DeleteTailnet { address, .. }
+            | Step::WritePolicy { address, .. }
+            | Step::CreateClient { address, .. }
+            | Step::UpdateClient { address, .. }
+            | Step::DeleteClient { address, .. }
+            | Step::CreateKey { address, .. }
+            | Step::DeleteKey { address, .. }
+            | Step::RecordTailnet { address, .. }
+            | Step::Forget { address, .. } => address,
+        }
+    }
+
+    /// True for steps that create an object holding a one-time secret.
+    pub fn creates_secret(&self) -> bool {
+        matches!(
+            self,
+            Step::CreateTailnet { .. } | Step::CreateClient { .. } | Step::CreateKey { .. }
+        )
+    }
+
+    /// True for steps that delete or forget.
+    pub fn is_destructive(&self) -> bool {
+        matches!(
+            self,
+            Step::DeleteTailnet { .. }
+                | Step::DeleteClient { .. }
+                | Step::DeleteKey { .. }
+                | Step::Forget { .. }
+        )
+    }
+
+    /// A short description for progress lines (`create auth key tailnet.a.auth_key.web`).
+    pub fn describe(&self) -> String {
+        let what = match self {
+            Step::CreateTailnet { .. } => "create tailnet",
+            Step::DeleteTailnet {
+                target: Target::Deposed(_),
+                ..
+            } => "delete previous tailnet",
+            Step::DeleteTailnet { .. } => "delete tailnet",
+            Step::WritePolicy { .. } => "write policy",
+            Step::CreateClient { .. } => "create OAuth client",
+            Step::UpdateClient { .. } => "update OAuth client",
+            Step::DeleteClient {
+                target: Target::Deposed(_),
+                ..
+            } => "revoke previous OAuth client",
+            Step::DeleteClient { .. } => "delete OAuth client",
+            Step::CreateKey { .. } => "create auth key",
+            Step::DeleteKey {
+                target: Target::Deposed(_),
+                ..
+            } => "revoke previous auth key",
+            Step::DeleteKey { .. } => "revoke auth key",
+            Step::RecordTailnet { .. } => "record settings of",
+            Step::Forget { .. } => "forget",
+        };
+        format!("{what} {}", self.address())
+    }
+}

@@ -1,0 +1,118 @@
+//! Attribute views shown as a change's `before`/`after` (never a secret), and the conversion of
+//! desired model objects into the attributes tailform sends and records.
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::model::{AuthKey, Duration, OAuthClient};
+use crate::state::{ClientAttributes, KeyAttributes, ManagedPolicy};
+
+/// The attributes a desired OAuth client is created or updated with.
+pub fn client_attributes(client: &OAuthClient) -> ClientAttributes {
+    let mut scopes = client.scopes.to_strings();
+    scopes.sort();
+    ClientAttributes {
+        description: client.description.as_str().to_owned(),
+        scopes,
+        tags: client.tags.iter().map(|t| t.as_str().to_owned()).collect(),
+    }
+}
+
+/// The attributes a desired auth key is created with.
+pub fn key_attributes(key: &AuthKey) -> KeyAttributes {
+    KeyAttributes {
+        description: key.description.as_str().to_owned(),
+        reusable: key.reusable,
+        ephemeral: key.ephemeral,
+        preauthorized: key.preauthorized,
+        tags: key.tags.iter().map(|t| t.as_str().to_owned()).collect(),
+        expiry_seconds: key.expiry.as_secs(),
+        created_by: key.created_by.as_ref().map(|n| n.as_str().to_owned()),
+    }
+}
+
+/// The attribute names whose difference forces an auth key's replacement (every API attribute
+/// is immutable; `createdBy` only chooses the token and is not compared).
+pub fn key_replace_paths(before: &KeyAttributes, after: &KeyAttributes) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut check = |name: &str, differs: bool| {
+        if differs {
+            paths.push(name.to_owned());
+        }
+    };
+    check("description", before.description != after.description);
+    check("reusable", before.reusable != after.reusable);
+    check("ephemeral", before.ephemeral != after.ephemeral);
+    check("preauthorized", before.preauthorized != after.preauthorized);
+    check("tags", sorted(&before.tags) != sorted(&after.tags));
+    check("expiry", before.expiry_seconds != after.expiry_seconds);
+    paths
+}
+
+/// True when two client attribute sets differ (order-insensitive for scopes and tags).
+pub fn client_differs(a: &ClientAttributes, b: &ClientAttributes) -> bool {
+    a.description != b.description
+        || sorted(&a.scopes) != sorted(&b.scopes)
+        || sorted(&a.tags) != sorted(&b.tags)
+}
+
+fn sorted(v: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = v.iter().map(String::as_str).collect();
+    out.sort_unstable();
+    out
+}
+
+/// An auth key's view.
+pub fn key_view(attrs: &KeyAttributes, id: Option<&str>, expires: Option<Timestamp>) -> Value {
+    let mut v = json!({
+        "description": attrs.description,
+        "reusable": attrs.reusable,
+        "ephemeral": attrs.ephemeral,
+        "preauthorized": attrs.preauthorized,
+        "tags": attrs.tags,
+        "expiry": Duration::from_secs(attrs.expiry_seconds).to_string(),
+    });
+    if let Some(c) = &attrs.created_by {
+        v["createdBy"] = json!(c);
+    }
+    if let Some(id) = id {
+        v["id"] = json!(id);
+    }
+    if let Some(e) = expires {
+        v["expires"] = json!(e.to_string());
+    }
+    v
+}
+
+/// An OAuth client's view.
+pub fn client_view(attrs: &ClientAttributes, id: Option<&str>) -> Value {
+    let mut v = json!({
+        "description": attrs.description,
+        "scopes": sorted(&attrs.scopes),
+        "tags": sorted(&attrs.tags),
+    });
+    if let Some(id) = id {
+        v["id"] = json!(id);
+    }
+    v
+}
+
+/// A tailnet's view.
+pub fn tailnet_view(display_name: Option<&str>, id: Option<&str>, prevent_destroy: bool) -> Value {
+    let mut v = json!({ "preventDestroy": prevent_destroy });
+    if let Some(d) = display_name {
+        v["displayName"] = json!(d);
+    }
+    if let Some(id) = id {
+        v["id"] = json!(id);
+    }
+    v
+}
+
+/// A managed policy's view.
+pub fn policy_view(managed: &ManagedPolicy) -> Value {
+    match managed {
+        ManagedPolicy::TagOwners(owners) => json!({ "tagOwners": owners }),
+        ManagedPolicy::File { digest } => json!({ "file": { "sha256": digest } }),
+    }
+}

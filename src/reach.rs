@@ -1,0 +1,171 @@
+//! `Reach`: how tailform reaches a tailnet — which credential, and which `{tailnet}` path segment
+//! (DESIGN §4). A tailnet tailform created is reached with its own OAuth client from the create
+//! response (kept in the state), falling back to the organization's client minting a token with
+//! `tailnet=<id>`; an existing tailnet is reached with the organization's credential (`-` for its
+//! own tailnet, `tailnet=<id>` for another one); a `createdBy` key is created with its OAuth
+//! client's own secret.
+
+use crate::api::Credential;
+use crate::model::TailnetRef;
+use crate::state::{BootstrapClient, ClientRecord, DeposedTailnet, TailnetRecord};
+
+/// A credential and the path segment to use with it.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    /// The credential.
+    pub credential: Credential,
+    /// The `{tailnet}` path segment.
+    pub path: String,
+}
+
+/// Why a tailnet cannot be reached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReachError {
+    /// The organization credential is an API key, which cannot reach other tailnets.
+    #[error(
+        "tailnet `{0}` can only be reached with an OAuth client: set TAILSCALE_OAUTH_CLIENT_ID \
+         and TAILSCALE_OAUTH_CLIENT_SECRET (an API key only reaches its own tailnet)"
+    )]
+    NeedsOAuth(String),
+    /// A `createdBy` client's secret is unknown (it was imported).
+    #[error(
+        "the OAuth client `{0}` has no known secret (it was imported), so keys cannot be created \
+         with it; `--replace` the client first"
+    )]
+    ClientSecretUnknown(String),
+}
+
+/// Reaches a tailnet tailform created.
+pub fn created(org: &Credential, record: &TailnetRecord) -> Result<Reach, ReachError> {
+    via(org, &record.id, record.oauth_client.as_ref())
+}
+
+/// Reaches a tailnet a replacement left behind.
+pub fn deposed(org: &Credential, deposed: &DeposedTailnet) -> Result<Reach, ReachError> {
+    via(org, &deposed.id, deposed.oauth_client.as_ref())
+}
+
+fn via(org: &Credential, id: &str, own: Option<&BootstrapClient>) -> Result<Reach, ReachError> {
+    let credential = match own {
+        Some(client) => Credential::oauth(client.id.clone(), client.secret.clone()),
+        None => with_tailnet_param(org, id)?,
+    };
+    Ok(Reach {
+        credential,
+        path: id.to_owned(),
+    })
+}
+
+/// Reaches an existing tailnet the manifest references.
+pub fn existing(org: &Credential, tailnet: &TailnetRef) -> Result<Reach, ReachError> {
+    match tailnet {
+        TailnetRef::Own => Ok(Reach {
+            credential: org.clone(),
+            path: "-".into(),
+        }),
+        TailnetRef::Id(id) => {
+            let credential = match org {
+                // An API key reaches only its own tailnet; if `id` is that tailnet, the API
+                // accepts the explicit id, otherwise it answers 403 `user tailnet does not match`.
+                Credential::ApiKey(_) => org.clone(),
+                Credential::OAuth { .. } => with_tailnet_param(org, id)?,
+            };
+            Ok(Reach {
+                credential,
+                path: id.clone(),
+            })
+        }
+    }
+}
+
+/// The credential a `createdBy` key is created with: its client's own secret, in the tailnet
+/// reached by `tailnet`.
+pub fn created_by(
+    tailnet: &Reach,
+    client_name: &str,
+    client: &ClientRecord,
+) -> Result<Reach, ReachError> {
+    let secret = client
+        .secret
+        .clone()
+        .ok_or_else(|| ReachError::ClientSecretUnknown(client_name.to_owned()))?;
+    Ok(Reach {
+        credential: Credential::oauth(client.id.clone(), secret),
+        path: tailnet.path.clone(),
+    })
+}
+
+fn with_tailnet_param(org: &Credential, id: &str) -> Result<Credential, ReachError> {
+    match org {
+        Credential::OAuth {
+            client_id,
+            client_secret,
+            ..
+        } => Ok(Credential::OAuth {
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            tailnet: Some(id.to_owned()),
+        }),
+        Credential::ApiKey(_) => Err(ReachError::NeedsOAuth(id.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn org() -> Credential {
+        Credential::oauth("korg", Secret::new("org-secret"))
+    }
+
+    fn record(own: bool) -> TailnetRecord {
+        TailnetRecord {
+            id: "T1".into(),
+            existing: false,
+            display_name: None,
+            org_id: None,
+            dns_name: None,
+            created_at: None,
+            prevent_destroy: true,
+            oauth_client: own.then(|| BootstrapClient {
+                id: "kboot".into(),
+                secret: Secret::new("boot"),
+            }),
+            deposed: vec![],
+        }
+    }
+
+    #[test]
+    fn created_tailnets_use_their_own_client_then_the_org_client() {
+        let r = created(&org(), &record(true)).unwrap();
+        assert_eq!(r.path, "T1");
+        assert!(
+            matches!(&r.credential, Credential::OAuth { client_id, tailnet: None, .. } if client_id == "kboot")
+        );
+        let r = created(&org(), &record(false)).unwrap();
+        assert!(
+            matches!(&r.credential, Credential::OAuth { client_id, tailnet: Some(t), .. } if client_id == "korg" && t == "T1")
+        );
+        let api_key = Credential::ApiKey(Secret::new("k"));
+        assert_eq!(
+            created(&api_key, &record(false)).unwrap_err(),
+            ReachError::NeedsOAuth("T1".into())
+        );
+    }
+
+    #[test]
+    fn existing_tailnets() {
+        let own = existing(&org(), &TailnetRef::Own).unwrap();
+        assert_eq!(own.path, "-");
+        assert!(matches!(
+            own.credential,
+            Credential::OAuth { tailnet: None, .. }
+        ));
+        let other = existing(&org(), &TailnetRef::Id("T9".into())).unwrap();
+        assert_eq!(other.path, "T9");
+        assert!(
+            matches!(&other.credential, Credential::OAuth { tailnet: Some(t), .. } if t == "T9")
+        );
+    }
+}

@@ -1,0 +1,270 @@
+//! The refresh: reads what the plan needs from the live API into a [`Live`] snapshot — the
+//! organization's tailnet list once (only when tailform creates or tracks created tailnets), and
+//! per managed tailnet one `GET …/keys?all=true` and one `GET …/acl`, all tailnets in parallel.
+//! A key is read on its own only when the list lacks its fields (old API: id-only entries).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
+
+use crate::api::{ApiError, Client, Credential, KeyInfo, KeyLookup, KeyType};
+use crate::live::{
+    Live, LiveKey, LiveKeyKind, LivePolicy, LiveTailnet, OrgTailnet, TailnetContents,
+};
+use crate::model::{Desired, Name, TailnetKind, TailnetRef};
+use crate::policy_doc;
+use crate::reach::{self, Reach, ReachError};
+use crate::state::{Record, State};
+
+/// Why the live state could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// An API call failed.
+    #[error("cannot read {what}")]
+    Api {
+        /// What was being read.
+        what: String,
+        /// The API error.
+        #[source]
+        source: ApiError,
+    },
+    /// A tailnet cannot be reached with the configured credentials.
+    #[error(transparent)]
+    Reach(#[from] ReachError),
+    /// The live policy is not valid HuJSON.
+    #[error("the live policy of `tailnet.{tailnet}` cannot be parsed: {detail}")]
+    Policy {
+        /// The tailnet.
+        tailnet: Name,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// What a refresh reads: the tailnets, how to reach the existing ones, and which ones the
+/// manifests want created. Saved with a plan so `apply PLANFILE` reads the same without the
+/// manifests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    /// Every tailnet in the manifests or the state.
+    pub tailnets: BTreeSet<Name>,
+    /// Existing tailnets the manifests reference.
+    pub existing: BTreeMap<Name, TailnetRef>,
+    /// Tailnets the manifests want tailform to create.
+    pub created: BTreeSet<Name>,
+}
+
+impl Scope {
+    /// The scope of a plan of `desired` against `state`.
+    pub fn of(desired: &Desired, state: &State) -> Self {
+        let mut scope = Scope::default();
+        for (name, t) in &desired.tailnets {
+            scope.tailnets.insert(name.clone());
+            match &t.kind {
+                TailnetKind::Existing(r) => {
+                    scope.existing.insert(name.clone(), r.clone());
+                }
+                TailnetKind::Created { .. } => {
+                    scope.created.insert(name.clone());
+                }
+            }
+        }
+        scope
+            .tailnets
+            .extend(state.resources.keys().map(|a| a.tailnet.clone()));
+        scope
+    }
+}
+
+/// Reads the live state of every tailnet in `scope`.
+pub async fn read(
+    client: &Client,
+    org: &Credential,
+    scope: &Scope,
+    state: &State,
+) -> Result<Live, RefreshError> {
+    let names = scope.tailnets.clone();
+    let needs_org_list = names
+        .iter()
+        .any(|n| scope.created.contains(n) || created_record(state, n).is_some());
+    let org_tailnets = if needs_org_list {
+        let list = client
+            .list_tailnets(org)
+            .await
+            .map_err(|source| RefreshError::Api {
+                what: "the organization's tailnets".into(),
+                source,
+            })?;
+        Some(
+            list.into_iter()
+                .map(|t| OrgTailnet {
+                    id: t.id,
+                    display_name: t.display_name,
+                    created_at: t.created_at,
+                })
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        None
+    };
+
+    let mut tailnets = BTreeMap::new();
+    let mut reads: JoinSet<(Name, Result<TailnetContents, RefreshError>)> = JoinSet::new();
+    for name in names {
+        let existing = scope.existing.get(&name).cloned();
+        let reach = match (existing, created_record(state, &name)) {
+            (Some(r), _) => reach::existing(org, &r)?,
+            (None, Some(record)) => {
+                let listed = org_tailnets
+                    .as_ref()
+                    .is_some_and(|org| org.iter().any(|t| t.id == record.id));
+                if !listed {
+                    tailnets.insert(name, LiveTailnet::Gone);
+                    continue;
+                }
+                reach::created(org, record)?
+            }
+            (None, None) => {
+                tailnets.insert(name, LiveTailnet::NotCreated);
+                continue;
+            }
+        };
+        let tracked = tracked_ids(state, &name);
+        let client = client.clone();
+        reads.spawn(async move {
+            let contents = read_tailnet(&client, &name, &reach, &tracked).await;
+            (name, contents)
+        });
+    }
+    while let Some(joined) = reads.join_next().await {
+        let (name, contents) = joined.expect("refresh tasks do not panic");
+        let contents = contents?;
+        tracing::info!(tailnet = %name, keys = contents.keys.len(), etag = ?contents.policy.etag, "refreshed");
+        tailnets.insert(name, LiveTailnet::Present(contents));
+    }
+    Ok(Live {
+        now: client.server_time().unwrap_or_else(jiff::Timestamp::now),
+        org_tailnets,
+        tailnets,
+    })
+}
+
+fn created_record<'s>(state: &'s State, name: &Name) -> Option<&'s crate::state::TailnetRecord> {
+    match state.get(&crate::address::Address::tailnet(name.clone())) {
+        Some(Record::Tailnet(t)) if !t.existing => Some(t),
+        _ => None,
+    }
+}
+
+/// Ids the state tracks in a tailnet (current and deposed).
+fn tracked_ids(state: &State, tailnet: &Name) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for (address, record) in &state.resources {
+        if &address.tailnet != tailnet {
+            continue;
+        }
+        match record {
+            Record::AuthKey(k) => {
+                ids.insert(k.id.clone());
+                ids.extend(k.deposed.iter().map(|d| d.id.clone()));
+            }
+            Record::OAuthClient(c) => {
+                ids.insert(c.id.clone());
+                ids.extend(c.deposed.iter().map(|d| d.id.clone()));
+            }
+            _ => {}
+        }
+    }
+    ids
+}
+
+async fn read_tailnet(
+    client: &Client,
+    name: &Name,
+    reach: &Reach,
+    tracked: &BTreeSet<String>,
+) -> Result<TailnetContents, RefreshError> {
+    let (keys, policy) = tokio::join!(
+        client.list_keys(&reach.credential, &reach.path, true),
+        client.get_policy(&reach.credential, &reach.path),
+    );
+    let keys = keys.map_err(|source| RefreshError::Api {
+        what: format!("the keys of `tailnet.{name}` ({})", reach.path),
+        source,
+    })?;
+    let policy = policy.map_err(|source| RefreshError::Api {
+        what: format!("the policy file of `tailnet.{name}` ({})", reach.path),
+        source,
+    })?;
+    let mut live_keys = BTreeMap::new();
+    for info in keys {
+        let info = if lacks_fields(&info) && tracked.contains(&info.id) {
+            match client
+                .get_key(&reach.credential, &reach.path, &info.id)
+                .await
+            {
+                Ok(KeyLookup::Found(full)) => full,
+                Ok(KeyLookup::NotFound) => continue,
+                Err(source) => {
+                    return Err(RefreshError::Api {
+                        what: format!("key {} of `tailnet.{name}`", info.id),
+                        source,
+                    });
+                }
+            }
+        } else {
+            info
+        };
+        live_keys.insert(info.id.clone(), live_key(info));
+    }
+    let value = policy_doc::parse(&policy.text).map_err(|e| RefreshError::Policy {
+        tailnet: name.clone(),
+        detail: e.to_string(),
+    })?;
+    Ok(TailnetContents {
+        keys: live_keys,
+        policy: LivePolicy {
+            text: policy.text,
+            value,
+            etag: policy.etag,
+        },
+    })
+}
+
+/// An id-only list entry (the old API documented lists of `{"id": …}`).
+fn lacks_fields(info: &KeyInfo) -> bool {
+    info.created.is_none() && info.capabilities.is_none() && info.scopes.is_empty()
+}
+
+fn live_key(info: KeyInfo) -> LiveKey {
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let kind = match info.key_type {
+        KeyType::Auth => {
+            let caps = info.capabilities.unwrap_or_default();
+            LiveKeyKind::Auth {
+                reusable: caps.reusable,
+                ephemeral: caps.ephemeral,
+                preauthorized: caps.preauthorized,
+                tags: sorted(caps.tags),
+                expires: info.expires,
+            }
+        }
+        KeyType::Client => LiveKeyKind::Client {
+            scopes: sorted(info.scopes),
+            tags: sorted(info.tags),
+            updated: info.updated,
+        },
+        _ => LiveKeyKind::Other,
+    };
+    LiveKey {
+        id: info.id,
+        kind,
+        description: info.description,
+        created: info.created,
+        invalid: info.invalid,
+    }
+}

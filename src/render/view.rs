@@ -1,0 +1,180 @@
+//! `PlanView`: the one serialisable view of a plan that every renderer consumes, so text, JSON
+//! and Markdown agree by construction. Its JSON form uses Terraform's key names
+//! (`format_version`, `resource_changes[].change.actions`, `before_sensitive`, `replace_paths`,
+//! `action_reason`) so tooling built for `terraform show -json` reads it.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::plan::{Action, Plan, Summary};
+
+/// The JSON format version (a minor bump is additive; consumers ignore unknown keys).
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// A plan, ready to render.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    /// Format version.
+    pub format_version: &'static str,
+    /// The tailform version that made the plan.
+    pub tailform_version: &'static str,
+    /// The clock the plan used (the server's), RFC 3339.
+    pub timestamp: String,
+    /// True when applying it would change something.
+    pub applyable: bool,
+    /// Always true: tailform plans are complete.
+    pub complete: bool,
+    /// Always false for a rendered plan (errors are reported instead of a plan).
+    pub errored: bool,
+    /// Every change, no-ops included, sorted by address.
+    pub resource_changes: Vec<ResourceChangeView>,
+    /// Counts.
+    pub summary: Summary,
+    /// Warnings.
+    pub diagnostics: Vec<DiagnosticView>,
+}
+
+/// One address's change.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceChangeView {
+    /// `tailnet.acme.auth_key.web`.
+    pub address: String,
+    /// `tailscale_auth_key`, …
+    #[serde(rename = "type")]
+    pub type_name: &'static str,
+    /// The object's own name.
+    pub name: String,
+    /// Set when the change concerns a previous (deposed) object: its id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
+    /// The change.
+    pub change: ChangeView,
+    /// Why (Terraform-style reason name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_reason: Option<&'static str>,
+    /// The reason in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_reason_text: Option<String>,
+    /// A unified diff (policies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// Notes for humans.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The action, for renderers (not serialised: `change.actions` carries it).
+    #[serde(skip)]
+    pub action: Action,
+}
+
+/// Terraform's `change` object.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeView {
+    /// `["create"]`, `["create", "delete"]`, …
+    pub actions: Vec<&'static str>,
+    /// Attributes before (no secrets).
+    pub before: Value,
+    /// Attributes after (no secrets).
+    pub after: Value,
+    /// Attributes only known after apply.
+    pub after_unknown: Value,
+    /// Sensitive attributes before.
+    pub before_sensitive: Value,
+    /// Sensitive attributes after.
+    pub after_sensitive: Value,
+    /// Paths whose change forces replacement (`[["tags"]]`).
+    pub replace_paths: Vec<Vec<String>>,
+}
+
+/// A warning or error line.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiagnosticView {
+    /// `warning` or `error`.
+    pub severity: &'static str,
+    /// The message.
+    pub summary: String,
+}
+
+impl PlanView {
+    /// Builds the view of a plan.
+    pub fn new(plan: &Plan) -> Self {
+        let resource_changes: Vec<ResourceChangeView> =
+            plan.changes.iter().map(change_view).collect();
+        Self {
+            format_version: FORMAT_VERSION,
+            tailform_version: env!("CARGO_PKG_VERSION"),
+            timestamp: plan.now.to_string(),
+            applyable: plan.has_changes(),
+            complete: true,
+            errored: false,
+            resource_changes,
+            summary: plan.summary(),
+            diagnostics: plan
+                .warnings
+                .iter()
+                .map(|w| DiagnosticView {
+                    severity: "warning",
+                    summary: w.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The changes that do something.
+    pub fn changes(&self) -> impl Iterator<Item = &ResourceChangeView> {
+        self.resource_changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+    }
+
+    /// No-op entries that carry notes (why nothing happens).
+    pub fn notes(&self) -> impl Iterator<Item = &ResourceChangeView> {
+        self.resource_changes
+            .iter()
+            .filter(|c| c.action == Action::NoOp && !c.notes.is_empty())
+    }
+}
+
+fn change_view(c: &crate::plan::Change) -> ResourceChangeView {
+    let secret_marker = |present: bool| {
+        if c.sensitive && present {
+            json!({ "secret": true })
+        } else {
+            json!({})
+        }
+    };
+    let creates = matches!(c.action, Action::Create | Action::Replace);
+    let after_unknown =
+        if creates && c.after.is_some() && c.address.kind() != crate::address::ResourceKind::Policy
+        {
+            let mut unknown = json!({ "id": true });
+            if c.sensitive {
+                unknown["secret"] = json!(true);
+            }
+            if c.address.kind() == crate::address::ResourceKind::AuthKey {
+                unknown["expires"] = json!(true);
+            }
+            unknown
+        } else {
+            json!({})
+        };
+    ResourceChangeView {
+        address: c.address.to_string(),
+        type_name: c.address.kind().type_name(),
+        name: c.address.name().to_string(),
+        deposed: c.deposed.clone(),
+        change: ChangeView {
+            actions: c.action.json_actions().to_vec(),
+            before: c.before.clone().unwrap_or(Value::Null),
+            after: c.after.clone().unwrap_or(Value::Null),
+            after_unknown,
+            before_sensitive: secret_marker(c.before.is_some()),
+            after_sensitive: secret_marker(c.after.is_some()),
+            replace_paths: c.replace_paths.iter().map(|p| vec![p.clone()]).collect(),
+        },
+        action_reason: c.reason.as_ref().map(|r| r.json_name()),
+        action_reason_text: c.reason.as_ref().map(|r| r.describe()),
+        diff: c.diff.clone(),
+        notes: c.notes.clone(),
+        action: c.action,
+    }
+}

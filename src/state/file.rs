@@ -1,0 +1,330 @@
+//! `StateFile`: the state on local disk. Loads and validates it; saves it atomically (temp file
+//! in the same folder, fsync, rename, fsync the folder) keeping the previous version as
+//! `<file>.backup`; creates a missing folder with mode 0700 and a `.gitignore` of `*`; refuses to
+//! read a file that group or others can read.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::{State, StateFormatError};
+
+/// Why the state file cannot be loaded or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum StateFileError {
+    /// Reading failed.
+    #[error("cannot read the state file `{}`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file is not JSON.
+    #[error("the state file `{}` is not valid JSON", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parse error (it carries a line and column, never file content).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The JSON is not a state document.
+    #[error("the state file `{}` cannot be read", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: StateFormatError,
+    },
+    /// Group or others may read the file (it holds secrets).
+    #[error(
+        "the state file `{}` is readable by group or others (mode {mode:o}); it holds secrets — \
+         run `chmod 600 {}` (or pass --insecure-permissions to read it anyway)",
+        path.display(), path.display()
+    )]
+    InsecurePermissions {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Writing failed; the previous state file is untouched.
+    #[error("cannot write the state file `{}` (the previous version is untouched)", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// The state file at a path.
+#[derive(Debug, Clone)]
+pub struct StateFile {
+    path: PathBuf,
+    allow_insecure_permissions: bool,
+}
+
+impl StateFile {
+    /// The state file at `path` (it need not exist yet).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            allow_insecure_permissions: false,
+        }
+    }
+
+    /// Reads the file even when group or others can read it.
+    pub fn allow_insecure_permissions(mut self, allow: bool) -> Self {
+        self.allow_insecure_permissions = allow;
+        self
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The backup's path (`<file>.backup`).
+    pub fn backup_path(&self) -> PathBuf {
+        sibling(&self.path, ".backup")
+    }
+
+    /// Loads the state; a missing file is a new, empty state.
+    pub fn load(&self) -> Result<State, StateFileError> {
+        let bytes = match fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::new()),
+            Err(source) => return Err(self.read_err(source)),
+        };
+        self.check_permissions()?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|source| StateFileError::Json {
+                path: self.path.clone(),
+                source,
+            })?;
+        State::from_json(value).map_err(|source| StateFileError::Format {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Writes `state` atomically with `serial` incremented, keeping the previous file as the
+    /// backup. On error the previous file is untouched and `state.serial` is unchanged.
+    pub fn save(&self, state: &mut State) -> Result<(), StateFileError> {
+        let mut next = state.serial + 1;
+        let doc = {
+            let old = std::mem::replace(&mut state.serial, next);
+            let doc = state.to_json();
+            state.serial = old;
+            doc
+        };
+        let mut bytes = serde_json::to_vec_pretty(&doc).expect("a JSON value always serialises");
+        bytes.push(b'\n');
+        self.write_atomically(&bytes)
+            .map_err(|source| StateFileError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
+        std::mem::swap(&mut state.serial, &mut next);
+        Ok(())
+    }
+
+    fn write_atomically(&self, bytes: &[u8]) -> io::Result<()> {
+        let dir = self.ensure_folder()?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tailform-state-")
+            .suffix(".tmp")
+            .permissions(fs::Permissions::from_mode(0o600))
+            .tempfile_in(&dir)?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        if self.path.exists() {
+            self.refresh_backup(&dir)?;
+        }
+        tmp.persist(&self.path).map_err(|e| e.error)?;
+        File::open(&dir)?.sync_all()
+    }
+
+    /// Points `<file>.backup` at the current file (a hard link made under a temporary name and
+    /// renamed into place, so the backup is never half-written).
+    fn refresh_backup(&self, dir: &Path) -> io::Result<()> {
+        let link = dir.join(format!(".tailform-backup-{}.tmp", std::process::id()));
+        let _ = fs::remove_file(&link);
+        fs::hard_link(&self.path, &link)?;
+        fs::rename(&link, self.backup_path())
+    }
+
+    /// Creates the state folder (mode 0700, with a `.gitignore` of `*`) when it does not exist;
+    /// returns it. Everything that writes next to the state (lock, emulator data) calls this
+    /// first, so the folder tailform creates always carries its `.gitignore`. A folder that
+    /// already exists is left as it is (it may be the user's repository).
+    pub fn ensure_folder(&self) -> io::Result<PathBuf> {
+        let dir = match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)?;
+            let mut ignore = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o644)
+                .open(dir.join(".gitignore"))?;
+            ignore.write_all(b"# tailform state holds one-time secrets: never commit it.\n*\n")?;
+            ignore.sync_all()?;
+        }
+        Ok(dir)
+    }
+
+    fn check_permissions(&self) -> Result<(), StateFileError> {
+        if self.allow_insecure_permissions {
+            return Ok(());
+        }
+        let meta = fs::metadata(&self.path).map_err(|e| self.read_err(e))?;
+        let mode = meta.mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StateFileError::InsecurePermissions {
+                path: self.path.clone(),
+                mode,
+            });
+        }
+        Ok(())
+    }
+
+    fn read_err(&self, source: io::Error) -> StateFileError {
+        StateFileError::Read {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+/// `path` with `suffix` appended to its file name.
+pub(super) fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::Address;
+    use crate::state::{PolicyRecord, Record};
+
+    fn with_record(state: &mut State) {
+        let a: Address = "tailnet.a.policy".parse().unwrap();
+        state.resources.insert(
+            a,
+            Record::Policy(PolicyRecord {
+                etag: Some("abc".into()),
+                managed: crate::state::ManagedPolicy::File { digest: "d".into() },
+            }),
+        );
+    }
+
+    #[test]
+    fn creates_folder_gitignore_and_private_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = StateFile::new(tmp.path().join("state/tailform.json"));
+        let mut s = State::new();
+        file.save(&mut s).unwrap();
+        assert_eq!(s.serial, 1);
+        let dir_mode = fs::metadata(tmp.path().join("state")).unwrap().mode() & 0o777;
+        assert_eq!(dir_mode, 0o700);
+        let file_mode = fs::metadata(file.path()).unwrap().mode() & 0o777;
+        assert_eq!(file_mode, 0o600);
+        let ignore = fs::read_to_string(tmp.path().join("state/.gitignore")).unwrap();
+        assert!(ignore.lines().any(|l| l == "*"));
+    }
+
+    #[test]
+    fn save_increments_serial_and_keeps_backup() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = StateFile::new(tmp.path().join("s.json"));
+        let mut s = State::new();
+        file.save(&mut s).unwrap();
+        with_record(&mut s);
+        file.save(&mut s).unwrap();
+        assert_eq!(s.serial, 2);
+        let loaded = file.load().unwrap();
+        assert_eq!(loaded, s);
+        let backup: serde_json::Value =
+            serde_json::from_slice(&fs::read(file.backup_path()).unwrap()).unwrap();
+        assert_eq!(backup["serial"], 1);
+        assert_eq!(backup["resources"], serde_json::json!({}));
+        let backup_mode = fs::metadata(file.backup_path()).unwrap().mode() & 0o777;
+        assert_eq!(backup_mode, 0o600);
+        // No temporary files are left behind.
+        let names: Vec<String> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let mut names = names;
+        names.sort();
+        assert_eq!(names, ["s.json", "s.json.backup"]);
+    }
+
+    #[test]
+    fn missing_file_is_a_new_state() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = StateFile::new(tmp.path().join("none.json")).load().unwrap();
+        assert_eq!(s.serial, 0);
+        assert!(s.resources.is_empty());
+    }
+
+    #[test]
+    fn refuses_group_readable_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = StateFile::new(tmp.path().join("s.json"));
+        file.save(&mut State::new()).unwrap();
+        fs::set_permissions(file.path(), fs::Permissions::from_mode(0o644)).unwrap();
+        let err = file.load().unwrap_err();
+        assert!(matches!(
+            err,
+            StateFileError::InsecurePermissions { mode: 0o644, .. }
+        ));
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+        assert!(file.clone().allow_insecure_permissions(true).load().is_ok());
+    }
+
+    #[test]
+    fn failed_write_leaves_previous_file_and_serial() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = StateFile::new(tmp.path().join("s.json"));
+        let mut s = State::new();
+        file.save(&mut s).unwrap();
+        // A non-empty directory where the backup goes makes the save fail part-way (this works
+        // even as root, which ignores read-only folder permissions).
+        fs::create_dir_all(file.backup_path().join("blocker")).unwrap();
+        with_record(&mut s);
+        let result = file.save(&mut s);
+        assert!(
+            matches!(result, Err(StateFileError::Write { .. })),
+            "{result:?}"
+        );
+        assert_eq!(s.serial, 1);
+        let on_disk = file.load().unwrap();
+        assert_eq!(on_disk.serial, 1);
+        assert!(on_disk.resources.is_empty());
+    }
+
+    #[test]
+    fn corrupt_file_is_a_clear_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("s.json");
+        fs::write(&path, b"{ not json").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let err = StateFile::new(&path).load().unwrap_err();
+        assert!(matches!(err, StateFileError::Json { .. }));
+    }
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests: the real `tailform` binary against the emulator over loopback TCP, checking
+//! exit code, output and the state file together (issue 4's acceptance list).
+
+mod e2e {
+    pub mod world;
+
+    mod destroy;
+    mod embedded;
+    mod lifecycle;
+    mod locking;
+    mod policy;
+    mod saved_plan;
+    mod secrets;
+}

@@ -1,0 +1,92 @@
+//! Removing a tailnet: refused by `preventDestroy`; allowed with both opt-ins; children are
+//! deleted before the tailnet.
+
+use super::world::World;
+
+#[test]
+fn removing_a_tailnet_needs_both_opt_ins_and_deletes_children_first() {
+    let w = World::new();
+    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+    w.run(&["apply", "--auto-approve"]).code(0);
+    let tailnet = w.id_of("tailnet.demo");
+
+    w.write("tailform.yaml", "tailnets: {}\n");
+    let refused = w.run(&["plan", "--allow-destroy"]);
+    refused.code(1);
+    assert!(
+        refused.stderr.contains(
+            "`tailnet.demo`: this tailnet would be deleted, but `preventDestroy` protects it"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("set `preventDestroy: false`"),
+        "{}",
+        refused.stderr
+    );
+
+    // Opt-in 1: preventDestroy false, applied while the tailnet is still declared.
+    let relaxed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart.yaml"),
+    )
+    .unwrap()
+    .replace(
+        "    displayName: Demo ",
+        "    preventDestroy: false\n    displayName: Demo ",
+    );
+    w.write("tailform.yaml", &relaxed);
+    let record = w.run(&["apply", "--auto-approve"]);
+    record.code(0);
+    assert!(
+        record
+            .stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        record.stdout
+    );
+
+    // Without opt-in 2 (--allow-destroy) it is still refused.
+    w.write("tailform.yaml", "tailnets: {}\n");
+    let refused = w.run(&["plan"]);
+    refused.code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("this tailnet would be deleted; that needs --allow-destroy"),
+        "{}",
+        refused.stderr
+    );
+
+    w.reset_stats();
+    let run = w.run(&["apply", "--auto-approve", "--allow-destroy"]);
+    run.code(0);
+    assert!(
+        run.stdout
+            .contains("Plan: 0 to add, 0 to change, 4 to destroy, 1 to forget."),
+        "{}",
+        run.stdout
+    );
+    let log = w.log();
+    let deletes: Vec<&super::world::LogEntry> =
+        log.iter().filter(|e| e.method == "DELETE").collect();
+    assert_eq!(deletes.len(), 4, "{log:?}");
+    assert_eq!(
+        deletes.last().unwrap().path,
+        format!("/api/v2/tailnet/{tailnet}")
+    );
+    assert!(w.state()["resources"].as_object().unwrap().is_empty());
+    let (_, list) = w.api(
+        reqwest::Method::GET,
+        "/api/v2/organizations/-/tailnets",
+        Some(&w.token(None)),
+        None,
+    );
+    assert!(
+        !list["tailnets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == tailnet.as_str())
+    );
+}

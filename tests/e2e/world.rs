@@ -1,0 +1,291 @@
+//! The end-to-end harness: an emulator in-process on real loopback TCP, a temporary working
+//! folder, and the real `tailform` binary run against it — so tests check exit code, stdout,
+//! stderr and the state file together, and read the emulator's request log to prove order.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use tailform::emulator::{Emulator, EmulatorConfig};
+
+/// A test world: emulator + temp folder + binary.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+    emulator: Option<Emulator>,
+    pub base_url: String,
+    pub client_id: String,
+    client_secret: String,
+    http: reqwest::Client,
+}
+
+/// One request in the emulator's log.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub method: String,
+    pub path: String,
+    pub status: u64,
+}
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code, showing both streams when it differs.
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.code, expected,
+            "exit code {} (expected {expected})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl World {
+    /// A fresh world with a seeded emulator.
+    pub fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let emulator = runtime
+            .block_on(Emulator::start(EmulatorConfig {
+                seed: Some(7),
+                ..EmulatorConfig::default()
+            }))
+            .expect("emulator starts");
+        let base_url = emulator.base_url().to_owned();
+        let client_id = emulator.org_client_id().to_owned();
+        let client_secret = emulator.org_client_secret().expose().to_owned();
+        World {
+            dir: tempfile::tempdir().expect("temp dir"),
+            runtime,
+            emulator: Some(emulator),
+            base_url,
+            client_id,
+            client_secret,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes a file in the working folder (creating parents).
+    pub fn write(&self, rel: &str, contents: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+    }
+
+    /// Copies a file from the repository into the working folder.
+    pub fn copy_from_repo(&self, repo_rel: &str, rel: &str) {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(repo_rel);
+        self.write(rel, &std::fs::read_to_string(src).unwrap());
+    }
+
+    /// The binary, set up to talk to this world's emulator.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tailform"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .env("TAILSCALE_BASE_URL", &self.base_url)
+            .env("TAILSCALE_OAUTH_CLIENT_ID", &self.client_id)
+            .env("TAILSCALE_OAUTH_CLIENT_SECRET", &self.client_secret);
+        cmd
+    }
+
+    /// Runs the binary to completion.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("the binary runs"))
+    }
+
+    /// Starts the binary with piped stdin and stdout (for interactive tests).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts")
+    }
+
+    /// Posts a HuJSON policy text to the emulator with `token`; returns the status.
+    pub fn post_policy(&self, tailnet: &str, token: &str, text: &str) -> u16 {
+        self.runtime.block_on(async {
+            self.http
+                .post(format!("{}/api/v2/tailnet/{tailnet}/acl", self.base_url))
+                .bearer_auth(token)
+                .header("Content-Type", "application/hujson")
+                .body(text.to_owned())
+                .send()
+                .await
+                .expect("request sent")
+                .status()
+                .as_u16()
+        })
+    }
+
+    /// The state file as JSON.
+    pub fn state(&self) -> Value {
+        let bytes = std::fs::read(self.path("state/tailform.json")).expect("state file exists");
+        serde_json::from_slice(&bytes).expect("state is JSON")
+    }
+
+    /// Every secret in the state file.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        collect_secrets(&self.state(), &mut out);
+        out
+    }
+
+    /// A JSON request to the emulator's API or controls; returns (status, body).
+    pub fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.runtime.block_on(async {
+            let mut req = self
+                .http
+                .request(method, format!("{}{path}", self.base_url));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let resp = req.send().await.expect("request sent");
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            (
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            )
+        })
+    }
+
+    /// An access token of the org client, for `tailnet` (a tailnet id) or its own tailnet.
+    pub fn token(&self, tailnet: Option<&str>) -> String {
+        self.runtime.block_on(async {
+            let mut form = vec![
+                ("client_id", self.client_id.clone()),
+                ("client_secret", self.client_secret.clone()),
+            ];
+            if let Some(t) = tailnet {
+                form.push(("tailnet", t.to_owned()));
+            }
+            let resp: Value = self
+                .http
+                .post(format!("{}/api/v2/oauth/token", self.base_url))
+                .form(&form)
+                .send()
+                .await
+                .expect("token request")
+                .json()
+                .await
+                .expect("token JSON");
+            resp["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned()
+        })
+    }
+
+    pub fn advance_clock(&self, seconds: u64) {
+        let (s, _) = self.api(
+            reqwest::Method::POST,
+            "/_emulator/clock",
+            None,
+            Some(json!({"advanceSeconds": seconds})),
+        );
+        assert_eq!(s, 200);
+    }
+
+    pub fn use_key(&self, key_id: &str) {
+        let (s, _) = self.api(
+            reqwest::Method::POST,
+            &format!("/_emulator/keys/{key_id}/use"),
+            None,
+            None,
+        );
+        assert_eq!(s, 200);
+    }
+
+    pub fn stats(&self) -> Value {
+        self.api(reqwest::Method::GET, "/_emulator/stats", None, None)
+            .1
+    }
+
+    pub fn reset_stats(&self) {
+        let (s, _) = self.api(reqwest::Method::POST, "/_emulator/stats/reset", None, None);
+        assert_eq!(s, 200);
+    }
+
+    /// Every logged API request, in order.
+    pub fn log(&self) -> Vec<LogEntry> {
+        self.stats()["log"]
+            .as_array()
+            .expect("log")
+            .iter()
+            .map(|e| LogEntry {
+                method: e["method"].as_str().unwrap_or_default().to_owned(),
+                path: e["path"].as_str().unwrap_or_default().to_owned(),
+                status: e["status"].as_u64().unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// The id recorded in the state at `address`.
+    pub fn id_of(&self, address: &str) -> String {
+        self.state()["resources"][address]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id at {address}"))
+            .to_owned()
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(e) = self.emulator.take() {
+            self.runtime.block_on(e.shutdown());
+        }
+    }
+}
+
+fn collect_secrets(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if let (true, Some(s)) = (k == "secret", v.as_str()) {
+                    out.push(s.to_owned());
+                }
+                collect_secrets(v, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_secrets(v, out)),
+        _ => {}
+    }
+}

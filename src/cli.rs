@@ -59,6 +59,10 @@ pub struct GlobalArgs {
     /// The organization's tailnet cap, the original tailnet included.
     #[arg(long, global = true, default_value_t = 10, value_name = "N")]
     pub max_tailnets: usize,
+
+    /// Give up on one API request (and retry it when that is safe) after this long.
+    #[arg(long, global = true, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub request_timeout: Duration,
 }
 
 /// The subcommands.
@@ -184,6 +188,10 @@ pub struct ApplyArgs {
     /// Maximum concurrent API operations.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+    /// If the state cannot be saved, print the secrets held only in memory in clear (they are
+    /// printed redacted otherwise).
+    #[arg(long)]
+    pub reveal_on_failure: bool,
 }
 
 /// Formats for `tailform output`.

@@ -70,6 +70,10 @@ impl Executor for TailscaleExecutor {
         self.client.server_time().unwrap_or_else(Timestamp::now)
     }
 
+    fn rate_limited(&self) -> u64 {
+        self.client.stats().rate_limited
+    }
+
     fn start(
         &self,
         step: &Step,
@@ -111,12 +115,26 @@ impl Executor for TailscaleExecutor {
                 })
             }
             Step::DeleteTailnet { address, target } => {
-                let record = match state.get(&address) {
-                    Some(Record::Tailnet(t)) => t,
+                let record = match (state.get(&address), &target) {
+                    (Some(Record::Tailnet(t)), _) => Some(t),
+                    (None, Target::Orphan(_)) => None,
                     _ => return Err(StepFailure::new(format!("`{address}` is not in the state"))),
                 };
                 let reach = match &target {
+                    // An orphan's own client secret was lost with the create's response: reach
+                    // it with the organization's client (`tailnet=<id>`).
+                    Target::Orphan(id) => reach::deposed(
+                        &self.org,
+                        &crate::state::DeposedTailnet {
+                            id: id.clone(),
+                            oauth_client: None,
+                        },
+                    )
+                    .map_err(reach_failure)?,
                     Target::Deposed(id) => {
+                        let record = record.ok_or_else(|| {
+                            StepFailure::new(format!("`{address}` is not in the state"))
+                        })?;
                         let d = record.deposed.iter().find(|d| &d.id == id).ok_or_else(|| {
                             StepFailure::new(format!(
                                 "previous tailnet {id} of `{address}` is not in the state"
@@ -124,7 +142,12 @@ impl Executor for TailscaleExecutor {
                         })?;
                         reach::deposed(&self.org, d).map_err(reach_failure)?
                     }
-                    _ => reach::created(&self.org, record).map_err(reach_failure)?,
+                    _ => {
+                        let record = record.ok_or_else(|| {
+                            StepFailure::new(format!("`{address}` is not in the state"))
+                        })?;
+                        reach::created(&self.org, record).map_err(reach_failure)?
+                    }
                 };
                 Box::pin(async move {
                     client
@@ -270,7 +293,7 @@ impl Executor for TailscaleExecutor {
             Step::DeleteClient { address, target } | Step::DeleteKey { address, target } => {
                 let reach = self.reach(&address.tailnet, state)?;
                 let id = match &target {
-                    Target::Current(id) | Target::Deposed(id) => id.clone(),
+                    Target::Current(id) | Target::Deposed(id) | Target::Orphan(id) => id.clone(),
                     Target::Record => current_id(state, &address)?,
                 };
                 Box::pin(async move {
@@ -280,6 +303,9 @@ impl Executor for TailscaleExecutor {
                         .map_err(api_failure)?;
                     Ok(StateUpdate::ObjectDeleted { address, target })
                 })
+            }
+            Step::ClearIntent { address, intent } => {
+                Box::pin(async move { Ok(StateUpdate::IntentCleared { address, intent }) })
             }
             Step::Forget { address, target } => {
                 Box::pin(async move { Ok(StateUpdate::Forgotten { address, target }) })

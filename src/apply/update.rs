@@ -78,6 +78,13 @@ pub enum StateUpdate {
         /// Which.
         target: Target,
     },
+    /// A pending intent was resolved (its orphans, if any, are revoked).
+    IntentCleared {
+        /// The address it was for.
+        address: Address,
+        /// The intent.
+        intent: uuid::Uuid,
+    },
     /// A record or deposed entry was dropped without an API call.
     Forgotten {
         /// The address.
@@ -99,6 +106,7 @@ impl StateUpdate {
             | StateUpdate::ClientUpdated { address, .. }
             | StateUpdate::KeyCreated { address, .. }
             | StateUpdate::ObjectDeleted { address, .. }
+            | StateUpdate::IntentCleared { address, .. }
             | StateUpdate::Forgotten { address, .. } => address,
         }
     }
@@ -123,6 +131,8 @@ impl StateUpdate {
                 state.resources.insert(address, Record::Tailnet(record));
             }
             StateUpdate::TailnetDeleted { address, target } => match target {
+                // An orphan was never recorded: nothing to drop.
+                Target::Orphan(_) => {}
                 Target::Deposed(id) => {
                     if let Some(Record::Tailnet(r)) = state.resources.get_mut(&address) {
                         r.deposed.retain(|d| d.id != id);
@@ -184,6 +194,7 @@ impl StateUpdate {
                 }
                 state.resources.insert(address, Record::AuthKey(record));
             }
+            StateUpdate::IntentCleared { intent, .. } => state.pending.retain(|i| i.id != intent),
             StateUpdate::ObjectDeleted { address, target }
             | StateUpdate::Forgotten { address, target } => remove(state, &address, &target),
         }
@@ -192,6 +203,7 @@ impl StateUpdate {
 
 fn remove(state: &mut State, address: &Address, target: &Target) {
     match target {
+        Target::Orphan(_) => {}
         Target::Deposed(id) => match state.resources.get_mut(address) {
             Some(Record::AuthKey(r)) => r.deposed.retain(|d| &d.id != id),
             Some(Record::OAuthClient(r)) => r.deposed.retain(|d| &d.id != id),

@@ -21,14 +21,8 @@ pub fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Exit, Error> {
     let session = Session::open(global)?;
     let _lock = session::lock(global, "plan")?;
     let state = session::state_file(global).load()?;
-    let planned = planning::make(
-        global,
-        &args.options,
-        args.refresh_only,
-        &session,
-        &desired,
-        &state,
-    )?;
+    let options = planning::options(global, &args.options, args.refresh_only);
+    let planned = planning::make(&options, &session, &desired, &state)?;
     let view = PlanView::new(&planned.plan);
     let out = match args.format {
         PlanFormat::Text => render::text::render(&view, Style::new(session::stdout_color(global))),

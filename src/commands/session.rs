@@ -120,7 +120,7 @@ impl Session {
                 ..EmulatorConfig::default()
             };
             let emulator = runtime.block_on(Emulator::start(config))?;
-            let client = Client::new(ClientConfig::new(emulator.base_url()))?;
+            let client = Client::new(client_config(global, emulator.base_url()))?;
             let org = Credential::oauth(
                 emulator.org_client_id().to_owned(),
                 emulator.org_client_secret().clone(),
@@ -137,7 +137,7 @@ impl Session {
             .clone()
             .unwrap_or_else(|| "https://api.tailscale.com".to_owned());
         let org = crate::credentials::from_env()?;
-        let client = Client::new(ClientConfig::new(&endpoint))?;
+        let client = Client::new(client_config(global, &endpoint))?;
         Ok(Session {
             runtime,
             client,
@@ -153,6 +153,12 @@ impl Drop for Session {
             self.runtime.block_on(emulator.shutdown());
         }
     }
+}
+
+fn client_config(global: &GlobalArgs, base_url: &str) -> ClientConfig {
+    let mut config = ClientConfig::new(base_url);
+    config.timeout = Duration::from_secs(global.request_timeout.as_secs().max(1));
+    config
 }
 
 /// `state/emulator.json` for `state/tailform.json`.

@@ -1,11 +1,16 @@
 //! End-to-end tests: the real `tailform` binary against the emulator over loopback TCP, checking
 //! exit code, output and the state file together (issue 4's acceptance list).
 
+#[path = "invariants/mod.rs"]
+mod invariants;
+
 mod e2e {
     pub mod world;
 
     mod destroy;
     mod embedded;
+    mod failures;
+    mod faults;
     mod lifecycle;
     mod locking;
     mod policy;

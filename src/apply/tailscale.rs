@@ -149,11 +149,20 @@ impl Executor for TailscaleExecutor {
                         reach::created(&self.org, record).map_err(reach_failure)?
                     }
                 };
+                let org = self.org.clone();
                 Box::pin(async move {
-                    client
-                        .delete_tailnet(&reach.credential, &reach.path)
-                        .await
-                        .map_err(api_failure)?;
+                    if let Err(e) = client.delete_tailnet(&reach.credential, &reach.path).await {
+                        // A tailnet that is already gone (a retried delete whose first answer was
+                        // lost takes its tokens with it) is deleted: read before failing.
+                        let gone = client
+                            .list_tailnets(&org)
+                            .await
+                            .is_ok_and(|list| list.iter().all(|t| t.id != reach.path));
+                        if !gone {
+                            return Err(api_failure(e));
+                        }
+                        tracing::info!(tailnet = %reach.path, "the tailnet is already gone");
+                    }
                     Ok(StateUpdate::TailnetDeleted { address, target })
                 })
             }

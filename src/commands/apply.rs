@@ -32,7 +32,7 @@ use super::planning;
 use super::session::{self, Session};
 
 /// How many times apply reads the API and retries creates whose outcome was unknown.
-pub const RECOVERY_ROUNDS: usize = 3;
+pub const RECOVERY_ROUNDS: usize = 5;
 
 /// Runs `tailform apply`.
 pub fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Exit, Error> {

@@ -15,7 +15,7 @@ pub struct World {
     emulator: Option<Emulator>,
     pub base_url: String,
     pub client_id: String,
-    client_secret: String,
+    pub client_secret: String,
     http: reqwest::Client,
 }
 

@@ -7,6 +7,7 @@
 //!   OAuth clients, auth keys);
 //! - no orphan stays live: every live key in a managed tailnet is tracked, and the organization
 //!   lists no tailnet tailform created but does not track.
+//!
 //! Shared by `tests/crash.rs` and the fault matrix in `tests/e2e/faults.rs`.
 
 use std::collections::BTreeSet;

@@ -11,6 +11,7 @@ mod e2e {
     mod embedded;
     mod failures;
     mod faults;
+    mod hostile;
     mod lifecycle;
     mod locking;
     mod policy;

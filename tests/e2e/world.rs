@@ -120,6 +120,18 @@ impl World {
         Run::from(self.command(args).output().expect("the binary runs"))
     }
 
+    /// Runs the binary against another endpoint (a proxy in front of the emulator).
+    pub fn run_via(&self, base_url: &str, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
+        cmd.env("TAILSCALE_BASE_URL", base_url);
+        Run::from(cmd.output().expect("the binary runs"))
+    }
+
+    /// Runs async work on the world's runtime (e.g. starting a proxy).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
     /// Starts the binary with piped stdin and stdout (for interactive tests).
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
         self.command(args)

@@ -106,7 +106,7 @@ impl Executor for TailscaleExecutor {
                             prevent_destroy,
                             oauth_client: Some(BootstrapClient {
                                 id: created.oauth_client_id,
-                                secret: created.oauth_client_secret,
+                                secret: Some(created.oauth_client_secret),
                             }),
                             deposed: Vec::new(),
                         },
@@ -212,6 +212,7 @@ impl Executor for TailscaleExecutor {
                             secret: Some(created.secret),
                             created: created.key.created,
                             attributes,
+                            delivered: Vec::new(),
                             deposed: Vec::new(),
                         },
                         depose_current,
@@ -292,6 +293,7 @@ impl Executor for TailscaleExecutor {
                             created: created.key.created,
                             expires: created.key.expires,
                             attributes,
+                            delivered: Vec::new(),
                             deposed: Vec::new(),
                         },
                         depose_current,
@@ -311,6 +313,22 @@ impl Executor for TailscaleExecutor {
                         .await
                         .map_err(api_failure)?;
                     Ok(StateUpdate::ObjectDeleted { address, target })
+                })
+            }
+            Step::Deliver { address, sink } => {
+                let secret = state
+                    .get(&address)
+                    .and_then(Record::secret)
+                    .cloned()
+                    .ok_or_else(|| StepFailure::new(format!("`{address}` has no secret in the state to deliver")))?;
+                Box::pin(async move {
+                    sink.deliver(&secret).await.map_err(|e| {
+                        StepFailure::new(format!(
+                            "delivery to {} failed: {e}; the secret is kept in the state and the next apply delivers it again",
+                            sink.describe()
+                        ))
+                    })?;
+                    Ok(StateUpdate::Delivered { address, sink: sink.id() })
                 })
             }
             Step::ClearIntent { address, intent } => {

@@ -160,6 +160,7 @@ impl Executor for Fake {
                     created: None,
                     expires: None,
                     attributes: attrs(),
+                    delivered: Vec::new(),
                     deposed: vec![],
                 },
                 depose_current: false,

@@ -78,6 +78,13 @@ pub enum StateUpdate {
         /// Which.
         target: Target,
     },
+    /// A sink received the address's current secret.
+    Delivered {
+        /// The client's or key's address.
+        address: Address,
+        /// The sink's id.
+        sink: String,
+    },
     /// A pending intent was resolved (its orphans, if any, are revoked).
     IntentCleared {
         /// The address it was for.
@@ -107,6 +114,7 @@ impl StateUpdate {
             | StateUpdate::KeyCreated { address, .. }
             | StateUpdate::ObjectDeleted { address, .. }
             | StateUpdate::IntentCleared { address, .. }
+            | StateUpdate::Delivered { address, .. }
             | StateUpdate::Forgotten { address, .. } => address,
         }
     }
@@ -195,6 +203,16 @@ impl StateUpdate {
                 state.resources.insert(address, Record::AuthKey(record));
             }
             StateUpdate::IntentCleared { intent, .. } => state.pending.retain(|i| i.id != intent),
+            StateUpdate::Delivered { address, sink } => {
+                let delivered = match state.resources.get_mut(&address) {
+                    Some(Record::AuthKey(k)) => Some(&mut k.delivered),
+                    Some(Record::OAuthClient(c)) => Some(&mut c.delivered),
+                    _ => None,
+                };
+                if let Some(d) = delivered.filter(|d| !d.contains(&sink)) {
+                    d.push(sink);
+                }
+            }
             StateUpdate::ObjectDeleted { address, target }
             | StateUpdate::Forgotten { address, target } => remove(state, &address, &target),
         }
@@ -241,6 +259,7 @@ mod tests {
                 expiry_seconds: 60,
                 created_by: None,
             },
+            delivered: Vec::new(),
             deposed: vec![],
         }
     }

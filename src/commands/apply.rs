@@ -57,7 +57,7 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
     let desired = session::manifests(global, &args.manifests.files)?;
     let session = Session::open(global)?;
     let _lock = session::lock(global, "apply")?;
-    let mut file = session::state_file(global);
+    let mut file = session::state_file(global)?;
     let mut state = file.load()?;
     let mut options = planning::options(global, &args.options, false);
     let planned = planning::make(&options, &session, &desired, &state)?;
@@ -118,7 +118,7 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
 fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Result<Exit, Error> {
     let session = Session::open(global)?;
     let _lock = session::lock(global, "apply")?;
-    let mut file = session::state_file(global);
+    let mut file = session::state_file(global)?;
     let mut state = file.load()?;
     let live = session.runtime.block_on(refresh::read(
         &session.client,

@@ -11,6 +11,7 @@ use crate::cli::GlobalArgs;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::error::Error;
 use crate::model::Desired;
+use crate::seal::{Keys, Mode, Sealer};
 use crate::state::{StateFile, StateLock};
 use crate::validate::{self, Diagnostic, TextOptions, ValidateOptions};
 
@@ -27,9 +28,22 @@ pub fn state_path(global: &GlobalArgs) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE))
 }
 
-/// The state file.
-pub fn state_file(global: &GlobalArgs) -> StateFile {
-    StateFile::new(state_path(global))
+/// The state file, with encryption at rest configured from the environment and the
+/// `--age-recipients` / `--age-identity` files.
+pub fn state_file(global: &GlobalArgs) -> Result<StateFile, Error> {
+    state_file_with(global, Mode::Keep)
+}
+
+/// The state file, with a given encryption mode (`state encrypt` / `state decrypt`).
+pub fn state_file_with(global: &GlobalArgs, mode: Mode) -> Result<StateFile, Error> {
+    let keys = Keys::load(
+        |name| std::env::var(name).ok(),
+        &global.age_recipients,
+        &global.age_identity,
+    )?;
+    Ok(StateFile::new(state_path(global))
+        .allow_insecure_permissions(global.insecure_permissions)
+        .sealer(Sealer::new(keys).mode(mode)))
 }
 
 /// Takes the state lock for `operation`, waiting up to `--lock-timeout`.
@@ -110,7 +124,7 @@ impl Session {
             .build()
             .map_err(|e| Error::io("start", "the async runtime", e))?;
         if global.emulator {
-            state_file(global)
+            StateFile::new(state_path(global))
                 .ensure_folder()
                 .map_err(|e| Error::io("create folder for", state_path(global), e))?;
             let data = emulator_data_path(&state_path(global));

@@ -117,6 +117,13 @@ impl StepGraph {
                         edges.extend(policies.iter().map(|&p| (p, n)));
                     }
                 }
+                Step::Deliver { address, .. } => {
+                    // The new secret exists before it is delivered …
+                    let creates = at(self, address, &|s| {
+                        matches!(s, Step::CreateClient { .. } | Step::CreateKey { .. })
+                    });
+                    edges.extend(creates.into_iter().map(|c| (c, n)));
+                }
                 Step::ClearIntent { address, .. } => {
                     let orphans = at(self, address, &|s| is_orphan_delete(s));
                     edges.extend(orphans.into_iter().map(|o| (o, n)));
@@ -133,11 +140,14 @@ impl StepGraph {
                     address,
                     target: Target::Deposed(_),
                 } => {
-                    // Create before destroy.
-                    let creates = at(self, address, &|s| {
-                        matches!(s, Step::CreateClient { .. } | Step::CreateKey { .. })
+                    // Create before destroy, and delivered before the previous one is revoked.
+                    let before = at(self, address, &|s| {
+                        matches!(
+                            s,
+                            Step::CreateClient { .. } | Step::CreateKey { .. } | Step::Deliver { .. }
+                        )
                     });
-                    edges.extend(creates.into_iter().map(|c| (c, n)));
+                    edges.extend(before.into_iter().map(|c| (c, n)));
                 }
                 Step::DeleteTailnet {
                     target: Target::Deposed(_),

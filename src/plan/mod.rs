@@ -6,6 +6,7 @@
 mod action;
 mod auth_key;
 mod change;
+mod delivery;
 mod error;
 mod graph;
 mod oauth_client;

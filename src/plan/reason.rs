@@ -31,6 +31,8 @@ pub enum Reason {
     Orphan,
     /// An interrupted create whose object the API never created.
     Interrupted,
+    /// A `deliver:` sink does not have the current secret yet.
+    DeliveryPending,
     /// Changed outside tailform since the last apply.
     Drift,
     /// The manifest no longer manages it (e.g. the `policy` block was removed).
@@ -51,6 +53,7 @@ impl Reason {
             Reason::Deposed => "delete_because_deposed",
             Reason::Orphan => "delete_because_orphan_from_interrupted_apply",
             Reason::Interrupted => "forget_because_interrupted_create_not_found",
+            Reason::DeliveryPending => "update_because_delivery_pending",
             Reason::Drift => "update_because_changed_outside",
             Reason::NoLongerManaged => "forget_because_no_longer_managed",
         }
@@ -72,6 +75,7 @@ impl Reason {
                     .into()
             }
             Reason::Interrupted => "an interrupted create that never reached the API".into(),
+            Reason::DeliveryPending => "a deliver: sink does not have the current secret yet".into(),
             Reason::Drift => "changed outside tailform since the last apply".into(),
             Reason::NoLongerManaged => "no longer managed by the manifests".into(),
         }

@@ -88,6 +88,13 @@ pub enum Step {
         /// The new `preventDestroy`.
         prevent_destroy: bool,
     },
+    /// Hand the address's current secret to a `deliver:` sink (a local file or command).
+    Deliver {
+        /// The client's or key's address.
+        address: Address,
+        /// Where to.
+        sink: crate::deliver::Sink,
+    },
     /// Drop a pending intent (an interrupted create) once its orphans, if any, are revoked; no
     /// API call.
     ClearIntent {
@@ -157,6 +164,7 @@ impl Step {
             | Step::CreateKey { address, .. }
             | Step::DeleteKey { address, .. }
             | Step::RecordTailnet { address, .. }
+            | Step::Deliver { address, .. }
             | Step::ClearIntent { address, .. }
             | Step::Forget { address, .. } => address,
         }
@@ -219,6 +227,7 @@ impl Step {
             Step::DeleteKey { .. } => "revoke auth key",
             Step::RecordTailnet { .. } => "record settings of",
             Step::ClearIntent { .. } => "clear the interrupted create of",
+            Step::Deliver { sink, .. } => return format!("deliver {} to {}", self.address(), sink.describe()),
             Step::Forget { .. } => "forget",
         };
         format!("{what} {}", self.address())

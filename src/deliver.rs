@@ -77,7 +77,9 @@ impl Sink {
     pub fn resolve(delivery: &Delivery, origin: &Origin) -> Self {
         let dir = origin.dir().to_path_buf();
         match delivery {
-            Delivery::File { path } => Sink::File { path: dir.join(path) },
+            Delivery::File { path } => Sink::File {
+                path: dir.join(path),
+            },
             Delivery::Command { argv } => Sink::Command {
                 argv: argv.clone(),
                 dir,
@@ -89,7 +91,10 @@ impl Sink {
     pub fn id(&self) -> String {
         match self {
             Sink::File { path } => format!("file:{}", path.display()),
-            Sink::Command { argv, .. } => format!("command:{}", serde_json::to_string(argv).expect("strings serialise")),
+            Sink::Command { argv, .. } => format!(
+                "command:{}",
+                serde_json::to_string(argv).expect("strings serialise")
+            ),
         }
     }
 
@@ -109,7 +114,12 @@ impl Sink {
                 let bytes = secret.expose().as_bytes().to_vec();
                 tokio::task::spawn_blocking(move || write_private(&path, &bytes))
                     .await
-                    .unwrap_or_else(|e| Err(DeliveryError::File { path: PathBuf::new(), detail: e.to_string() }))
+                    .unwrap_or_else(|e| {
+                        Err(DeliveryError::File {
+                            path: PathBuf::new(),
+                            detail: e.to_string(),
+                        })
+                    })
             }
             Sink::Command { argv, dir } => run_command(argv, dir, secret).await,
         }
@@ -128,7 +138,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DeliveryError> {
         _ => PathBuf::from("."),
     };
     if !dir.exists() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(err)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(err)?;
     }
     let mut tmp = tempfile::Builder::new()
         .prefix(".tailform-deliver-")
@@ -143,7 +157,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DeliveryError> {
 
 async fn run_command(argv: &[String], dir: &Path, secret: &Secret) -> Result<(), DeliveryError> {
     let program = argv.first().cloned().unwrap_or_default();
-    let mut child = tokio::process::Command::new(&program)
+    // A relative path with a `/` (`./deliver.sh`) means the manifest's folder; say so explicitly
+    // (how std resolves a relative program with another working folder is platform-specific).
+    let resolved = if program.contains('/') && Path::new(&program).is_relative() {
+        dir.join(&program)
+    } else {
+        PathBuf::from(&program)
+    };
+    let mut child = tokio::process::Command::new(&resolved)
+        .arg0(&program)
         .args(&argv[1..])
         .current_dir(dir)
         .stdin(std::process::Stdio::piped())
@@ -173,12 +195,22 @@ async fn run_command(argv: &[String], dir: &Path, secret: &Secret) -> Result<(),
     if output.status.success() {
         return Ok(());
     }
-    let mut stderr: String = String::from_utf8_lossy(&output.stderr).chars().take(300).collect();
-    stderr = stderr.replace(secret.expose(), crate::secret::REDACTED).trim().to_owned();
+    let mut stderr: String = String::from_utf8_lossy(&output.stderr)
+        .chars()
+        .take(300)
+        .collect();
+    stderr = stderr
+        .replace(secret.expose(), crate::secret::REDACTED)
+        .trim()
+        .to_owned();
     Err(DeliveryError::Failed {
         program,
         status: output.status.to_string(),
-        stderr: if stderr.is_empty() { String::new() } else { format!(": {stderr}") },
+        stderr: if stderr.is_empty() {
+            String::new()
+        } else {
+            format!(": {stderr}")
+        },
     })
 }
 
@@ -197,7 +229,10 @@ mod tests {
         let path = dir.path().join("new/sub/web.key");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "s3cr3t");
         assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(dir.path().join("new")).unwrap().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(dir.path().join("new")).unwrap().mode() & 0o777,
+            0o700
+        );
         sink.deliver(&Secret::new("rotated")).await.unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "rotated");
     }
@@ -206,16 +241,26 @@ mod tests {
     async fn a_failing_command_reports_its_stderr_without_the_secret() {
         let dir = tempfile::tempdir().unwrap();
         let sink = Sink::Command {
-            argv: vec!["sh".into(), "-c".into(), "read s; echo \"bad value $s\" >&2; exit 3".into()],
+            argv: vec![
+                "sh".into(),
+                "-c".into(),
+                "read s; echo \"bad value $s\" >&2; exit 3".into(),
+            ],
             dir: dir.path().to_path_buf(),
         };
         let err = sink.deliver(&Secret::new("topsecret\n")).await.unwrap_err();
         let text = err.to_string();
-        assert_eq!(text, "`sh` exited with exit status: 3: bad value (sensitive value)");
+        assert_eq!(
+            text,
+            "`sh` exited with exit status: 3: bad value (sensitive value)"
+        );
         let missing = Sink::Command {
             argv: vec!["/nonexistent/tool".into()],
             dir: dir.path().to_path_buf(),
         };
-        assert!(matches!(missing.deliver(&Secret::new("x")).await, Err(DeliveryError::Spawn { .. })));
+        assert!(matches!(
+            missing.deliver(&Secret::new("x")).await,
+            Err(DeliveryError::Spawn { .. })
+        ));
     }
 }

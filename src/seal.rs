@@ -57,7 +57,9 @@ pub enum SealError {
         sealed_to: String,
     },
     /// A value could not be decrypted with the state key.
-    #[error("the sealed secret at `{pointer}` cannot be decrypted with the state key: the state is damaged")]
+    #[error(
+        "the sealed secret at `{pointer}` cannot be decrypted with the state key: the state is damaged"
+    )]
     Damaged {
         /// JSON pointer of the value.
         pointer: String,
@@ -80,7 +82,9 @@ pub enum SealError {
         detail: String,
     },
     /// `state decrypt` on a state whose secrets cannot be read.
-    #[error("the state's secrets cannot be decrypted with the keys given, so they cannot be written in plaintext")]
+    #[error(
+        "the state's secrets cannot be decrypted with the keys given, so they cannot be written in plaintext"
+    )]
     CannotDecrypt,
     /// age itself failed.
     #[error("age encryption failed: {0}")]
@@ -100,9 +104,25 @@ pub struct Keys {
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
-            .field("passphrase", &self.passphrase.as_ref().map(|_| crate::secret::REDACTED))
-            .field("fallback_passphrase", &self.fallback_passphrase.as_ref().map(|_| crate::secret::REDACTED))
-            .field("recipients", &self.recipients.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .field(
+                "passphrase",
+                &self.passphrase.as_ref().map(|_| crate::secret::REDACTED),
+            )
+            .field(
+                "fallback_passphrase",
+                &self
+                    .fallback_passphrase
+                    .as_ref()
+                    .map(|_| crate::secret::REDACTED),
+            )
+            .field(
+                "recipients",
+                &self
+                    .recipients
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            )
             .field("identities", &self.identities.len())
             .field("enforce", &self.enforce)
             .finish()
@@ -121,7 +141,8 @@ impl Keys {
         let mut keys = Keys {
             passphrase: secret("TAILFORM_PASSPHRASE"),
             fallback_passphrase: secret("TAILFORM_PASSPHRASE_FALLBACK"),
-            enforce: var("TAILFORM_ENCRYPTION_ENFORCE").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes")),
+            enforce: var("TAILFORM_ENCRYPTION_ENFORCE")
+                .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes")),
             ..Keys::default()
         };
         for path in recipient_files {
@@ -176,12 +197,19 @@ impl Keys {
             r.set_work_factor(SCRYPT_WORK_FACTOR);
             age::encrypt(&r, plain.expose_secret().as_bytes())
         } else {
-            let recipients: Vec<&dyn age::Recipient> = self.recipients.iter().map(|r| r as &dyn age::Recipient).collect();
+            let recipients: Vec<&dyn age::Recipient> = self
+                .recipients
+                .iter()
+                .map(|r| r as &dyn age::Recipient)
+                .collect();
             let encryptor = age::Encryptor::with_recipients(recipients.into_iter())
                 .map_err(|e| SealError::Age(e.to_string()))?;
             let mut out = Vec::new();
-            let mut w = encryptor.wrap_output(&mut out).map_err(|e| SealError::Age(e.to_string()))?;
-            std::io::Write::write_all(&mut w, plain.expose_secret().as_bytes()).map_err(|e| SealError::Age(e.to_string()))?;
+            let mut w = encryptor
+                .wrap_output(&mut out)
+                .map_err(|e| SealError::Age(e.to_string()))?;
+            std::io::Write::write_all(&mut w, plain.expose_secret().as_bytes())
+                .map_err(|e| SealError::Age(e.to_string()))?;
             w.finish().map_err(|e| SealError::Age(e.to_string()))?;
             Ok(out)
         }
@@ -297,7 +325,10 @@ impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Inner")
             .field("header", &self.header)
-            .field("state_key", &self.state_key.as_ref().map(|_| crate::secret::REDACTED))
+            .field(
+                "state_key",
+                &self.state_key.as_ref().map(|_| crate::secret::REDACTED),
+            )
             .field("unreadable", &self.unreadable.keys().collect::<Vec<_>>())
             .field("cached", &self.cache.len())
             .finish()
@@ -321,7 +352,9 @@ impl Sealer {
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// True when the document loaded was encrypted.
@@ -332,7 +365,10 @@ impl Sealer {
     /// True when the secret of `address` is sealed and no configured key opens it.
     pub fn is_unreadable(&self, address: &str) -> bool {
         let inner = self.inner();
-        inner.unreadable.keys().any(|p| p.starts_with(&format!("/resources/{}/", escape(address))))
+        inner
+            .unreadable
+            .keys()
+            .any(|p| p.starts_with(&format!("/resources/{}/", escape(address))))
     }
 
     /// After reading a document: removes the header and replaces each sealed secret by its
@@ -343,9 +379,12 @@ impl Sealer {
         let Some(header) = doc.as_object_mut().and_then(|o| o.remove("encryption")) else {
             return Ok(());
         };
-        let header: Header = serde_json::from_value(header).map_err(|e| SealError::Age(format!("the encryption header is malformed: {e}")))?;
+        let header: Header = serde_json::from_value(header)
+            .map_err(|e| SealError::Age(format!("the encryption header is malformed: {e}")))?;
         let opened = self.keys.open_state_key(&header);
-        let any_key_given = self.keys.passphrase.is_some() || self.keys.fallback_passphrase.is_some() || !self.keys.identities.is_empty();
+        let any_key_given = self.keys.passphrase.is_some()
+            || self.keys.fallback_passphrase.is_some()
+            || !self.keys.identities.is_empty();
         if opened.is_none() && any_key_given {
             return Err(SealError::WrongKey {
                 sealed_to: header.sealed_to.join(", "),
@@ -358,7 +397,8 @@ impl Sealer {
         inner.header = Some(header);
         let mut failure = None;
         walk_secrets(doc, &mut String::new(), &mut |pointer, value| {
-            let Some(ciphertext) = value.get("age").and_then(Value::as_str).map(str::to_owned) else {
+            let Some(ciphertext) = value.get("age").and_then(Value::as_str).map(str::to_owned)
+            else {
                 return;
             };
             let opened = inner
@@ -372,7 +412,11 @@ impl Sealer {
                     inner.cache.insert(digest, ciphertext);
                     *value = Value::String(plain);
                 }
-                (None, Some(_)) => failure = Some(SealError::Damaged { pointer: pointer.to_owned() }),
+                (None, Some(_)) => {
+                    failure = Some(SealError::Damaged {
+                        pointer: pointer.to_owned(),
+                    })
+                }
                 (None, None) => {
                     inner.unreadable.insert(pointer.to_owned(), ciphertext);
                     *value = Value::Null;
@@ -395,10 +439,13 @@ impl Sealer {
             }
             return Ok(());
         }
-        let wants_encryption = inner.header.is_some() || self.keys.can_seal() || self.mode == Mode::Encrypt;
+        let wants_encryption =
+            inner.header.is_some() || self.keys.can_seal() || self.mode == Mode::Encrypt;
         if !wants_encryption {
-            let has_secret = count_secrets(doc) > 0;
-            if self.keys.enforce && has_secret {
+            // Under enforce, no write at all: even one without a secret (the intents saved
+            // before a create) would let an apply start that could only end with a secret held
+            // in memory.
+            if self.keys.enforce {
                 return Err(SealError::Enforced);
             }
             return Ok(());
@@ -418,20 +465,23 @@ impl Sealer {
             inner.reseal = true;
         }
         if inner.reseal {
-            let key = inner.state_key.as_ref().expect("a state key exists when it must be resealed");
+            let key = inner
+                .state_key
+                .as_ref()
+                .expect("a state key exists when it must be resealed");
             let sealed = self.keys.seal_state_key(key)?;
             let header = inner.header.as_mut().expect("the header exists");
             header.state_key = sealed;
             header.sealed_to = self.keys.sealed_to();
             inner.reseal = false;
         }
-        if self.mode == Mode::Encrypt {
-            if let Some(h) = inner.header.as_mut() {
-                h.enforce = true;
-            }
+        if let (Mode::Encrypt, Some(h)) = (self.mode, inner.header.as_mut()) {
+            h.enforce = true;
         }
-        let recipient = x25519::Recipient::from_str(&inner.header.as_ref().expect("the header exists").recipient)
-            .map_err(|e| SealError::Age(format!("the state's recipient is malformed: {e}")))?;
+        let recipient = x25519::Recipient::from_str(
+            &inner.header.as_ref().expect("the header exists").recipient,
+        )
+        .map_err(|e| SealError::Age(format!("the state's recipient is malformed: {e}")))?;
         let mut failure = None;
         let inner = &mut *inner;
         walk_secrets(doc, &mut String::new(), &mut |pointer, value| match value {
@@ -464,7 +514,8 @@ impl Sealer {
         if let Some(e) = failure {
             return Err(e);
         }
-        let header = serde_json::to_value(inner.header.as_ref().expect("the header exists")).expect("the header serialises");
+        let header = serde_json::to_value(inner.header.as_ref().expect("the header exists"))
+            .expect("the header serialises");
         if let Some(obj) = doc.as_object_mut() {
             obj.insert("encryption".into(), header);
         }
@@ -502,16 +553,6 @@ fn walk_secrets(doc: &mut Value, pointer: &mut String, f: &mut dyn FnMut(&str, &
     }
 }
 
-fn count_secrets(doc: &mut Value) -> usize {
-    let mut n = 0;
-    walk_secrets(doc, &mut String::new(), &mut |_, v| {
-        if v.is_string() {
-            n += 1;
-        }
-    });
-    n
-}
-
 fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
@@ -543,7 +584,10 @@ mod tests {
         let bytes = serde_json::to_string(&d).unwrap();
         assert!(!bytes.contains("plaintextsecret"), "{bytes}");
         assert!(bytes.contains("\"age\""));
-        assert_eq!(d["resources"]["tailnet.a.auth_key.web"]["id"], "k1", "metadata stays readable");
+        assert_eq!(
+            d["resources"]["tailnet.a.auth_key.web"]["id"], "k1",
+            "metadata stays readable"
+        );
         assert_eq!(d["encryption"]["sealedTo"], json!(["passphrase"]));
         assert_eq!(d["encryption"]["enforce"], true);
 
@@ -572,7 +616,10 @@ mod tests {
         let sealed = d["resources"]["tailnet.a.auth_key.web"]["secret"].clone();
         let keyless = Sealer::default();
         keyless.open(&mut d).unwrap();
-        assert_eq!(d["resources"]["tailnet.a.auth_key.web"]["secret"], Value::Null);
+        assert_eq!(
+            d["resources"]["tailnet.a.auth_key.web"]["secret"],
+            Value::Null
+        );
         assert!(keyless.is_unreadable("tailnet.a.auth_key.web"));
         // A new secret is sealed to the state's public recipient; the old one is kept as it was.
         d["resources"]["tailnet.a.auth_key.api"] = json!({"id": "k2", "secret": "fresh-secret"});
@@ -581,7 +628,10 @@ mod tests {
         assert!(!d.to_string().contains("fresh-secret"));
         let reader = sealer("pw");
         reader.open(&mut d).unwrap();
-        assert_eq!(d["resources"]["tailnet.a.auth_key.api"]["secret"], "fresh-secret");
+        assert_eq!(
+            d["resources"]["tailnet.a.auth_key.api"]["secret"],
+            "fresh-secret"
+        );
         assert_eq!(d["resources"]["tailnet.a.auth_key.web"]["secret"], "s1");
     }
 
@@ -615,7 +665,10 @@ mod tests {
         });
         rolling.open(&mut d).unwrap();
         rolling.close(&mut d).unwrap();
-        assert!(sealer("old").open(&mut d.clone()).is_err(), "the old passphrase no longer opens it");
+        assert!(
+            sealer("old").open(&mut d.clone()).is_err(),
+            "the old passphrase no longer opens it"
+        );
         sealer("new").open(&mut d).unwrap();
         assert_eq!(d["resources"]["tailnet.a.auth_key.web"]["secret"], "s1");
     }
@@ -624,21 +677,36 @@ mod tests {
     fn x25519_recipients_and_identities() {
         let dir = tempfile::tempdir().unwrap();
         let id = x25519::Identity::generate();
-        std::fs::write(dir.path().join("key.txt"), format!("# a comment\n{}\n", id.to_string().expose_secret())).unwrap();
+        std::fs::write(
+            dir.path().join("key.txt"),
+            format!("# a comment\n{}\n", id.to_string().expose_secret()),
+        )
+        .unwrap();
         std::fs::write(dir.path().join("key.pub"), format!("{}\n", id.to_public())).unwrap();
         let env = |_: &str| None;
         let writer = Keys::load(env, &[dir.path().join("key.pub")], &[]).unwrap();
         let mut d = doc("s1");
         Sealer::new(writer).close(&mut d).unwrap();
-        assert_eq!(d["encryption"]["sealedTo"], json!([id.to_public().to_string()]));
+        assert_eq!(
+            d["encryption"]["sealedTo"],
+            json!([id.to_public().to_string()])
+        );
         let reader = Keys::load(env, &[], &[dir.path().join("key.txt")]).unwrap();
         Sealer::new(reader).open(&mut d).unwrap();
         assert_eq!(d["resources"]["tailnet.a.auth_key.web"]["secret"], "s1");
-        let both = Keys::load(|n| (n == "TAILFORM_PASSPHRASE").then(|| "p".to_owned()), &[dir.path().join("key.pub")], &[]);
+        let both = Keys::load(
+            |n| (n == "TAILFORM_PASSPHRASE").then(|| "p".to_owned()),
+            &[dir.path().join("key.pub")],
+            &[],
+        );
         assert!(matches!(both, Err(SealError::TwoWriters)));
         std::fs::write(dir.path().join("bad.pub"), "not-a-key\n").unwrap();
         let bad = Keys::load(env, &[dir.path().join("bad.pub")], &[]).unwrap_err();
-        assert!(bad.to_string().contains("`not-a-key` is not an age X25519 recipient"), "{bad}");
+        assert!(
+            bad.to_string()
+                .contains("`not-a-key` is not an age X25519 recipient"),
+            "{bad}"
+        );
     }
 
     #[test]

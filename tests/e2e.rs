@@ -7,6 +7,8 @@ mod invariants;
 mod e2e {
     pub mod world;
 
+    mod at_rest;
+    mod delivery;
     mod destroy;
     mod embedded;
     mod failures;

@@ -320,7 +320,11 @@ impl Executor for TailscaleExecutor {
                     .get(&address)
                     .and_then(Record::secret)
                     .cloned()
-                    .ok_or_else(|| StepFailure::new(format!("`{address}` has no secret in the state to deliver")))?;
+                    .ok_or_else(|| {
+                        StepFailure::new(format!(
+                            "`{address}` has no secret in the state to deliver"
+                        ))
+                    })?;
                 Box::pin(async move {
                     sink.deliver(&secret).await.map_err(|e| {
                         StepFailure::new(format!(
@@ -328,7 +332,10 @@ impl Executor for TailscaleExecutor {
                             sink.describe()
                         ))
                     })?;
-                    Ok(StateUpdate::Delivered { address, sink: sink.id() })
+                    Ok(StateUpdate::Delivered {
+                        address,
+                        sink: sink.id(),
+                    })
                 })
             }
             Step::ClearIntent { address, intent } => {

@@ -80,7 +80,11 @@ fn migrate(global: &GlobalArgs, mode: Mode) -> Result<Exit, Error> {
     let mut state = file.load()?;
     let was_encrypted = file.sealing().is_encrypted();
     file.save(&mut state)?;
-    let secrets = state.resources.values().filter(|r| r.secret().is_some()).count();
+    let secrets = state
+        .resources
+        .values()
+        .filter(|r| r.secret().is_some())
+        .count();
     match (mode, was_encrypted) {
         (Mode::Decrypt, false) => eprintln!("The state was not encrypted; it is unchanged."),
         (Mode::Decrypt, true) => eprintln!(

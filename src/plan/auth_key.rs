@@ -53,7 +53,10 @@ impl Planner<'_> {
                 );
             }
             self.plan_key(&address, wanted, record, fate);
-            if let (Some(k), false) = (wanted, matches!(fate, Fate::Blocked | Fate::Deleted | Fate::Gone)) {
+            if let (Some(k), false) = (
+                wanted,
+                matches!(fate, Fate::Blocked | Fate::Deleted | Fate::Gone),
+            ) {
                 self.plan_deliveries(
                     &address,
                     &k.deliver,

@@ -22,16 +22,24 @@ impl Planner<'_> {
         if deliveries.is_empty() {
             return;
         }
-        let sinks: Vec<Sink> = deliveries.iter().map(|d| Sink::resolve(d, origin)).collect();
+        let sinks: Vec<Sink> = deliveries
+            .iter()
+            .map(|d| Sink::resolve(d, origin))
+            .collect();
         let new_secret = self.steps.iter().rev().any(|s| match s {
-            Step::CreateKey { address: a, .. } | Step::CreateClient { address: a, .. } => a == address,
+            Step::CreateKey { address: a, .. } | Step::CreateClient { address: a, .. } => {
+                a == address
+            }
             _ => false,
         });
         let due: Vec<Sink> = if new_secret {
             sinks
         } else {
             let delivered = delivered.unwrap_or_default();
-            sinks.into_iter().filter(|s| !delivered.contains(&s.id())).collect()
+            sinks
+                .into_iter()
+                .filter(|s| !delivered.contains(&s.id()))
+                .collect()
         };
         if due.is_empty() {
             return;
@@ -51,15 +59,18 @@ impl Planner<'_> {
             .find(|c| &c.address == address && c.deposed.is_none())
         {
             if new_secret {
-                change.notes.push(format!("then delivered to {}", described.join(", ")));
+                change
+                    .notes
+                    .push(format!("then delivered to {}", described.join(", ")));
             } else {
                 if change.action == Action::NoOp {
                     change.action = Action::Update;
                     change.reason = Some(Reason::DeliveryPending);
                 }
-                change
-                    .notes
-                    .push(format!("deliver the current secret to {}", described.join(", ")));
+                change.notes.push(format!(
+                    "deliver the current secret to {}",
+                    described.join(", ")
+                ));
             }
         }
         self.steps.extend(due.into_iter().map(|sink| Step::Deliver {

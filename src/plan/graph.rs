@@ -144,7 +144,9 @@ impl StepGraph {
                     let before = at(self, address, &|s| {
                         matches!(
                             s,
-                            Step::CreateClient { .. } | Step::CreateKey { .. } | Step::Deliver { .. }
+                            Step::CreateClient { .. }
+                                | Step::CreateKey { .. }
+                                | Step::Deliver { .. }
                         )
                     });
                     edges.extend(before.into_iter().map(|c| (c, n)));

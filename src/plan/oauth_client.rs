@@ -29,7 +29,10 @@ impl Planner<'_> {
             let wanted = client.map(client_attributes);
             let record = self.state.oauth_client(&address);
             self.plan_client(&address, wanted, record, fate);
-            if let (Some(c), false) = (client, matches!(fate, Fate::Blocked | Fate::Deleted | Fate::Gone)) {
+            if let (Some(c), false) = (
+                client,
+                matches!(fate, Fate::Blocked | Fate::Deleted | Fate::Gone),
+            ) {
                 self.plan_deliveries(
                     &address,
                     &c.deliver,

@@ -75,7 +75,9 @@ impl Reason {
                     .into()
             }
             Reason::Interrupted => "an interrupted create that never reached the API".into(),
-            Reason::DeliveryPending => "a deliver: sink does not have the current secret yet".into(),
+            Reason::DeliveryPending => {
+                "a deliver: sink does not have the current secret yet".into()
+            }
             Reason::Drift => "changed outside tailform since the last apply".into(),
             Reason::NoLongerManaged => "no longer managed by the manifests".into(),
         }

@@ -227,7 +227,9 @@ impl Step {
             Step::DeleteKey { .. } => "revoke auth key",
             Step::RecordTailnet { .. } => "record settings of",
             Step::ClearIntent { .. } => "clear the interrupted create of",
-            Step::Deliver { sink, .. } => return format!("deliver {} to {}", self.address(), sink.describe()),
+            Step::Deliver { sink, .. } => {
+                return format!("deliver {} to {}", self.address(), sink.describe());
+            }
             Step::Forget { .. } => "forget",
         };
         format!("{what} {}", self.address())

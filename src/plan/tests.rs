@@ -954,3 +954,83 @@ fn an_interrupted_tailnet_create_is_deleted_then_created_again_not_imported() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn deliveries_follow_the_new_secret_and_precede_the_revoke() {
+    let mut d = quickstart();
+    let web = d
+        .tailnets
+        .get_mut(&name("acme"))
+        .unwrap()
+        .auth_keys
+        .get_mut(&name("web"))
+        .unwrap();
+    web.deliver = vec![
+        crate::model::Delivery::File {
+            path: "web.key".into(),
+        },
+        crate::model::Delivery::Command {
+            argv: vec!["vault".into(), "kv".into(), "put".into()],
+        },
+    ];
+    let (mut state, live) = converged(&d, now() - SignedDuration::from_hours(24 * 61));
+    // Both sinks had the current secret: rotation (61 days in) delivers the new one.
+    if let Some(crate::state::Record::AuthKey(r)) =
+        state.resources.get_mut(&addr("tailnet.acme.auth_key.web"))
+    {
+        r.delivered = vec![
+            "file:./web.key".into(),
+            "command:[\"vault\",\"kv\",\"put\"]".into(),
+        ];
+    }
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    let web = plan
+        .changes
+        .iter()
+        .find(|c| c.address == addr("tailnet.acme.auth_key.web") && c.deposed.is_none())
+        .unwrap();
+    assert_eq!(
+        web.notes,
+        ["then delivered to file ./web.key, command `vault kv put`"]
+    );
+    let order: Vec<String> = order(&plan)
+        .into_iter()
+        .filter(|s| s.contains("auth_key.web"))
+        .collect();
+    assert_eq!(order[0], "create auth key tailnet.acme.auth_key.web");
+    assert_eq!(
+        order[3],
+        "revoke previous auth key tailnet.acme.auth_key.web"
+    );
+    assert!(
+        order[1..3]
+            .iter()
+            .all(|s| s.starts_with("deliver tailnet.acme.auth_key.web to ")),
+        "{order:?}"
+    );
+}
+
+#[test]
+fn a_sink_without_the_current_secret_gets_it_without_a_new_key() {
+    let mut d = quickstart();
+    let web = d
+        .tailnets
+        .get_mut(&name("acme"))
+        .unwrap()
+        .auth_keys
+        .get_mut(&name("web"))
+        .unwrap();
+    web.deliver = vec![crate::model::Delivery::File {
+        path: "web.key".into(),
+    }];
+    let (state, live) = converged(&d, now() - SignedDuration::from_hours(24));
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(
+        lines(&plan),
+        ["Update tailnet.acme.auth_key.web (update_because_delivery_pending)"]
+    );
+    assert_eq!(
+        order(&plan),
+        ["deliver tailnet.acme.auth_key.web to file ./web.key"]
+    );
+}

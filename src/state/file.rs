@@ -130,10 +130,12 @@ impl StateFile {
                 path: self.path.clone(),
                 source,
             })?;
-        self.sealer.open(&mut value).map_err(|source| StateFileError::Seal {
-            path: self.path.clone(),
-            source,
-        })?;
+        self.sealer
+            .open(&mut value)
+            .map_err(|source| StateFileError::Seal {
+                path: self.path.clone(),
+                source,
+            })?;
         State::from_json(value).map_err(|source| StateFileError::Format {
             path: self.path.clone(),
             source,
@@ -150,10 +152,12 @@ impl StateFile {
             state.serial = old;
             doc
         };
-        self.sealer.close(&mut doc).map_err(|source| StateFileError::Seal {
-            path: self.path.clone(),
-            source,
-        })?;
+        self.sealer
+            .close(&mut doc)
+            .map_err(|source| StateFileError::Seal {
+                path: self.path.clone(),
+                source,
+            })?;
         let mut bytes = serde_json::to_vec_pretty(&doc).expect("a JSON value always serialises");
         bytes.push(b'\n');
         self.write_atomically(&bytes)

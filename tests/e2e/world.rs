@@ -120,6 +120,15 @@ impl World {
         Run::from(self.command(args).output().expect("the binary runs"))
     }
 
+    /// Runs the binary with extra environment variables.
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("the binary runs"))
+    }
+
     /// Runs the binary against another endpoint (a proxy in front of the emulator).
     pub fn run_via(&self, base_url: &str, args: &[&str]) -> Run {
         let mut cmd = self.command(args);

@@ -59,6 +59,24 @@ pub struct GlobalArgs {
     /// The organization's tailnet cap, the original tailnet included.
     #[arg(long, global = true, default_value_t = 10, value_name = "N")]
     pub max_tailnets: usize,
+
+    /// Seal the state's secrets to the age X25519 recipients in FILE (one `age1…` per line);
+    /// repeatable. (Or set TAILFORM_PASSPHRASE.)
+    #[arg(long = "age-recipients", global = true, value_name = "FILE")]
+    pub age_recipients: Vec<PathBuf>,
+
+    /// Open the state's secrets with the age X25519 identities in FILE (`AGE-SECRET-KEY-1…`);
+    /// repeatable, so an old identity can read while a new recipient writes.
+    #[arg(long = "age-identity", global = true, value_name = "FILE")]
+    pub age_identity: Vec<PathBuf>,
+
+    /// Read a state file even when group or others can read it.
+    #[arg(long, global = true)]
+    pub insecure_permissions: bool,
+
+    /// Give up on one API request (and retry it when that is safe) after this long.
+    #[arg(long, global = true, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub request_timeout: Duration,
 }
 
 /// The subcommands.
@@ -184,6 +202,10 @@ pub struct ApplyArgs {
     /// Maximum concurrent API operations.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+    /// If the state cannot be saved, print the secrets held only in memory in clear (they are
+    /// printed redacted otherwise).
+    #[arg(long)]
+    pub reveal_on_failure: bool,
 }
 
 /// Formats for `tailform output`.
@@ -209,6 +231,9 @@ pub struct OutputArgs {
     /// Show secret values on a terminal (they are always shown when stdout is not a terminal).
     #[arg(long)]
     pub reveal: bool,
+    /// Manifests, for `envName:` overrides [default: tailform.yaml when it exists].
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
 }
 
 /// `tailform import`.
@@ -242,6 +267,11 @@ pub enum StateCommand {
         #[arg(value_name = "ADDR")]
         address: Address,
     },
+    /// Encrypt the state's secrets (with TAILFORM_PASSPHRASE or --age-recipients) and enforce
+    /// encryption from now on.
+    Encrypt,
+    /// Write the state's secrets in plaintext again (needs the key that opens them).
+    Decrypt,
 }
 
 /// `tailform unlock`.

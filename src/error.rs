@@ -61,6 +61,9 @@ pub enum Error {
     /// Apply needs a confirmation that was not given.
     #[error("{0}")]
     NotConfirmed(&'static str),
+    /// Encryption keys could not be loaded.
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
     /// The address is not in the state.
     #[error("`{0}` is not in the state")]
     NotInState(crate::address::Address),

@@ -46,8 +46,8 @@ pub fn deposed(org: &Credential, deposed: &DeposedTailnet) -> Result<Reach, Reac
 }
 
 fn via(org: &Credential, id: &str, own: Option<&BootstrapClient>) -> Result<Reach, ReachError> {
-    let credential = match own {
-        Some(client) => Credential::oauth(client.id.clone(), client.secret.clone()),
+    let credential = match own.and_then(|c| c.secret.clone().map(|s| (c.id.clone(), s))) {
+        Some((client_id, secret)) => Credential::oauth(client_id, secret),
         None => with_tailnet_param(org, id)?,
     };
     Ok(Reach {
@@ -130,7 +130,7 @@ mod tests {
             prevent_destroy: true,
             oauth_client: own.then(|| BootstrapClient {
                 id: "kboot".into(),
-                secret: Secret::new("boot"),
+                secret: Some(Secret::new("boot")),
             }),
             deposed: vec![],
         }

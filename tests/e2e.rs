@@ -1,11 +1,19 @@
 //! End-to-end tests: the real `tailform` binary against the emulator over loopback TCP, checking
 //! exit code, output and the state file together (issue 4's acceptance list).
 
+#[path = "invariants/mod.rs"]
+mod invariants;
+
 mod e2e {
     pub mod world;
 
+    mod at_rest;
+    mod delivery;
     mod destroy;
     mod embedded;
+    mod failures;
+    mod faults;
+    mod hostile;
     mod lifecycle;
     mod locking;
     mod policy;

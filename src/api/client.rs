@@ -23,6 +23,8 @@ pub struct RequestStats {
     pub retries: u64,
     /// Token exchanges attempted (`POST /api/v2/oauth/token`).
     pub token_mints: u64,
+    /// Answers with status 429 (rate limited); callers lower their concurrency when it grows.
+    pub rate_limited: u64,
 }
 
 /// The Tailscale API client.
@@ -40,6 +42,7 @@ struct Inner {
     requests: AtomicU64,
     retries: AtomicU64,
     token_mints: AtomicU64,
+    rate_limited: AtomicU64,
     server_time: Mutex<Option<Timestamp>>,
 }
 
@@ -70,6 +73,7 @@ impl Client {
                 requests: AtomicU64::new(0),
                 retries: AtomicU64::new(0),
                 token_mints: AtomicU64::new(0),
+                rate_limited: AtomicU64::new(0),
                 server_time: Mutex::new(None),
             }),
         })
@@ -81,6 +85,7 @@ impl Client {
             requests: self.inner.requests.load(Ordering::Relaxed),
             retries: self.inner.retries.load(Ordering::Relaxed),
             token_mints: self.inner.token_mints.load(Ordering::Relaxed),
+            rate_limited: self.inner.rate_limited.load(Ordering::Relaxed),
         }
     }
 
@@ -116,6 +121,10 @@ impl Client {
 
     pub(super) fn count_retry(&self) {
         self.inner.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn count_rate_limited(&self) {
+        self.inner.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(super) fn count_mint(&self) {

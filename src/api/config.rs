@@ -56,7 +56,9 @@ impl Default for ClientConfig {
 /// the computed delay, clamped to `max_retry_after`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Retries after the first attempt (default 4, so at most 5 requests).
+    /// Retries after the first attempt (default 8, so at most 9 requests). Generous because a
+    /// rate-limited API answers 429 in bursts and every retried request is safe to repeat (a
+    /// create is retried only when it provably never reached the server).
     pub max_retries: u32,
     /// Delay before the first retry, before jitter (default 200 ms).
     pub base_delay: Duration,
@@ -69,7 +71,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_retries: 4,
+            max_retries: 8,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(60),

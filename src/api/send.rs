@@ -175,6 +175,9 @@ impl Client {
                 status = outcome.as_ref().ok().map(|r| r.status),
                 ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 "request");
+            if matches!(&outcome, Ok(r) if r.status == 429) {
+                self.count_rate_limited();
+            }
             let (observed, retry_after) = match &outcome {
                 Ok(r) => (Observed::Status(r.status), r.retry_after),
                 Err(f) => (f.observed(), None),

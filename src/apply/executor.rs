@@ -38,6 +38,12 @@ pub trait Executor {
         jiff::Timestamp::now()
     }
 
+    /// How many rate-limited (429) answers the API has given so far; apply halves its
+    /// concurrency whenever this grows.
+    fn rate_limited(&self) -> u64 {
+        0
+    }
+
     /// Prepares `step` from the current state and returns the operation to await.
     fn start(
         &self,

@@ -4,6 +4,10 @@
 //! a failed step marks everything that depends on it skipped while independent work continues.
 //! If the state cannot be saved, no further step starts and the error names every address whose
 //! result is held only in memory.
+//!
+//! Concurrency adapts to rate limits (AIMD): it starts at `--parallelism`, halves whenever the API
+//! has answered 429 since the last batch (the client already waited as `Retry-After` asked), and
+//! grows back by one after each window of as many steps as the current limit without a 429.
 
 mod executor;
 mod intent;
@@ -55,6 +59,11 @@ pub struct ApplyReport {
     pub skipped: Vec<String>,
     /// Addresses whose create may have happened without a recorded result.
     pub outcome_unknown: Vec<Address>,
+    /// Addresses skipped only because a step they depend on had an unknown outcome (a recovery
+    /// round may run them).
+    pub skipped_after_unknown: Vec<Address>,
+    /// The lowest concurrency the walk fell to because of rate limits (`None`: never lowered).
+    pub lowest_concurrency: Option<usize>,
 }
 
 impl ApplyReport {
@@ -119,6 +128,13 @@ struct Walker<'g> {
     waiting_on: HashMap<NodeIndex, usize>,
     ready: VecDeque<NodeIndex>,
     tasks: HashMap<tokio::task::Id, NodeIndex>,
+    /// Concurrency control: the current limit, steps finished since the last change, and the
+    /// executor's 429 count last seen.
+    limit: usize,
+    calm: usize,
+    rate_limited_seen: u64,
+    /// The intent recorded for each running create.
+    intents: HashMap<NodeIndex, uuid::Uuid>,
     report: ApplyReport,
 }
 
@@ -146,6 +162,10 @@ impl<'g> Walker<'g> {
             waiting_on,
             ready,
             tasks: HashMap::new(),
+            limit: options.parallelism.max(1),
+            calm: 0,
+            rate_limited_seen: 0,
+            intents: HashMap::new(),
             report: ApplyReport::default(),
         }
     }
@@ -158,6 +178,7 @@ impl<'g> Walker<'g> {
         reporter: &R,
     ) -> Result<ApplyReport, Box<SaveFailed>> {
         let mut running: JoinSet<Finished> = JoinSet::new();
+        self.rate_limited_seen = executor.rate_limited();
         loop {
             let launch = self.next_batch(running.len());
             if !launch.is_empty() {
@@ -181,6 +202,7 @@ impl<'g> Walker<'g> {
             while let Some(more) = running.try_join_next_with_id() {
                 finished.push(self.joined(more));
             }
+            self.adapt(finished.len(), executor.rate_limited());
             let unsaved = self.absorb(finished, state, reporter);
             if !unsaved.is_empty()
                 && let Err(source) = save(sink, state)
@@ -192,9 +214,31 @@ impl<'g> Walker<'g> {
         Ok(self.report)
     }
 
+    /// AIMD: halve the limit when new 429s arrived, grow it by one after a calm window.
+    fn adapt(&mut self, finished: usize, rate_limited: u64) {
+        if rate_limited > self.rate_limited_seen {
+            self.rate_limited_seen = rate_limited;
+            self.limit = (self.limit / 2).max(1);
+            self.calm = 0;
+            let lowest = self
+                .report
+                .lowest_concurrency
+                .map_or(self.limit, |l| l.min(self.limit));
+            self.report.lowest_concurrency = Some(lowest);
+            tracing::info!(limit = self.limit, "rate limited: concurrency halved");
+            return;
+        }
+        self.calm += finished;
+        if self.calm >= self.limit && self.limit < self.parallelism {
+            self.limit += 1;
+            self.calm = 0;
+            tracing::debug!(limit = self.limit, "concurrency raised");
+        }
+    }
+
     fn next_batch(&mut self, in_flight: usize) -> Vec<NodeIndex> {
         let mut batch = Vec::new();
-        while in_flight + batch.len() < self.parallelism {
+        while in_flight + batch.len() < self.limit {
             match self.ready.pop_front() {
                 Some(n) => batch.push(n),
                 None => break,
@@ -203,11 +247,19 @@ impl<'g> Walker<'g> {
         batch
     }
 
-    fn record_intents(&self, launch: &[NodeIndex], state: &mut State, now: jiff::Timestamp) {
+    fn record_intents(&mut self, launch: &[NodeIndex], state: &mut State, now: jiff::Timestamp) {
         for &node in launch {
             if let Some(intent) = intent::intent_for(self.graph.step(node), state, now) {
+                self.intents.insert(node, intent.id);
                 state.pending.push(intent);
             }
+        }
+    }
+
+    /// Drops the intent recorded for `node` (its result is known: saved, or nothing happened).
+    fn clear_intent(&mut self, node: NodeIndex, state: &mut State) {
+        if let Some(id) = self.intents.remove(&node) {
+            state.pending.retain(|i| i.id != id);
         }
     }
 
@@ -245,7 +297,7 @@ impl<'g> Walker<'g> {
                 Ok(update) => {
                     let detail = detail(&update);
                     update.apply_to(state);
-                    state.pending.retain(|i| i.address != address);
+                    self.clear_intent(node, state);
                     reporter.applied(step, &detail);
                     self.report.applied.push(step.describe());
                     self.status.insert(node, Status::Done);
@@ -253,14 +305,17 @@ impl<'g> Walker<'g> {
                 }
                 Err(failure) => {
                     if failure.outcome_unknown {
+                        // The intent stays: the next plan reads the API for the orphan.
+                        self.intents.remove(&node);
                         self.report.outcome_unknown.push(address.clone());
                     } else {
-                        state.pending.retain(|i| i.address != address);
+                        self.clear_intent(node, state);
                     }
                     reporter.failed(step, &failure.message);
+                    let unknown = failure.outcome_unknown;
                     self.report.failed.push((step.describe(), failure.message));
                     self.status.insert(node, Status::Failed);
-                    self.skip_dependents(node, reporter);
+                    self.skip_dependents(node, unknown, reporter);
                 }
             }
             changed.push(address);
@@ -281,7 +336,7 @@ impl<'g> Walker<'g> {
         }
     }
 
-    fn skip_dependents<R: Reporter>(&mut self, node: NodeIndex, reporter: &R) {
+    fn skip_dependents<R: Reporter>(&mut self, node: NodeIndex, after_unknown: bool, reporter: &R) {
         let mut stack: Vec<NodeIndex> = self.graph.dependents(node).collect();
         while let Some(n) = stack.pop() {
             if self.status[&n] != Status::Waiting {
@@ -291,6 +346,11 @@ impl<'g> Walker<'g> {
             let step = self.graph.step(n);
             reporter.skipped(step);
             self.report.skipped.push(step.describe());
+            if after_unknown {
+                self.report
+                    .skipped_after_unknown
+                    .push(step.address().clone());
+            }
             stack.extend(self.graph.dependents(n));
         }
     }

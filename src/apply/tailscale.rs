@@ -70,6 +70,10 @@ impl Executor for TailscaleExecutor {
         self.client.server_time().unwrap_or_else(Timestamp::now)
     }
 
+    fn rate_limited(&self) -> u64 {
+        self.client.stats().rate_limited
+    }
+
     fn start(
         &self,
         step: &Step,
@@ -102,7 +106,7 @@ impl Executor for TailscaleExecutor {
                             prevent_destroy,
                             oauth_client: Some(BootstrapClient {
                                 id: created.oauth_client_id,
-                                secret: created.oauth_client_secret,
+                                secret: Some(created.oauth_client_secret),
                             }),
                             deposed: Vec::new(),
                         },
@@ -111,12 +115,26 @@ impl Executor for TailscaleExecutor {
                 })
             }
             Step::DeleteTailnet { address, target } => {
-                let record = match state.get(&address) {
-                    Some(Record::Tailnet(t)) => t,
+                let record = match (state.get(&address), &target) {
+                    (Some(Record::Tailnet(t)), _) => Some(t),
+                    (None, Target::Orphan(_)) => None,
                     _ => return Err(StepFailure::new(format!("`{address}` is not in the state"))),
                 };
                 let reach = match &target {
+                    // An orphan's own client secret was lost with the create's response: reach
+                    // it with the organization's client (`tailnet=<id>`).
+                    Target::Orphan(id) => reach::deposed(
+                        &self.org,
+                        &crate::state::DeposedTailnet {
+                            id: id.clone(),
+                            oauth_client: None,
+                        },
+                    )
+                    .map_err(reach_failure)?,
                     Target::Deposed(id) => {
+                        let record = record.ok_or_else(|| {
+                            StepFailure::new(format!("`{address}` is not in the state"))
+                        })?;
                         let d = record.deposed.iter().find(|d| &d.id == id).ok_or_else(|| {
                             StepFailure::new(format!(
                                 "previous tailnet {id} of `{address}` is not in the state"
@@ -124,13 +142,27 @@ impl Executor for TailscaleExecutor {
                         })?;
                         reach::deposed(&self.org, d).map_err(reach_failure)?
                     }
-                    _ => reach::created(&self.org, record).map_err(reach_failure)?,
+                    _ => {
+                        let record = record.ok_or_else(|| {
+                            StepFailure::new(format!("`{address}` is not in the state"))
+                        })?;
+                        reach::created(&self.org, record).map_err(reach_failure)?
+                    }
                 };
+                let org = self.org.clone();
                 Box::pin(async move {
-                    client
-                        .delete_tailnet(&reach.credential, &reach.path)
-                        .await
-                        .map_err(api_failure)?;
+                    if let Err(e) = client.delete_tailnet(&reach.credential, &reach.path).await {
+                        // A tailnet that is already gone (a retried delete whose first answer was
+                        // lost takes its tokens with it) is deleted: read before failing.
+                        let gone = client
+                            .list_tailnets(&org)
+                            .await
+                            .is_ok_and(|list| list.iter().all(|t| t.id != reach.path));
+                        if !gone {
+                            return Err(api_failure(e));
+                        }
+                        tracing::info!(tailnet = %reach.path, "the tailnet is already gone");
+                    }
                     Ok(StateUpdate::TailnetDeleted { address, target })
                 })
             }
@@ -180,6 +212,7 @@ impl Executor for TailscaleExecutor {
                             secret: Some(created.secret),
                             created: created.key.created,
                             attributes,
+                            delivered: Vec::new(),
                             deposed: Vec::new(),
                         },
                         depose_current,
@@ -260,6 +293,7 @@ impl Executor for TailscaleExecutor {
                             created: created.key.created,
                             expires: created.key.expires,
                             attributes,
+                            delivered: Vec::new(),
                             deposed: Vec::new(),
                         },
                         depose_current,
@@ -270,7 +304,7 @@ impl Executor for TailscaleExecutor {
             Step::DeleteClient { address, target } | Step::DeleteKey { address, target } => {
                 let reach = self.reach(&address.tailnet, state)?;
                 let id = match &target {
-                    Target::Current(id) | Target::Deposed(id) => id.clone(),
+                    Target::Current(id) | Target::Deposed(id) | Target::Orphan(id) => id.clone(),
                     Target::Record => current_id(state, &address)?,
                 };
                 Box::pin(async move {
@@ -280,6 +314,32 @@ impl Executor for TailscaleExecutor {
                         .map_err(api_failure)?;
                     Ok(StateUpdate::ObjectDeleted { address, target })
                 })
+            }
+            Step::Deliver { address, sink } => {
+                let secret = state
+                    .get(&address)
+                    .and_then(Record::secret)
+                    .cloned()
+                    .ok_or_else(|| {
+                        StepFailure::new(format!(
+                            "`{address}` has no secret in the state to deliver"
+                        ))
+                    })?;
+                Box::pin(async move {
+                    sink.deliver(&secret).await.map_err(|e| {
+                        StepFailure::new(format!(
+                            "delivery to {} failed: {e}; the secret is kept in the state and the next apply delivers it again",
+                            sink.describe()
+                        ))
+                    })?;
+                    Ok(StateUpdate::Delivered {
+                        address,
+                        sink: sink.id(),
+                    })
+                })
+            }
+            Step::ClearIntent { address, intent } => {
+                Box::pin(async move { Ok(StateUpdate::IntentCleared { address, intent }) })
             }
             Step::Forget { address, target } => {
                 Box::pin(async move { Ok(StateUpdate::Forgotten { address, target }) })

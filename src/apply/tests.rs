@@ -73,6 +73,11 @@ impl StateSink for Sink {
 #[derive(Clone)]
 struct Fake {
     fail: BTreeSet<Address>,
+    /// Completions so far, and how many of the first ones answer 429 (rate limited).
+    completed: Arc<std::sync::atomic::AtomicU64>,
+    limited_first: u64,
+    /// Steps in flight at each start after the first 429 was reported, in order.
+    in_flight_after_limit: Arc<Mutex<Vec<usize>>>,
     saved: Arc<Mutex<Saved>>,
     log: Arc<Mutex<Vec<String>>>,
     /// Results the walker absorbed (recorded through the reporter).
@@ -84,6 +89,9 @@ impl Fake {
     fn new(sink: &Sink) -> Self {
         Self {
             fail: BTreeSet::new(),
+            completed: Arc::default(),
+            limited_first: 0,
+            in_flight_after_limit: Arc::default(),
             saved: sink.saved.clone(),
             log: Arc::default(),
             returned: Arc::default(),
@@ -93,6 +101,12 @@ impl Fake {
 }
 
 impl Executor for Fake {
+    fn rate_limited(&self) -> u64 {
+        self.completed
+            .load(std::sync::atomic::Ordering::SeqCst)
+            .min(self.limited_first)
+    }
+
     fn start(
         &self,
         step: &Step,
@@ -125,10 +139,15 @@ impl Executor for Fake {
             let mut f = in_flight.lock().unwrap();
             f.0 += 1;
             f.1 = f.1.max(f.0);
+            if self.rate_limited() > 0 {
+                self.in_flight_after_limit.lock().unwrap().push(f.0);
+            }
         }
+        let completed = self.completed.clone();
         Ok(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
             in_flight.lock().unwrap().0 -= 1;
+            completed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             log.lock().unwrap().push(format!("end {address}"));
             if fail {
                 return Err(StepFailure::new(format!("{address} failed")));
@@ -141,6 +160,7 @@ impl Executor for Fake {
                     created: None,
                     expires: None,
                     attributes: attrs(),
+                    delivered: Vec::new(),
                     deposed: vec![],
                 },
                 depose_current: false,
@@ -316,4 +336,72 @@ async fn a_failed_intent_save_starts_nothing() {
     assert!(exec.log.lock().unwrap().is_empty());
     assert!(err.unsaved.is_empty());
     assert_eq!(err.report.skipped, ["create auth key tailnet.t.auth_key.k"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_halves_on_rate_limits_and_recovers() {
+    let steps: Vec<Step> = (0..60)
+        .map(|i| create_key(&format!("tailnet.t.auth_key.k{i:02}")))
+        .collect();
+    let g = graph(steps, &[]);
+    let mut sink = Sink::default();
+    let mut exec = Fake::new(&sink);
+    // The first 8 completions each saw a 429.
+    exec.limited_first = 8;
+    let mut state = State::new();
+    let report = apply(
+        &g,
+        &mut state,
+        &mut sink,
+        &exec,
+        &Silent,
+        ApplyOptions { parallelism: 8 },
+    )
+    .await
+    .unwrap();
+    assert!(report.succeeded());
+    let lowest = report
+        .lowest_concurrency
+        .expect("the walk lowered its concurrency");
+    assert!(lowest <= 4, "halved at least once: {lowest}");
+    // Right after the 429s the walk ran at most half as many steps at once; later, with no
+    // further 429, it grew back to the full parallelism.
+    let after = exec.in_flight_after_limit.lock().unwrap().clone();
+    assert!(
+        after.len() >= 4 && after[..4].iter().all(|&n| n <= 4),
+        "in flight after the 429s: {after:?}"
+    );
+    assert_eq!(
+        after.iter().max(),
+        Some(&8),
+        "grew back to the full parallelism: {after:?}"
+    );
+    let first_full = after.iter().position(|&n| n == 8).unwrap();
+    assert!(
+        first_full >= 4 + 5 + 6 + 7,
+        "grew back one step at a time: {after:?}"
+    );
+    assert_eq!(state.resources.len(), 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_rate_limit_no_change() {
+    let steps: Vec<Step> = (0..20)
+        .map(|i| create_key(&format!("tailnet.t.auth_key.k{i:02}")))
+        .collect();
+    let g = graph(steps, &[]);
+    let mut sink = Sink::default();
+    let exec = Fake::new(&sink);
+    let mut state = State::new();
+    let report = apply(
+        &g,
+        &mut state,
+        &mut sink,
+        &exec,
+        &Silent,
+        ApplyOptions { parallelism: 4 },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.lowest_concurrency, None);
 }

@@ -78,6 +78,20 @@ pub enum StateUpdate {
         /// Which.
         target: Target,
     },
+    /// A sink received the address's current secret.
+    Delivered {
+        /// The client's or key's address.
+        address: Address,
+        /// The sink's id.
+        sink: String,
+    },
+    /// A pending intent was resolved (its orphans, if any, are revoked).
+    IntentCleared {
+        /// The address it was for.
+        address: Address,
+        /// The intent.
+        intent: uuid::Uuid,
+    },
     /// A record or deposed entry was dropped without an API call.
     Forgotten {
         /// The address.
@@ -99,6 +113,8 @@ impl StateUpdate {
             | StateUpdate::ClientUpdated { address, .. }
             | StateUpdate::KeyCreated { address, .. }
             | StateUpdate::ObjectDeleted { address, .. }
+            | StateUpdate::IntentCleared { address, .. }
+            | StateUpdate::Delivered { address, .. }
             | StateUpdate::Forgotten { address, .. } => address,
         }
     }
@@ -123,6 +139,8 @@ impl StateUpdate {
                 state.resources.insert(address, Record::Tailnet(record));
             }
             StateUpdate::TailnetDeleted { address, target } => match target {
+                // An orphan was never recorded: nothing to drop.
+                Target::Orphan(_) => {}
                 Target::Deposed(id) => {
                     if let Some(Record::Tailnet(r)) = state.resources.get_mut(&address) {
                         r.deposed.retain(|d| d.id != id);
@@ -184,6 +202,17 @@ impl StateUpdate {
                 }
                 state.resources.insert(address, Record::AuthKey(record));
             }
+            StateUpdate::IntentCleared { intent, .. } => state.pending.retain(|i| i.id != intent),
+            StateUpdate::Delivered { address, sink } => {
+                let delivered = match state.resources.get_mut(&address) {
+                    Some(Record::AuthKey(k)) => Some(&mut k.delivered),
+                    Some(Record::OAuthClient(c)) => Some(&mut c.delivered),
+                    _ => None,
+                };
+                if let Some(d) = delivered.filter(|d| !d.contains(&sink)) {
+                    d.push(sink);
+                }
+            }
             StateUpdate::ObjectDeleted { address, target }
             | StateUpdate::Forgotten { address, target } => remove(state, &address, &target),
         }
@@ -192,6 +221,7 @@ impl StateUpdate {
 
 fn remove(state: &mut State, address: &Address, target: &Target) {
     match target {
+        Target::Orphan(_) => {}
         Target::Deposed(id) => match state.resources.get_mut(address) {
             Some(Record::AuthKey(r)) => r.deposed.retain(|d| &d.id != id),
             Some(Record::OAuthClient(r)) => r.deposed.retain(|d| &d.id != id),
@@ -229,6 +259,7 @@ mod tests {
                 expiry_seconds: 60,
                 created_by: None,
             },
+            delivered: Vec::new(),
             deposed: vec![],
         }
     }

@@ -1,15 +1,22 @@
 //! `tailform apply [PLANFILE]`: make the live tailnets match the manifests — or execute exactly
 //! a saved plan, refused when stale. Asks for confirmation unless `--auto-approve` or a plan
 //! file; progress on stderr; exit 1 when any step failed.
+//!
+//! Creates whose outcome is unknown (the response was lost) are recovered in up to
+//! [`RECOVERY_ROUNDS`] rounds once the walk is over and every result is saved: refresh, plan
+//! again — restricted to those addresses and what was skipped because of them, all of which the
+//! user already approved — so orphans are revoked and the objects created once more.
 
 #![allow(
     clippy::print_stdout,
     reason = "the plan and the result are this command's output"
 )]
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::apply::{self, ApplyOptions, ApplyReport, TailscaleExecutor};
+use crate::address::Address;
+use crate::apply::{self, ApplyOptions, ApplyReport, SaveFailed, TailscaleExecutor};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::error::Error;
 use crate::exit::Exit;
@@ -18,9 +25,14 @@ use crate::planfile::SavedPlan;
 use crate::refresh;
 use crate::render::progress::Progress;
 use crate::render::{self, PlanView, text::Style};
+use crate::secret::REDACTED;
+use crate::state::{State, StateFile};
 
 use super::planning;
 use super::session::{self, Session};
+
+/// How many times apply reads the API and retries creates whose outcome was unknown.
+pub const RECOVERY_ROUNDS: usize = 5;
 
 /// Runs `tailform apply`.
 pub fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Exit, Error> {
@@ -45,9 +57,10 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
     let desired = session::manifests(global, &args.manifests.files)?;
     let session = Session::open(global)?;
     let _lock = session::lock(global, "apply")?;
-    let file = session::state_file(global);
+    let mut file = session::state_file(global)?;
     let mut state = file.load()?;
-    let planned = planning::make(global, &args.options, false, &session, &desired, &state)?;
+    let mut options = planning::options(global, &args.options, false);
+    let planned = planning::make(&options, &session, &desired, &state)?;
     let view = PlanView::new(&planned.plan);
     print!(
         "{}",
@@ -60,27 +73,52 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
         confirm()?;
     }
     let summary = planned.plan.summary();
-    let executor = TailscaleExecutor::new(
-        session.client.clone(),
-        session.org.clone(),
-        planned.plan.existing.clone(),
-    );
-    execute(
+    let mut run = Runner {
         global,
         args,
-        &session,
-        &planned.plan.graph,
-        &mut state,
-        file,
-        &executor,
-        summary,
-    )
+        session: &session,
+        file: &mut file,
+        state: &mut state,
+    };
+    let mut report = run.execute(&planned.plan.graph, &planned.plan.existing)?;
+    let mut outcome = Outcome::default();
+    outcome.absorb(&report);
+    for round in 1..=RECOVERY_ROUNDS {
+        let retry: BTreeSet<Address> = report
+            .outcome_unknown
+            .iter()
+            .chain(&report.skipped_after_unknown)
+            .cloned()
+            .collect();
+        if retry.is_empty() {
+            break;
+        }
+        eprintln!(
+            "{} create(s) had an unknown outcome: reading the API before creating again (recovery {round} of {RECOVERY_ROUNDS})",
+            report.outcome_unknown.len()
+        );
+        options.restrict = Some(retry);
+        options.replace.clear();
+        let again = planning::make(&options, &session, &desired, run.state)?;
+        if !again.plan.has_changes() {
+            break;
+        }
+        report = run.execute(&again.plan.graph, &again.plan.existing)?;
+        outcome.absorb(&report);
+    }
+    outcome.unresolved = report.outcome_unknown.clone();
+    println!("{}", outcome.line(summary, session.client.stats().retries));
+    Ok(if outcome.succeeded() {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
 }
 
 fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Result<Exit, Error> {
     let session = Session::open(global)?;
     let _lock = session::lock(global, "apply")?;
-    let file = session::state_file(global);
+    let mut file = session::state_file(global)?;
     let mut state = file.load()?;
     let live = session.runtime.block_on(refresh::read(
         &session.client,
@@ -95,96 +133,180 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     if graph.is_empty() {
         return Ok(Exit::Success);
     }
-    let executor = TailscaleExecutor::new(
-        session.client.clone(),
-        session.org.clone(),
-        saved.scope.existing.clone(),
-    );
-    execute(
+    let mut run = Runner {
         global,
         args,
-        &session,
-        &graph,
-        &mut state,
-        file,
-        &executor,
-        Summary::default(),
-    )
-}
-
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one call site per mode; a context struct would only rename them"
-)]
-fn execute(
-    global: &GlobalArgs,
-    args: &ApplyArgs,
-    session: &Session,
-    graph: &StepGraph,
-    state: &mut crate::state::State,
-    mut file: crate::state::StateFile,
-    executor: &TailscaleExecutor,
-    summary: Summary,
-) -> Result<Exit, Error> {
-    let progress = Progress::new(graph.len(), std::io::stderr().is_terminal(), global.quiet);
-    let options = ApplyOptions {
-        parallelism: usize::from(args.parallelism),
+        session: &session,
+        file: &mut file,
+        state: &mut state,
     };
-    let result = session.runtime.block_on(apply::apply(
-        graph, state, &mut file, executor, &progress, options,
-    ));
-    progress.finish();
-    let report = result?;
-    let stats = session.client.stats();
-    println!("{}", outcome_line(&report, summary, stats.retries));
-    Ok(if report.succeeded() {
+    let report = run.execute(&graph, &saved.scope.existing)?;
+    let mut outcome = Outcome::default();
+    outcome.absorb(&report);
+    outcome.unresolved = report.outcome_unknown.clone();
+    println!(
+        "{}",
+        outcome.line(Summary::default(), session.client.stats().retries)
+    );
+    if !outcome.unresolved.is_empty() {
+        eprintln!(
+            "run `tailform apply` (without the plan file) to recover the creates whose outcome is unknown"
+        );
+    }
+    Ok(if outcome.succeeded() {
         Exit::Success
     } else {
         Exit::Failure
     })
 }
 
-fn outcome_line(report: &ApplyReport, summary: Summary, retries: u64) -> String {
-    let retried = if retries > 0 {
-        format!(" ({retries} request(s) retried)")
-    } else {
-        String::new()
-    };
-    if report.succeeded() {
-        if summary == Summary::default() {
-            return format!(
-                "\nApply complete! {} step(s) applied{retried}.",
-                report.applied.len()
-            );
+/// One walk of a step graph, with what it needs.
+struct Runner<'a> {
+    global: &'a GlobalArgs,
+    args: &'a ApplyArgs,
+    session: &'a Session,
+    file: &'a mut StateFile,
+    state: &'a mut State,
+}
+
+impl Runner<'_> {
+    fn execute(
+        &mut self,
+        graph: &StepGraph,
+        existing: &std::collections::BTreeMap<crate::model::Name, crate::model::TailnetRef>,
+    ) -> Result<ApplyReport, Error> {
+        let executor = TailscaleExecutor::new(
+            self.session.client.clone(),
+            self.session.org.clone(),
+            existing.clone(),
+        );
+        let progress = Progress::new(
+            graph.len(),
+            std::io::stderr().is_terminal(),
+            self.global.quiet,
+        );
+        let options = ApplyOptions {
+            parallelism: usize::from(self.args.parallelism),
+        };
+        let result = self.session.runtime.block_on(apply::apply(
+            graph, self.state, self.file, &executor, &progress, options,
+        ));
+        progress.finish();
+        result.map_err(|failed| {
+            report_unsaved(&failed, self.state, self.args.reveal_on_failure);
+            Error::SaveFailed(failed)
+        })
+    }
+}
+
+/// The state could not be saved: say, once, what is held only in memory — the secrets redacted
+/// unless `--reveal-on-failure` — so nothing is lost silently.
+fn report_unsaved(failed: &SaveFailed, state: &State, reveal: bool) {
+    if failed.unsaved.is_empty() {
+        return;
+    }
+    eprintln!("These results could not be saved to the state; they exist only in this process:");
+    for address in &failed.unsaved {
+        let record = state.get(address);
+        let id = record.and_then(|r| r.id()).unwrap_or("-");
+        let secret = match record.and_then(|r| r.secret()) {
+            Some(s) if reveal => s.expose().to_owned(),
+            Some(_) => format!("{REDACTED} (rerun with --reveal-on-failure to see it)"),
+            None => "(none)".to_owned(),
+        };
+        eprintln!("  {address}: id {id}, secret {secret}");
+    }
+}
+
+/// What all rounds of an apply did.
+#[derive(Debug, Default)]
+struct Outcome {
+    applied: usize,
+    failed: Vec<(String, String)>,
+    skipped: usize,
+    recovered: usize,
+    unresolved: Vec<Address>,
+    lowest_concurrency: Option<usize>,
+}
+
+impl Outcome {
+    fn absorb(&mut self, report: &ApplyReport) {
+        self.applied += report.applied.len();
+        // Failures with an unknown outcome are retried by the next round; only the others stay.
+        let unknown: BTreeSet<String> = report
+            .outcome_unknown
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        self.recovered += report.outcome_unknown.len();
+        self.failed.extend(
+            report
+                .failed
+                .iter()
+                .filter(|(step, _)| !unknown.iter().any(|a| step.ends_with(&format!(" {a}"))))
+                .cloned(),
+        );
+        self.skipped = report.skipped.len() - report.skipped_after_unknown.len();
+        self.lowest_concurrency = match (self.lowest_concurrency, report.lowest_concurrency) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    fn succeeded(&self) -> bool {
+        self.failed.is_empty() && self.skipped == 0 && self.unresolved.is_empty()
+    }
+
+    fn line(&self, summary: Summary, retries: u64) -> String {
+        let mut notes = Vec::new();
+        if retries > 0 {
+            notes.push(format!("{retries} request(s) retried"));
         }
-        return format!(
-            "\nApply complete! Resources: {} added, {} changed, {} destroyed{}{retried}.",
-            summary.add,
-            summary.change,
-            summary.destroy,
-            if summary.forget > 0 {
+        if let Some(lowest) = self.lowest_concurrency {
+            notes.push(format!("rate limited: concurrency lowered to {lowest}"));
+        }
+        let recovered = self.recovered.saturating_sub(self.unresolved.len());
+        if recovered > 0 {
+            notes.push(format!(
+                "{recovered} create(s) with a lost response recovered"
+            ));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        };
+        if self.succeeded() {
+            if summary == Summary::default() {
+                return format!("\nApply complete! {} step(s) applied{notes}.", self.applied);
+            }
+            let forgotten = if summary.forget > 0 {
                 format!(", {} forgotten", summary.forget)
             } else {
                 String::new()
-            }
-        );
-    }
-    let mut line = format!(
-        "\nApply failed: {} step(s) applied, {} failed, {} skipped{retried}.",
-        report.applied.len(),
-        report.failed.len(),
-        report.skipped.len()
-    );
-    for (step, error) in &report.failed {
-        line.push_str(&format!("\n  failed: {step}: {error}"));
-    }
-    if !report.outcome_unknown.is_empty() {
-        line.push_str("\n  the outcome of these creates is unknown; the next plan reads the API before creating again:");
-        for a in &report.outcome_unknown {
-            line.push_str(&format!("\n    {a}"));
+            };
+            return format!(
+                "\nApply complete! Resources: {} added, {} changed, {} destroyed{forgotten}{notes}.",
+                summary.add, summary.change, summary.destroy
+            );
         }
+        let mut line = format!(
+            "\nApply failed: {} step(s) applied, {} failed, {} skipped{notes}.",
+            self.applied,
+            self.failed.len() + self.unresolved.len(),
+            self.skipped
+        );
+        for (step, error) in &self.failed {
+            line.push_str(&format!("\n  failed: {step}: {error}"));
+        }
+        if !self.unresolved.is_empty() {
+            line.push_str("\n  the outcome of these creates is still unknown; the next plan reads the API before creating again:");
+            for a in &self.unresolved {
+                line.push_str(&format!("\n    {a}"));
+            }
+        }
+        line
     }
-    line
 }
 
 /// Asks for confirmation on stdin (a terminal or a pipe, like Terraform); anything but `yes`

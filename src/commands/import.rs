@@ -42,7 +42,7 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<Exit, Error> {
     }
     let session = Session::open(global)?;
     let _lock = session::lock(global, "import")?;
-    let file = session::state_file(global);
+    let file = session::state_file(global)?;
     let mut state = file.load()?;
     if state.get(&address).is_some() {
         return Err(Error::Usage(format!(
@@ -164,6 +164,7 @@ fn client_record(info: KeyInfo, id: &str) -> Result<Record, Error> {
         secret: None,
         created: info.created,
         attributes,
+        delivered: Vec::new(),
         deposed: Vec::new(),
     }))
 }
@@ -198,6 +199,7 @@ fn key_record(info: KeyInfo, id: &str, created_by: Option<String>) -> Result<Rec
             expiry_seconds,
             created_by,
         },
+        delivered: Vec::new(),
         deposed: Vec::new(),
     }))
 }

@@ -19,6 +19,9 @@ use crate::state::{Record, State};
 
 use super::session;
 
+/// What `output` shows for a secret that is encrypted and no configured key opens.
+const SEALED: &str = "(encrypted: set TAILFORM_PASSPHRASE or pass --age-identity)";
+
 /// One secret the state holds.
 struct Output<'s> {
     address: Address,
@@ -28,8 +31,10 @@ struct Output<'s> {
 
 /// Runs `tailform output`.
 pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
-    let state = session::state_file(global).load()?;
+    let file = session::state_file(global)?;
+    let state = file.load()?;
     let outputs = collect(&state, args.address.as_ref())?;
+    let sealed = |a: &Address| file.sealing().is_unreadable(&a.to_string());
     let reveal = args.reveal || !std::io::stdout().is_terminal();
     let show = |s: Option<&Secret>| match (s, reveal) {
         (Some(s), true) => s.expose().to_owned(),
@@ -46,6 +51,7 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
             for o in &outputs {
                 let value = match o.secret {
                     Some(_) => show(o.secret),
+                    None if sealed(&o.address) => SEALED.to_owned(),
                     None => "(unknown: imported)".to_owned(),
                 };
                 println!("{:<width$}  {value}", o.address.to_string());
@@ -68,8 +74,13 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
             );
         }
         OutputFormat::Env => {
+            let names = env_names(global, args)?;
             for o in outputs.iter().filter(|o| o.secret.is_some()) {
-                println!("{}='{}'", EnvName::derive(&o.address), show(o.secret));
+                let name = names
+                    .get(&o.address)
+                    .cloned()
+                    .unwrap_or_else(|| EnvName::derive(&o.address));
+                println!("{name}='{}'", show(o.secret));
             }
         }
     }
@@ -77,6 +88,29 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
         eprintln!("(values are redacted on a terminal; pass --reveal to show them)");
     }
     Ok(Exit::Success)
+}
+
+/// `envName:` overrides from the manifests (`-f`, or `tailform.yaml` when it exists).
+fn env_names(global: &GlobalArgs, args: &OutputArgs) -> Result<BTreeMap<Address, EnvName>, Error> {
+    let files = &args.manifests.files;
+    if files.is_empty() && !std::path::Path::new(crate::manifest::DEFAULT_MANIFEST).exists() {
+        return Ok(BTreeMap::new());
+    }
+    let desired = session::manifests(global, files)?;
+    let mut names = BTreeMap::new();
+    for (t, tailnet) in &desired.tailnets {
+        for (n, c) in &tailnet.oauth_clients {
+            if let Some(e) = &c.env_name {
+                names.insert(Address::oauth_client(t.clone(), n.clone()), e.clone());
+            }
+        }
+        for (n, k) in &tailnet.auth_keys {
+            if let Some(e) = &k.env_name {
+                names.insert(Address::auth_key(t.clone(), n.clone()), e.clone());
+            }
+        }
+    }
+    Ok(names)
 }
 
 fn collect<'s>(state: &'s State, only: Option<&Address>) -> Result<Vec<Output<'s>>, Error> {
@@ -91,7 +125,7 @@ fn collect<'s>(state: &'s State, only: Option<&Address>) -> Result<Vec<Output<'s
             Record::Tailnet(t) => t.oauth_client.as_ref().map(|c| Output {
                 address: a.clone(),
                 id: &c.id,
-                secret: Some(&c.secret),
+                secret: c.secret.as_ref(),
             }),
             Record::OAuthClient(c) => Some(Output {
                 address: a.clone(),

@@ -20,15 +20,9 @@ pub fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Exit, Error> {
     let desired = session::manifests(global, &args.manifests.files)?;
     let session = Session::open(global)?;
     let _lock = session::lock(global, "plan")?;
-    let state = session::state_file(global).load()?;
-    let planned = planning::make(
-        global,
-        &args.options,
-        args.refresh_only,
-        &session,
-        &desired,
-        &state,
-    )?;
+    let state = session::state_file(global)?.load()?;
+    let options = planning::options(global, &args.options, args.refresh_only);
+    let planned = planning::make(&options, &session, &desired, &state)?;
     let view = PlanView::new(&planned.plan);
     let out = match args.format {
         PlanFormat::Text => render::text::render(&view, Style::new(session::stdout_color(global))),

@@ -23,11 +23,21 @@ pub struct Planned {
     pub scope: Scope,
 }
 
+/// The plan options a command line asks for.
+pub fn options(global: &GlobalArgs, cli: &CliPlanOptions, refresh_only: bool) -> PlanOptions {
+    PlanOptions {
+        targets: cli.target.clone(),
+        replace: cli.replace.clone(),
+        allow_destroy: cli.allow_destroy,
+        refresh_only,
+        max_tailnets: global.max_tailnets,
+        restrict: None,
+    }
+}
+
 /// Refreshes, diffs and validates policy files; prints plan errors to stderr.
 pub fn make(
-    global: &GlobalArgs,
-    cli: &CliPlanOptions,
-    refresh_only: bool,
+    options: &PlanOptions,
     session: &Session,
     desired: &Desired,
     state: &State,
@@ -37,14 +47,7 @@ pub fn make(
         session
             .runtime
             .block_on(refresh::read(&session.client, &session.org, &scope, state))?;
-    let options = PlanOptions {
-        targets: cli.target.clone(),
-        replace: cli.replace.clone(),
-        allow_destroy: cli.allow_destroy,
-        refresh_only,
-        max_tailnets: global.max_tailnets,
-    };
-    let plan = match plan::diff(desired, state, &live, &options) {
+    let plan = match plan::diff(desired, state, &live, options) {
         Ok(plan) => plan,
         Err(errors) => return Err(report(errors)),
     };

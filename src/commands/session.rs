@@ -11,6 +11,7 @@ use crate::cli::GlobalArgs;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::error::Error;
 use crate::model::Desired;
+use crate::seal::{Keys, Mode, Sealer};
 use crate::state::{StateFile, StateLock};
 use crate::validate::{self, Diagnostic, TextOptions, ValidateOptions};
 
@@ -27,9 +28,22 @@ pub fn state_path(global: &GlobalArgs) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE))
 }
 
-/// The state file.
-pub fn state_file(global: &GlobalArgs) -> StateFile {
-    StateFile::new(state_path(global))
+/// The state file, with encryption at rest configured from the environment and the
+/// `--age-recipients` / `--age-identity` files.
+pub fn state_file(global: &GlobalArgs) -> Result<StateFile, Error> {
+    state_file_with(global, Mode::Keep)
+}
+
+/// The state file, with a given encryption mode (`state encrypt` / `state decrypt`).
+pub fn state_file_with(global: &GlobalArgs, mode: Mode) -> Result<StateFile, Error> {
+    let keys = Keys::load(
+        |name| std::env::var(name).ok(),
+        &global.age_recipients,
+        &global.age_identity,
+    )?;
+    Ok(StateFile::new(state_path(global))
+        .allow_insecure_permissions(global.insecure_permissions)
+        .sealer(Sealer::new(keys).mode(mode)))
 }
 
 /// Takes the state lock for `operation`, waiting up to `--lock-timeout`.
@@ -110,7 +124,7 @@ impl Session {
             .build()
             .map_err(|e| Error::io("start", "the async runtime", e))?;
         if global.emulator {
-            state_file(global)
+            StateFile::new(state_path(global))
                 .ensure_folder()
                 .map_err(|e| Error::io("create folder for", state_path(global), e))?;
             let data = emulator_data_path(&state_path(global));
@@ -120,7 +134,7 @@ impl Session {
                 ..EmulatorConfig::default()
             };
             let emulator = runtime.block_on(Emulator::start(config))?;
-            let client = Client::new(ClientConfig::new(emulator.base_url()))?;
+            let client = Client::new(client_config(global, emulator.base_url()))?;
             let org = Credential::oauth(
                 emulator.org_client_id().to_owned(),
                 emulator.org_client_secret().clone(),
@@ -137,7 +151,7 @@ impl Session {
             .clone()
             .unwrap_or_else(|| "https://api.tailscale.com".to_owned());
         let org = crate::credentials::from_env()?;
-        let client = Client::new(ClientConfig::new(&endpoint))?;
+        let client = Client::new(client_config(global, &endpoint))?;
         Ok(Session {
             runtime,
             client,
@@ -153,6 +167,12 @@ impl Drop for Session {
             self.runtime.block_on(emulator.shutdown());
         }
     }
+}
+
+fn client_config(global: &GlobalArgs, base_url: &str) -> ClientConfig {
+    let mut config = ClientConfig::new(base_url);
+    config.timeout = Duration::from_secs(global.request_timeout.as_secs().max(1));
+    config
 }
 
 /// `state/emulator.json` for `state/tailform.json`.

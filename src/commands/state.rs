@@ -10,6 +10,7 @@ use crate::address::Address;
 use crate::cli::{GlobalArgs, StateCommand};
 use crate::error::Error;
 use crate::exit::Exit;
+use crate::seal::Mode;
 use crate::secret::REDACTED;
 use crate::state::{Record, State};
 
@@ -19,7 +20,7 @@ use super::session;
 pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
     match command {
         StateCommand::List => {
-            let state = session::state_file(global).load()?;
+            let state = session::state_file(global)?.load()?;
             let width = state
                 .resources
                 .keys()
@@ -36,13 +37,13 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
             Ok(Exit::Success)
         }
         StateCommand::Show { address } => {
-            let state = session::state_file(global).load()?;
+            let state = session::state_file(global)?.load()?;
             println!("{}", show(&state, &address)?);
             Ok(Exit::Success)
         }
         StateCommand::Rm { address } => {
             let _lock = session::lock(global, "state rm")?;
-            let file = session::state_file(global);
+            let file = session::state_file(global)?;
             let mut state = file.load()?;
             if state.resources.remove(&address).is_none() {
                 return Err(Error::NotInState(address));
@@ -66,7 +67,36 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
             }
             Ok(Exit::Success)
         }
+        StateCommand::Encrypt => migrate(global, Mode::Encrypt),
+        StateCommand::Decrypt => migrate(global, Mode::Decrypt),
     }
+}
+
+/// Rewrites the state encrypted (and enforcing encryption) or in plaintext. Nothing is written
+/// when the keys do not open it.
+fn migrate(global: &GlobalArgs, mode: Mode) -> Result<Exit, Error> {
+    let _lock = session::lock(global, "state migrate")?;
+    let file = session::state_file_with(global, mode)?;
+    let mut state = file.load()?;
+    let was_encrypted = file.sealing().is_encrypted();
+    file.save(&mut state)?;
+    let secrets = state
+        .resources
+        .values()
+        .filter(|r| r.secret().is_some())
+        .count();
+    match (mode, was_encrypted) {
+        (Mode::Decrypt, false) => eprintln!("The state was not encrypted; it is unchanged."),
+        (Mode::Decrypt, true) => eprintln!(
+            "Decrypted {secrets} secret(s): `{}` now holds them in plaintext.",
+            file.path().display()
+        ),
+        _ => eprintln!(
+            "Encrypted {secrets} secret(s) in `{}`; encryption is enforced from now on.",
+            file.path().display()
+        ),
+    }
+    Ok(Exit::Success)
 }
 
 /// A record as pretty JSON with every secret replaced by `(sensitive value)`.

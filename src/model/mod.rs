@@ -44,7 +44,10 @@ pub struct Origin {
 impl Origin {
     /// The folder of the declaring file (base for relative paths in the manifest).
     pub fn dir(&self) -> &Path {
-        self.file.parent().unwrap_or_else(|| Path::new("."))
+        match self.file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
     }
 }
 

@@ -53,6 +53,18 @@ impl Planner<'_> {
                 );
             }
             self.plan_key(&address, wanted, record, fate);
+            if let (Some(k), false) = (
+                wanted,
+                matches!(fate, Fate::Blocked | Fate::Deleted | Fate::Gone),
+            ) {
+                self.plan_deliveries(
+                    &address,
+                    &k.deliver,
+                    &k.origin,
+                    record.map(|r| r.delivered.as_slice()),
+                    record.is_some_and(|r| r.secret.is_some()),
+                );
+            }
         }
     }
 

@@ -142,7 +142,7 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
                     prevent_destroy: t.prevent_destroy,
                     oauth_client: Some(BootstrapClient {
                         id: format!("kboot-{}", t.name),
-                        secret: Secret::new(format!("boot-secret-{}", t.name)),
+                        secret: Some(Secret::new(format!("boot-secret-{}", t.name))),
                     }),
                     deposed: vec![],
                 }),
@@ -195,6 +195,7 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
                     secret: Some(Secret::new(format!("client-secret-{}", c.name))),
                     created: Some(created),
                     attributes: attrs,
+                    delivered: Vec::new(),
                     deposed: vec![],
                 }),
             );
@@ -214,6 +215,7 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
                     created: Some(created),
                     expires: Some(expires),
                     attributes: attrs,
+                    delivered: Vec::new(),
                     deposed: vec![],
                 }),
             );

@@ -81,26 +81,56 @@ impl StepGraph {
         for &n in nodes {
             let step = &self.graph[n];
             // The tailnet exists before anything is done inside it (a replaced tailnet's old
-            // copy is deleted last, after its successor is populated).
+            // copy is deleted last, after its successor is populated). Orphans of an interrupted
+            // create are not inside it: they go first.
+            let recovery = matches!(
+                step,
+                Step::DeleteTailnet {
+                    target: Target::Orphan(_),
+                    ..
+                } | Step::ClearIntent { .. }
+            );
             for &t in &creates_tailnet {
-                if t != n {
+                if t != n && !recovery {
                     edges.push((t, n));
                 }
             }
             match step {
-                Step::CreateClient { .. } | Step::UpdateClient { .. } => {
+                Step::CreateTailnet { address, .. }
+                | Step::CreateClient { address, .. }
+                | Step::CreateKey { address, .. } => {
+                    // An orphan at the same address is revoked before the address is created
+                    // again: never two live objects for one address.
+                    let orphans = at(self, address, &|s| is_orphan_delete(s));
+                    edges.extend(orphans.into_iter().map(|o| (o, n)));
+                    if let Step::CreateKey { address, .. } = step {
+                        edges.extend(policies.iter().map(|&p| (p, n)));
+                        // A key is created with its client's token, after the client has its tags.
+                        if let Some(client) = created_by.get(address) {
+                            let client_steps = at(self, client, &|s| {
+                                matches!(s, Step::CreateClient { .. } | Step::UpdateClient { .. })
+                            });
+                            edges.extend(client_steps.into_iter().map(|c| (c, n)));
+                        }
+                    }
+                    if let Step::CreateClient { .. } = step {
+                        edges.extend(policies.iter().map(|&p| (p, n)));
+                    }
+                }
+                Step::Deliver { address, .. } => {
+                    // The new secret exists before it is delivered …
+                    let creates = at(self, address, &|s| {
+                        matches!(s, Step::CreateClient { .. } | Step::CreateKey { .. })
+                    });
+                    edges.extend(creates.into_iter().map(|c| (c, n)));
+                }
+                Step::ClearIntent { address, .. } => {
+                    let orphans = at(self, address, &|s| is_orphan_delete(s));
+                    edges.extend(orphans.into_iter().map(|o| (o, n)));
+                }
+                Step::UpdateClient { .. } => {
                     // Tags are defined before clients use them.
                     edges.extend(policies.iter().map(|&p| (p, n)));
-                }
-                Step::CreateKey { address, .. } => {
-                    edges.extend(policies.iter().map(|&p| (p, n)));
-                    // A key is created with its client's token, after the client has its tags.
-                    if let Some(client) = created_by.get(address) {
-                        let client_steps = at(self, client, &|s| {
-                            matches!(s, Step::CreateClient { .. } | Step::UpdateClient { .. })
-                        });
-                        edges.extend(client_steps.into_iter().map(|c| (c, n)));
-                    }
                 }
                 Step::DeleteClient {
                     address,
@@ -110,11 +140,16 @@ impl StepGraph {
                     address,
                     target: Target::Deposed(_),
                 } => {
-                    // Create before destroy.
-                    let creates = at(self, address, &|s| {
-                        matches!(s, Step::CreateClient { .. } | Step::CreateKey { .. })
+                    // Create before destroy, and delivered before the previous one is revoked.
+                    let before = at(self, address, &|s| {
+                        matches!(
+                            s,
+                            Step::CreateClient { .. }
+                                | Step::CreateKey { .. }
+                                | Step::Deliver { .. }
+                        )
                     });
-                    edges.extend(creates.into_iter().map(|c| (c, n)));
+                    edges.extend(before.into_iter().map(|c| (c, n)));
                 }
                 Step::DeleteTailnet {
                     target: Target::Deposed(_),
@@ -220,6 +255,22 @@ impl StepGraph {
             .map(|i| self.graph[i].clone())
             .collect()
     }
+}
+
+fn is_orphan_delete(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::DeleteTailnet {
+            target: Target::Orphan(_),
+            ..
+        } | Step::DeleteClient {
+            target: Target::Orphan(_),
+            ..
+        } | Step::DeleteKey {
+            target: Target::Orphan(_),
+            ..
+        }
+    )
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@
 mod action;
 mod auth_key;
 mod change;
+mod delivery;
 mod error;
 mod graph;
 mod oauth_client;
+mod orphan;
 mod policy;
 mod reason;
 mod step;
@@ -45,6 +47,9 @@ pub struct PlanOptions {
     pub refresh_only: bool,
     /// The organization's tailnet cap, the original tailnet included.
     pub max_tailnets: usize,
+    /// Keep only changes at these exact addresses (apply's recovery rounds: what the user
+    /// already approved). `None`: everything.
+    pub restrict: Option<BTreeSet<Address>>,
 }
 
 /// A computed plan.
@@ -126,6 +131,7 @@ pub fn diff(
 ) -> Result<Plan, Vec<PlanError>> {
     let mut planner = Planner::new(desired, state, live, options);
     planner.check_replace_requests();
+    planner.plan_intents();
     for name in planner.tailnet_names() {
         let fate = planner.plan_tailnet(&name);
         planner.plan_policy(&name, fate);
@@ -171,6 +177,8 @@ pub(crate) struct Planner<'a> {
     unmanaged: usize,
     creates_tailnets: usize,
     deletes_tailnets: usize,
+    /// Live objects left by interrupted creates, planned for revocation.
+    orphan_ids: BTreeSet<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -194,6 +202,7 @@ impl<'a> Planner<'a> {
             unmanaged: 0,
             creates_tailnets: 0,
             deletes_tailnets: 0,
+            orphan_ids: BTreeSet::new(),
         }
     }
 
@@ -247,31 +256,13 @@ impl<'a> Planner<'a> {
         let Some(contents) = self.live.contents(tailnet) else {
             return;
         };
-        let mut tracked: BTreeSet<&str> = BTreeSet::new();
-        for (address, record) in &self.state.resources {
-            if &address.tailnet != tailnet {
-                continue;
-            }
-            match record {
-                crate::state::Record::Tailnet(t) => {
-                    tracked.extend(t.oauth_client.as_ref().map(|c| c.id.as_str()));
-                }
-                crate::state::Record::OAuthClient(c) => {
-                    tracked.insert(&c.id);
-                    tracked.extend(c.deposed.iter().map(|d| d.id.as_str()));
-                }
-                crate::state::Record::AuthKey(k) => {
-                    tracked.insert(&k.id);
-                    tracked.extend(k.deposed.iter().map(|d| d.id.as_str()));
-                }
-                crate::state::Record::Policy(_) => {}
-            }
-        }
-        self.unmanaged += contents
+        let tracked = self.tracked_key_ids(tailnet);
+        let unmanaged = contents
             .keys
             .keys()
-            .filter(|id| !tracked.contains(id.as_str()))
+            .filter(|id| !tracked.contains(id.as_str()) && !self.orphan_ids.contains(*id))
             .count();
+        self.unmanaged += unmanaged;
     }
 
     fn check_tailnet_cap(&mut self) {
@@ -313,6 +304,10 @@ impl<'a> Planner<'a> {
     fn finish(mut self) -> Result<Plan, Vec<PlanError>> {
         if !self.errors.is_empty() {
             return Err(self.errors);
+        }
+        if let Some(only) = &self.options.restrict {
+            self.changes.retain(|c| only.contains(&c.address));
+            self.steps.retain(|s| only.contains(s.address()));
         }
         if !self.options.targets.is_empty() {
             self.apply_targets();

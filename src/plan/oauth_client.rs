@@ -25,11 +25,22 @@ impl Planner<'_> {
         }));
         for name in names {
             let address = Address::oauth_client(tailnet.clone(), name.clone());
-            let wanted = desired
-                .and_then(|t| t.oauth_clients.get(&name))
-                .map(client_attributes);
+            let client = desired.and_then(|t| t.oauth_clients.get(&name));
+            let wanted = client.map(client_attributes);
             let record = self.state.oauth_client(&address);
             self.plan_client(&address, wanted, record, fate);
+            if let (Some(c), false) = (
+                client,
+                matches!(fate, Fate::Blocked | Fate::Deleted | Fate::Gone),
+            ) {
+                self.plan_deliveries(
+                    &address,
+                    &c.deliver,
+                    &c.origin,
+                    record.map(|r| r.delivered.as_slice()),
+                    record.is_some_and(|r| r.secret.is_some()),
+                );
+            }
         }
     }
 

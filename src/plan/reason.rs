@@ -29,6 +29,10 @@ pub enum Reason {
     Deposed,
     /// Created by an interrupted apply but never recorded.
     Orphan,
+    /// An interrupted create whose object the API never created.
+    Interrupted,
+    /// A `deliver:` sink does not have the current secret yet.
+    DeliveryPending,
     /// Changed outside tailform since the last apply.
     Drift,
     /// The manifest no longer manages it (e.g. the `policy` block was removed).
@@ -48,6 +52,8 @@ impl Reason {
             Reason::NoConfig => "delete_because_no_resource_config",
             Reason::Deposed => "delete_because_deposed",
             Reason::Orphan => "delete_because_orphan_from_interrupted_apply",
+            Reason::Interrupted => "forget_because_interrupted_create_not_found",
+            Reason::DeliveryPending => "update_because_delivery_pending",
             Reason::Drift => "update_because_changed_outside",
             Reason::NoLongerManaged => "forget_because_no_longer_managed",
         }
@@ -64,7 +70,14 @@ impl Reason {
             Reason::TailnetRecreated => "its tailnet is created again".into(),
             Reason::NoConfig => "no longer in the manifests".into(),
             Reason::Deposed => "previous object after a replacement".into(),
-            Reason::Orphan => "orphan from an interrupted apply".into(),
+            Reason::Orphan => {
+                "orphan from an interrupted apply: created, but its secret was never recorded"
+                    .into()
+            }
+            Reason::Interrupted => "an interrupted create that never reached the API".into(),
+            Reason::DeliveryPending => {
+                "a deliver: sink does not have the current secret yet".into()
+            }
             Reason::Drift => "changed outside tailform since the last apply".into(),
             Reason::NoLongerManaged => "no longer managed by the manifests".into(),
         }

@@ -88,6 +88,21 @@ pub enum Step {
         /// The new `preventDestroy`.
         prevent_destroy: bool,
     },
+    /// Hand the address's current secret to a `deliver:` sink (a local file or command).
+    Deliver {
+        /// The client's or key's address.
+        address: Address,
+        /// Where to.
+        sink: crate::deliver::Sink,
+    },
+    /// Drop a pending intent (an interrupted create) once its orphans, if any, are revoked; no
+    /// API call.
+    ClearIntent {
+        /// The address the interrupted create was for.
+        address: Address,
+        /// The intent.
+        intent: uuid::Uuid,
+    },
     /// Drop a record (or one deposed entry) from the state; no API call.
     Forget {
         /// The address.
@@ -105,6 +120,8 @@ pub enum Target {
     Current(String),
     /// A deposed (previous) object.
     Deposed(String),
+    /// An object an interrupted create left live but never recorded (its secret is lost).
+    Orphan(String),
     /// The whole record (state-only steps).
     Record,
 }
@@ -147,6 +164,8 @@ impl Step {
             | Step::CreateKey { address, .. }
             | Step::DeleteKey { address, .. }
             | Step::RecordTailnet { address, .. }
+            | Step::Deliver { address, .. }
+            | Step::ClearIntent { address, .. }
             | Step::Forget { address, .. } => address,
         }
     }
@@ -167,6 +186,7 @@ impl Step {
                 | Step::DeleteClient { .. }
                 | Step::DeleteKey { .. }
                 | Step::Forget { .. }
+                | Step::ClearIntent { .. }
         )
     }
 
@@ -178,6 +198,10 @@ impl Step {
                 target: Target::Deposed(_),
                 ..
             } => "delete previous tailnet",
+            Step::DeleteTailnet {
+                target: Target::Orphan(_),
+                ..
+            } => "delete orphaned tailnet",
             Step::DeleteTailnet { .. } => "delete tailnet",
             Step::WritePolicy { .. } => "write policy",
             Step::CreateClient { .. } => "create OAuth client",
@@ -186,14 +210,26 @@ impl Step {
                 target: Target::Deposed(_),
                 ..
             } => "revoke previous OAuth client",
+            Step::DeleteClient {
+                target: Target::Orphan(_),
+                ..
+            } => "revoke orphaned OAuth client",
             Step::DeleteClient { .. } => "delete OAuth client",
             Step::CreateKey { .. } => "create auth key",
             Step::DeleteKey {
                 target: Target::Deposed(_),
                 ..
             } => "revoke previous auth key",
+            Step::DeleteKey {
+                target: Target::Orphan(_),
+                ..
+            } => "revoke orphaned auth key",
             Step::DeleteKey { .. } => "revoke auth key",
             Step::RecordTailnet { .. } => "record settings of",
+            Step::ClearIntent { .. } => "clear the interrupted create of",
+            Step::Deliver { sink, .. } => {
+                return format!("deliver {} to {}", self.address(), sink.describe());
+            }
             Step::Forget { .. } => "forget",
         };
         format!("{what} {}", self.address())

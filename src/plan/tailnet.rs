@@ -329,6 +329,7 @@ impl Planner<'_> {
             .org_tailnets
             .as_ref()?
             .iter()
+            .filter(|t| !self.orphan_ids.contains(&t.id))
             .find(|t| t.display_name.eq_ignore_ascii_case(display))
     }
 }

@@ -784,3 +784,253 @@ fn untracked_live_keys_are_counted_and_left_alone() {
     assert!(plan.graph.is_empty());
     assert!(Name::parse("acme").is_ok());
 }
+
+fn intent(
+    address: &str,
+    tailnet_id: Option<&str>,
+    fingerprint: serde_json::Value,
+) -> crate::state::Intent {
+    crate::state::Intent {
+        id: uuid::Uuid::new_v4(),
+        address: addr(address),
+        tailnet_id: tailnet_id.map(str::to_owned),
+        fingerprint,
+        started: now() - SignedDuration::from_secs(30),
+    }
+}
+
+fn web_fingerprint() -> serde_json::Value {
+    serde_json::json!({"keyType": "auth", "description": "", "reusable": true, "ephemeral": false,
+        "preauthorized": false, "tags": ["tag:web"], "expirySeconds": 7_776_000})
+}
+
+#[test]
+fn an_interrupted_key_create_revokes_the_orphan_before_creating_again() {
+    let d = quickstart();
+    let (mut state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
+    // The create of `web` reached the API, but the crash lost the response: no record.
+    let web = addr("tailnet.acme.auth_key.web");
+    let crate::state::Record::AuthKey(rec) = state.resources.remove(&web).unwrap() else {
+        panic!()
+    };
+    let orphan_id = rec.id.clone();
+    contents(&mut live, "acme")
+        .keys
+        .get_mut(&orphan_id)
+        .unwrap()
+        .created = Some(now() - SignedDuration::from_secs(20));
+    state.pending.push(intent(
+        "tailnet.acme.auth_key.web",
+        Some("T-acme"),
+        web_fingerprint(),
+    ));
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(
+        lines(&plan),
+        [
+            "Create tailnet.acme.auth_key.web",
+            "Delete tailnet.acme.auth_key.web deposed k-web (delete_because_orphan_from_interrupted_apply)",
+        ]
+    );
+    assert_eq!(plan.unmanaged, 0, "the orphan is not counted as unmanaged");
+    let order = order(&plan);
+    assert_eq!(order.len(), 3, "{order:?}");
+    assert_eq!(
+        order[0],
+        "revoke orphaned auth key tailnet.acme.auth_key.web"
+    );
+    assert!(
+        order.contains(&"clear the interrupted create of tailnet.acme.auth_key.web".to_owned())
+    );
+    assert!(order.contains(&"create auth key tailnet.acme.auth_key.web".to_owned()));
+}
+
+#[test]
+fn an_intent_that_never_reached_the_api_is_cleared() {
+    let d = quickstart();
+    let (mut state, live) = converged(&d, now() - SignedDuration::from_hours(24));
+    // Same attributes as the (tracked) web key, but nothing untracked matches.
+    state.pending.push(intent(
+        "tailnet.acme.auth_key.web",
+        Some("T-acme"),
+        web_fingerprint(),
+    ));
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(
+        lines(&plan),
+        ["Forget tailnet.acme.auth_key.web (forget_because_interrupted_create_not_found)"]
+    );
+    assert_eq!(
+        order(&plan),
+        ["clear the interrupted create of tailnet.acme.auth_key.web"]
+    );
+}
+
+#[test]
+fn objects_outside_the_window_or_with_other_attributes_are_not_orphans() {
+    let d = quickstart();
+    let (mut state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
+    let stranger = live_auth_key(
+        "k-other",
+        &super::view::key_attributes(&key("x", &["tag:ci"])),
+        now() - SignedDuration::from_secs(10),
+        now() + SignedDuration::from_hours(5),
+    );
+    let mut old = live_auth_key(
+        "k-old-web",
+        &super::view::key_attributes(&key("x", &["tag:web"])),
+        now() - SignedDuration::from_hours(3),
+        now() + SignedDuration::from_hours(5),
+    );
+    old.description = String::new();
+    contents(&mut live, "acme")
+        .keys
+        .insert("k-other".into(), stranger);
+    contents(&mut live, "acme")
+        .keys
+        .insert("k-old-web".into(), old);
+    state.pending.push(intent(
+        "tailnet.acme.auth_key.web",
+        Some("T-acme"),
+        web_fingerprint(),
+    ));
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(
+        lines(&plan),
+        ["Forget tailnet.acme.auth_key.web (forget_because_interrupted_create_not_found)"]
+    );
+    assert_eq!(
+        plan.unmanaged, 2,
+        "both are someone else's keys, left untouched"
+    );
+}
+
+#[test]
+fn an_interrupted_tailnet_create_is_deleted_then_created_again_not_imported() {
+    let d = quickstart();
+    let mut live = empty_live();
+    live.org_tailnets
+        .as_mut()
+        .unwrap()
+        .push(crate::live::OrgTailnet {
+            id: "T-orphan".into(),
+            display_name: "acme".into(),
+            created_at: Some(now() - SignedDuration::from_secs(5)),
+        });
+    let mut state = State::new();
+    state.pending.push(intent(
+        "tailnet.acme",
+        None,
+        serde_json::json!({"displayName": "acme"}),
+    ));
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(
+        lines(&plan)[..2],
+        [
+            "Create tailnet.acme".to_owned(),
+            "Delete tailnet.acme deposed T-orphan (delete_because_orphan_from_interrupted_apply)"
+                .to_owned(),
+        ]
+    );
+    let order = order(&plan);
+    let delete = order
+        .iter()
+        .position(|s| s == "delete orphaned tailnet tailnet.acme")
+        .unwrap();
+    let create = order
+        .iter()
+        .position(|s| s == "create tailnet tailnet.acme")
+        .unwrap();
+    assert!(delete < create, "{order:?}");
+    // Without the intent, the same live tailnet is someone else's: import, never a second create.
+    let errs = diff(&d, &State::new(), &live, &opts()).unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0]
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("tailform import tailnet.acme T-orphan"),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn deliveries_follow_the_new_secret_and_precede_the_revoke() {
+    let mut d = quickstart();
+    let web = d
+        .tailnets
+        .get_mut(&name("acme"))
+        .unwrap()
+        .auth_keys
+        .get_mut(&name("web"))
+        .unwrap();
+    web.deliver = vec![
+        crate::model::Delivery::File {
+            path: "web.key".into(),
+        },
+        crate::model::Delivery::Command {
+            argv: vec!["vault".into(), "kv".into(), "put".into()],
+        },
+    ];
+    let (mut state, live) = converged(&d, now() - SignedDuration::from_hours(24 * 61));
+    // Both sinks had the current secret: rotation (61 days in) delivers the new one.
+    if let Some(crate::state::Record::AuthKey(r)) =
+        state.resources.get_mut(&addr("tailnet.acme.auth_key.web"))
+    {
+        r.delivered = vec![
+            "file:./web.key".into(),
+            "command:[\"vault\",\"kv\",\"put\"]".into(),
+        ];
+    }
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    let web = plan
+        .changes
+        .iter()
+        .find(|c| c.address == addr("tailnet.acme.auth_key.web") && c.deposed.is_none())
+        .unwrap();
+    assert_eq!(
+        web.notes,
+        ["then delivered to file ./web.key, command `vault kv put`"]
+    );
+    let order: Vec<String> = order(&plan)
+        .into_iter()
+        .filter(|s| s.contains("auth_key.web"))
+        .collect();
+    assert_eq!(order[0], "create auth key tailnet.acme.auth_key.web");
+    assert_eq!(
+        order[3],
+        "revoke previous auth key tailnet.acme.auth_key.web"
+    );
+    assert!(
+        order[1..3]
+            .iter()
+            .all(|s| s.starts_with("deliver tailnet.acme.auth_key.web to ")),
+        "{order:?}"
+    );
+}
+
+#[test]
+fn a_sink_without_the_current_secret_gets_it_without_a_new_key() {
+    let mut d = quickstart();
+    let web = d
+        .tailnets
+        .get_mut(&name("acme"))
+        .unwrap()
+        .auth_keys
+        .get_mut(&name("web"))
+        .unwrap();
+    web.deliver = vec![crate::model::Delivery::File {
+        path: "web.key".into(),
+    }];
+    let (state, live) = converged(&d, now() - SignedDuration::from_hours(24));
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(
+        lines(&plan),
+        ["Update tailnet.acme.auth_key.web (update_because_delivery_pending)"]
+    );
+    assert_eq!(
+        order(&plan),
+        ["deliver tailnet.acme.auth_key.web to file ./web.key"]
+    );
+}

@@ -49,6 +49,7 @@ fn every_kind() -> (crate::plan::Plan, crate::state::State) {
                 expiry_seconds: 86_400,
                 created_by: None,
             },
+            delivered: Vec::new(),
             deposed: vec![],
         }),
     );

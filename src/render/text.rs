@@ -119,16 +119,22 @@ pub fn summary_line(view: &PlanView, style: Style) -> String {
 
 fn display_address(c: &ResourceChangeView) -> String {
     match &c.deposed {
+        Some(id) if c.action_reason == Some(ORPHAN) => format!("{} (orphan {id})", c.address),
         Some(id) => format!("{} (previous object {id})", c.address),
         None => c.address.clone(),
     }
 }
+
+const ORPHAN: &str = "delete_because_orphan_from_interrupted_apply";
 
 fn header(c: &ResourceChangeView) -> &'static str {
     match c.action {
         Action::Create => "will be created",
         Action::Update => "will be updated in-place",
         Action::Replace => "must be replaced",
+        Action::Delete if c.deposed.is_some() && c.type_name == "tailscale_tailnet" => {
+            "will be deleted"
+        }
         Action::Delete if c.deposed.is_some() => "will be revoked",
         Action::Delete => "will be destroyed",
         Action::Forget => "will no longer be tracked (nothing live is touched)",

@@ -52,6 +52,15 @@ pub enum StateFileError {
         /// Its permission bits.
         mode: u32,
     },
+    /// The secrets could not be sealed or opened; nothing was written.
+    #[error("the state file `{}`: {source}", path.display())]
+    Seal {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: crate::seal::SealError,
+    },
     /// Writing failed; the previous state file is untouched.
     #[error("cannot write the state file `{}` (the previous version is untouched)", path.display())]
     Write {
@@ -68,6 +77,7 @@ pub enum StateFileError {
 pub struct StateFile {
     path: PathBuf,
     allow_insecure_permissions: bool,
+    sealer: std::sync::Arc<crate::seal::Sealer>,
 }
 
 impl StateFile {
@@ -76,7 +86,19 @@ impl StateFile {
         Self {
             path: path.into(),
             allow_insecure_permissions: false,
+            sealer: std::sync::Arc::default(),
         }
+    }
+
+    /// Seals and opens secrets with `sealer` (encryption at rest).
+    pub fn sealer(mut self, sealer: crate::seal::Sealer) -> Self {
+        self.sealer = std::sync::Arc::new(sealer);
+        self
+    }
+
+    /// The sealer (which secrets could not be opened, whether the file is encrypted).
+    pub fn sealing(&self) -> &crate::seal::Sealer {
+        &self.sealer
     }
 
     /// Reads the file even when group or others can read it.
@@ -103,8 +125,14 @@ impl StateFile {
             Err(source) => return Err(self.read_err(source)),
         };
         self.check_permissions()?;
-        let value: serde_json::Value =
+        let mut value: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|source| StateFileError::Json {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.sealer
+            .open(&mut value)
+            .map_err(|source| StateFileError::Seal {
                 path: self.path.clone(),
                 source,
             })?;
@@ -118,12 +146,18 @@ impl StateFile {
     /// backup. On error the previous file is untouched and `state.serial` is unchanged.
     pub fn save(&self, state: &mut State) -> Result<(), StateFileError> {
         let mut next = state.serial + 1;
-        let doc = {
+        let mut doc = {
             let old = std::mem::replace(&mut state.serial, next);
             let doc = state.to_json();
             state.serial = old;
             doc
         };
+        self.sealer
+            .close(&mut doc)
+            .map_err(|source| StateFileError::Seal {
+                path: self.path.clone(),
+                source,
+            })?;
         let mut bytes = serde_json::to_vec_pretty(&doc).expect("a JSON value always serialises");
         bytes.push(b'\n');
         self.write_atomically(&bytes)

@@ -223,7 +223,7 @@ mod tests {
                 prevent_destroy: true,
                 oauth_client: Some(BootstrapClient {
                     id: "k1CNTRL".into(),
-                    secret: Secret::new("client-secret-value"),
+                    secret: Some(Secret::new("client-secret-value")),
                 }),
                 deposed: vec![],
             }),
@@ -245,6 +245,7 @@ mod tests {
                     expiry_seconds: 86_400,
                     created_by: None,
                 },
+                delivered: Vec::new(),
                 deposed: vec![],
             }),
         );

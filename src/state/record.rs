@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::secret::{Secret, expose_serialize, expose_serialize_opt};
+use crate::secret::{Secret, expose_serialize_opt};
 
 /// The state of one address.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,9 +62,10 @@ fn default_true() -> bool {
 pub struct BootstrapClient {
     /// Client id.
     pub id: String,
-    /// Client secret (shown once by the API).
-    #[serde(serialize_with = "expose_serialize")]
-    pub secret: Secret,
+    /// Client secret (shown once by the API); `None` when it is sealed and no configured key
+    /// opens it.
+    #[serde(default, serialize_with = "expose_serialize_opt")]
+    pub secret: Option<Secret>,
 }
 
 /// A replaced tailnet still to be deleted, with the credential needed to reach it.
@@ -120,6 +121,9 @@ pub struct ClientRecord {
     pub created: Option<Timestamp>,
     /// Attributes as applied.
     pub attributes: ClientAttributes,
+    /// `deliver:` sinks (their ids) that have the current secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivered: Vec<String>,
     /// Replaced clients not yet deleted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deposed: Vec<Deposed>,
@@ -159,6 +163,9 @@ pub struct KeyRecord {
     pub expires: Option<Timestamp>,
     /// Attributes as applied.
     pub attributes: KeyAttributes,
+    /// `deliver:` sinks (their ids) that have the current secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivered: Vec<String>,
     /// Replaced keys not yet revoked (after a rotation, possibly kept for an overlap window).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deposed: Vec<Deposed>,
@@ -215,7 +222,7 @@ impl Record {
     /// The one-time secret this record holds, if any.
     pub fn secret(&self) -> Option<&Secret> {
         match self {
-            Record::Tailnet(t) => t.oauth_client.as_ref().map(|c| &c.secret),
+            Record::Tailnet(t) => t.oauth_client.as_ref().and_then(|c| c.secret.as_ref()),
             Record::Policy(_) => None,
             Record::OAuthClient(c) => c.secret.as_ref(),
             Record::AuthKey(k) => k.secret.as_ref(),

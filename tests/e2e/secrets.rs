@@ -76,3 +76,43 @@ fn output_reveals_only_when_asked_or_piped() {
         "error: `tailnet.demo.auth_key.nope` is not in the state\n"
     );
 }
+
+/// Runs the binary on a pseudo-terminal (util-linux `script`, part of every Debian system),
+/// so `output` sees a terminal as a user's shell would.
+fn on_terminal(w: &World, args: &str) -> String {
+    let bin = env!("CARGO_BIN_EXE_tailform");
+    let run = std::process::Command::new("script")
+        .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+        .current_dir(w.dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("`script` (util-linux) runs");
+    assert!(run.status.success(), "{run:?}");
+    String::from_utf8_lossy(&run.stdout).into_owned()
+}
+
+#[test]
+fn output_on_a_terminal_is_redacted_unless_revealed() {
+    let w = World::new();
+    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+    w.run(&["apply", "--auto-approve"]).code(0);
+    let secrets = w.secrets();
+    for format in ["text", "json", "env"] {
+        let shown = on_terminal(&w, &format!("output --format {format}"));
+        assert!(shown.contains("(sensitive value)"), "{shown}");
+        for s in &secrets {
+            assert!(
+                !shown.contains(s.as_str()),
+                "a secret was shown on a terminal:\n{shown}"
+            );
+        }
+        assert!(shown.contains("pass --reveal to show them"), "{shown}");
+    }
+    let revealed = on_terminal(&w, "output --reveal");
+    for s in &secrets {
+        assert!(
+            revealed.contains(s.as_str()),
+            "--reveal shows every secret:\n{revealed}"
+        );
+    }
+}

@@ -15,7 +15,7 @@ pub struct World {
     emulator: Option<Emulator>,
     pub base_url: String,
     pub client_id: String,
-    client_secret: String,
+    pub client_secret: String,
     http: reqwest::Client,
 }
 
@@ -118,6 +118,27 @@ impl World {
     /// Runs the binary to completion.
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.command(args).output().expect("the binary runs"))
+    }
+
+    /// Runs the binary with extra environment variables.
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("the binary runs"))
+    }
+
+    /// Runs the binary against another endpoint (a proxy in front of the emulator).
+    pub fn run_via(&self, base_url: &str, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
+        cmd.env("TAILSCALE_BASE_URL", base_url);
+        Run::from(cmd.output().expect("the binary runs"))
+    }
+
+    /// Runs async work on the world's runtime (e.g. starting a proxy).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
     }
 
     /// Starts the binary with piped stdin and stdout (for interactive tests).

@@ -1,0 +1,203 @@
+//! Recovery of interrupted creates (DESIGN §7 `pending`, §12). Each pending intent is matched
+//! against live objects the state does not track: same tailnet, same kind, same attributes, and
+//! created inside the intent's window (from shortly before the intent was recorded until now).
+//! A match is an orphan — created, but its one-time secret never reached the state — so it is
+//! revoked (never adopted: without its secret it is useless) and the address is created again
+//! cleanly. An intent with no match never reached the API and is simply cleared.
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+
+use crate::address::Member;
+use crate::live::{LiveKey, LiveKeyKind};
+use crate::state::{Intent, Record};
+
+use super::{Action, Change, Planner, Reason, Step, Target};
+
+/// How long before an intent's recorded time a matching object may have been created (clock
+/// skew between tailform's reading of the server clock and the object's timestamp).
+const SKEW: SignedDuration = SignedDuration::from_secs(120);
+
+impl Planner<'_> {
+    /// Plans the recovery of every pending intent; remembers orphan ids so the rest of the plan
+    /// neither reports them as unmanaged nor as a conflicting tailnet.
+    pub(crate) fn plan_intents(&mut self) {
+        for intent in &self.state.pending {
+            let orphans = self.orphans_of(intent);
+            let address = intent.address.clone();
+            if orphans.is_empty() {
+                let change = Change::new(address.clone(), Action::Forget)
+                    .reason(Reason::Interrupted)
+                    .note(format!(
+                        "an interrupted apply recorded this create at {}",
+                        intent.started
+                    ));
+                self.push(
+                    change,
+                    [Step::ClearIntent {
+                        address,
+                        intent: intent.id,
+                    }],
+                );
+                continue;
+            }
+            for id in &orphans {
+                let mut change = Change::new(address.clone(), Action::Delete)
+                    .reason(Reason::Orphan)
+                    .sensitive();
+                change.deposed = Some(id.clone());
+                let target = Target::Orphan(id.clone());
+                let step = match address.member {
+                    Member::Tailnet => {
+                        self.deletes_tailnets += 1;
+                        Step::DeleteTailnet {
+                            address: address.clone(),
+                            target,
+                        }
+                    }
+                    Member::OAuthClient(_) => Step::DeleteClient {
+                        address: address.clone(),
+                        target,
+                    },
+                    _ => Step::DeleteKey {
+                        address: address.clone(),
+                        target,
+                    },
+                };
+                self.push(change, [step]);
+            }
+            self.orphan_ids.extend(orphans);
+            self.steps.push(Step::ClearIntent {
+                address,
+                intent: intent.id,
+            });
+        }
+    }
+
+    fn orphans_of(&self, intent: &Intent) -> Vec<String> {
+        let from = intent.started.checked_sub(SKEW).unwrap_or(Timestamp::MIN);
+        let in_window = |t: Option<Timestamp>| {
+            t.is_some_and(|t| {
+                t >= from && t <= self.now.checked_add(SKEW).unwrap_or(Timestamp::MAX)
+            })
+        };
+        if intent.address.member == Member::Tailnet {
+            let tracked = self.tracked_tailnet_ids();
+            let name = intent.fingerprint["displayName"]
+                .as_str()
+                .unwrap_or_default();
+            return self
+                .live
+                .org_tailnets
+                .iter()
+                .flatten()
+                .filter(|t| t.display_name.eq_ignore_ascii_case(name))
+                .filter(|t| in_window(t.created_at) && !tracked.contains(&t.id))
+                .map(|t| t.id.clone())
+                .collect();
+        }
+        let current_tailnet = match self.state.get(&intent.address.tailnet_address()) {
+            Some(Record::Tailnet(t)) => Some(t.id.as_str()),
+            _ => None,
+        };
+        // The intent was for a tailnet that has since been replaced or lost: nothing to match.
+        if intent.tailnet_id.as_deref() != current_tailnet && current_tailnet.is_some() {
+            return Vec::new();
+        }
+        let Some(contents) = self.live.contents(&intent.address.tailnet) else {
+            return Vec::new();
+        };
+        let tracked = self.tracked_key_ids(&intent.address.tailnet);
+        contents
+            .keys
+            .values()
+            .filter(|k| !k.invalid && !tracked.contains(k.id.as_str()))
+            .filter(|k| in_window(k.created) && matches_fingerprint(k, &intent.fingerprint))
+            .map(|k| k.id.clone())
+            .collect()
+    }
+
+    fn tracked_tailnet_ids(&self) -> BTreeSet<String> {
+        self.state
+            .resources
+            .values()
+            .filter_map(|r| match r {
+                Record::Tailnet(t) => Some(
+                    std::iter::once(t.id.clone())
+                        .chain(t.deposed.iter().map(|d| d.id.clone()))
+                        .collect::<Vec<_>>(),
+                ),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Ids the state tracks in a tailnet: clients and keys (current and deposed) and the
+    /// tailnet's own bootstrap client.
+    pub(crate) fn tracked_key_ids(&self, tailnet: &crate::model::Name) -> BTreeSet<&str> {
+        let mut tracked = BTreeSet::new();
+        for (address, record) in &self.state.resources {
+            if &address.tailnet != tailnet {
+                continue;
+            }
+            match record {
+                Record::Tailnet(t) => {
+                    tracked.extend(t.oauth_client.as_ref().map(|c| c.id.as_str()))
+                }
+                Record::OAuthClient(c) => {
+                    tracked.insert(c.id.as_str());
+                    tracked.extend(c.deposed.iter().map(|d| d.id.as_str()));
+                }
+                Record::AuthKey(k) => {
+                    tracked.insert(k.id.as_str());
+                    tracked.extend(k.deposed.iter().map(|d| d.id.as_str()));
+                }
+                Record::Policy(_) => {}
+            }
+        }
+        tracked
+    }
+}
+
+/// True when a live key has the attributes an intent's create sent.
+fn matches_fingerprint(key: &LiveKey, fp: &Value) -> bool {
+    let strings = |v: &Value| -> Vec<String> {
+        let mut out: Vec<String> = v
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    };
+    if fp["description"].as_str().unwrap_or_default() != key.description {
+        return false;
+    }
+    match (&key.kind, fp["keyType"].as_str()) {
+        (
+            LiveKeyKind::Auth {
+                reusable,
+                ephemeral,
+                preauthorized,
+                tags,
+                ..
+            },
+            Some("auth"),
+        ) => {
+            fp["reusable"].as_bool() == Some(*reusable)
+                && fp["ephemeral"].as_bool() == Some(*ephemeral)
+                && fp["preauthorized"].as_bool() == Some(*preauthorized)
+                && strings(&fp["tags"]) == *tags
+        }
+        (LiveKeyKind::Client { scopes, tags, .. }, Some("client")) => {
+            strings(&fp["scopes"]) == *scopes && strings(&fp["tags"]) == *tags
+        }
+        _ => false,
+    }
+}

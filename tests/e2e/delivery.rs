@@ -1,0 +1,220 @@
+//! Delivery and rotation (issue 6): a delivered command receives the secret on stdin and nowhere
+//! else; a failing delivery is retried on the next apply while the secret stays in the state;
+//! `--replace` of a leaked key runs create → deliver → revoke, in that order (the delivery
+//! leaves a marker request in the emulator's log); `keepPrevious` keeps the old key valid for
+//! its window.
+
+use std::os::unix::fs::PermissionsExt;
+
+use super::world::World;
+
+/// Writes its argv, environment and stdin next to itself; fails while `fail-delivery` exists;
+/// leaves a marker request (`client_id=delivery-marker`) in the emulator's log.
+const CAPTURE: &str = r#"#!/bin/sh
+set -e
+dir=$(dirname "$0")
+cat > "$dir/stdin.txt"
+printf '%s\n' "$0" "$@" > "$dir/argv.txt"
+env > "$dir/env.txt"
+if [ -e "$dir/fail-delivery" ]; then echo "vault is sealed" >&2; exit 7; fi
+python3 -c 'import os, urllib.request
+try:
+    urllib.request.urlopen(os.environ["TAILSCALE_BASE_URL"] + "/api/v2/oauth/token", data=b"client_id=delivery-marker&client_secret=x")
+except Exception:
+    pass'
+"#;
+
+fn manifest(extra: &str) -> String {
+    format!(
+        r#"tailnets:
+  demo:
+    authKeys:
+      web:
+        reusable: true
+        tags: [tag:web]
+        expiry: 30d
+{extra}        deliver:
+          - file: delivered/web.key
+          - command: [./capture.sh, --store, web]
+"#
+    )
+}
+
+fn world(extra: &str) -> World {
+    let w = World::new();
+    w.write("tailform.yaml", &manifest(extra));
+    w.write("capture.sh", CAPTURE);
+    std::fs::set_permissions(w.path("capture.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    w
+}
+
+fn secret_of(w: &World, address: &str) -> String {
+    w.state()["resources"][address]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn the_command_gets_the_secret_on_stdin_and_nowhere_else() {
+    let w = world("");
+    let run = w.run(&["apply", "--auto-approve"]);
+    run.code(0);
+    assert!(
+        run.stdout.contains(
+            "then delivered to file ./delivered/web.key, command `./capture.sh --store web`"
+        ),
+        "{}",
+        run.stdout
+    );
+    let secret = secret_of(&w, "tailnet.demo.auth_key.web");
+    assert_eq!(
+        std::fs::read_to_string(w.path("stdin.txt")).unwrap(),
+        secret
+    );
+    let argv = std::fs::read_to_string(w.path("argv.txt")).unwrap();
+    let lines: Vec<&str> = argv.lines().collect();
+    // `$0` is the path the kernel ran (the manifest's folder joined), then the arguments as written.
+    assert!(lines[0].ends_with("/capture.sh"), "{argv}");
+    assert_eq!(lines[1..], ["--store", "web"]);
+    let env = std::fs::read_to_string(w.path("env.txt")).unwrap();
+    assert!(
+        !env.contains(&secret),
+        "the secret is in the command's environment"
+    );
+    let random = secret.rsplit('-').next().unwrap();
+    assert!(!env.contains(random) && !argv.contains(random));
+    // The file sink: the secret, mode 0600.
+    let file = w.path("delivered/web.key");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), secret);
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Both sinks have it: nothing left to do.
+    w.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn a_failed_delivery_keeps_the_secret_and_is_retried_on_the_next_apply() {
+    let w = world("");
+    w.write("fail-delivery", "");
+    let run = w.run(&["apply", "--auto-approve"]);
+    run.code(1);
+    assert!(run.stdout.contains("delivery to command `./capture.sh --store web` failed: `./capture.sh` exited with exit status: 7: vault is sealed; the secret is kept in the state and the next apply delivers it again"), "{}", run.stdout);
+    let secret = secret_of(&w, "tailnet.demo.auth_key.web");
+    assert!(secret.starts_with("tskey-auth-"));
+    let plan = w.run(&["plan", "--detailed-exitcode"]);
+    plan.code(2);
+    assert!(
+        plan.stdout
+            .contains("# (a deliver: sink does not have the current secret yet)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("deliver the current secret to command `./capture.sh --store web`"),
+        "{}",
+        plan.stdout
+    );
+    std::fs::remove_file(w.path("fail-delivery")).unwrap();
+    w.run(&["apply", "--auto-approve"]).code(0);
+    assert_eq!(
+        std::fs::read_to_string(w.path("stdin.txt")).unwrap(),
+        secret,
+        "the same secret, delivered now"
+    );
+    assert_eq!(
+        secret_of(&w, "tailnet.demo.auth_key.web"),
+        secret,
+        "no new key was made"
+    );
+    w.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn replacing_a_leaked_key_creates_delivers_then_revokes() {
+    let w = world("");
+    w.run(&["apply", "--auto-approve"]).code(0);
+    let old = w.id_of("tailnet.demo.auth_key.web");
+    w.reset_stats();
+    let run = w.run(&[
+        "apply",
+        "--auto-approve",
+        "--replace",
+        "tailnet.demo.auth_key.web",
+    ]);
+    run.code(0);
+    let new = w.id_of("tailnet.demo.auth_key.web");
+    assert_ne!(new, old);
+    let stats = w.stats();
+    let log = stats["log"].as_array().unwrap();
+    let at = |pred: &dyn Fn(&serde_json::Value) -> bool| {
+        log.iter()
+            .position(pred)
+            .unwrap_or_else(|| panic!("{log:#?}"))
+    };
+    let create = at(&|e| e["method"] == "POST" && e["keyId"] == new.as_str());
+    let deliver = at(&|e| e["path"] == "/api/v2/oauth/token" && e["status"] == 401);
+    let revoke = at(&|e| e["method"] == "DELETE" && e["keyId"] == old.as_str());
+    assert!(
+        create < deliver && deliver < revoke,
+        "create {create}, deliver {deliver}, revoke {revoke}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.path("stdin.txt")).unwrap(),
+        secret_of(&w, "tailnet.demo.auth_key.web")
+    );
+}
+
+#[test]
+fn keep_previous_keeps_the_old_key_valid_until_its_window_passes() {
+    let w = world("        keepPrevious: 1d\n");
+    w.run(&["apply", "--auto-approve"]).code(0);
+    let old = w.id_of("tailnet.demo.auth_key.web");
+    let tailnet = w.id_of("tailnet.demo");
+    let is_valid = |w: &World, id: &str| {
+        let token = w.token(Some(&tailnet));
+        let (status, key) = w.api(
+            reqwest::Method::GET,
+            &format!("/api/v2/tailnet/{tailnet}/keys/{id}"),
+            Some(&token),
+            None,
+        );
+        status == 200 && key["invalid"] != true
+    };
+    w.run(&[
+        "apply",
+        "--auto-approve",
+        "--replace",
+        "tailnet.demo.auth_key.web",
+    ])
+    .code(0);
+    assert!(is_valid(&w, &old), "the previous key is still valid");
+    let plan = w.run(&["plan", "--detailed-exitcode"]);
+    plan.code(0);
+    assert!(
+        plan.stdout
+            .contains(&format!("previous auth key {old} stays valid until")),
+        "{}",
+        plan.stdout
+    );
+    w.advance_clock(86_400 + 60);
+    let plan = w.run(&["plan", "--detailed-exitcode"]);
+    plan.code(2);
+    assert!(
+        plan.stdout.contains(&format!(
+            "# tailnet.demo.auth_key.web (previous object {old}) will be revoked"
+        )),
+        "{}",
+        plan.stdout
+    );
+    w.run(&["apply", "--auto-approve"]).code(0);
+    assert!(!is_valid(&w, &old), "revoked once the window passed");
+    assert!(
+        w.state()["resources"]["tailnet.demo.auth_key.web"]
+            .get("deposed")
+            .is_none()
+    );
+}

@@ -91,4 +91,11 @@ impl Tailnet {
     pub fn is_created(&self) -> bool {
         matches!(self.kind, TailnetKind::Created { .. })
     }
+
+    /// The OAuth client whose token creates `key` (its `createdBy`), when declared here.
+    pub fn creator_of(&self, key: &AuthKey) -> Option<&OAuthClient> {
+        key.created_by
+            .as_ref()
+            .and_then(|c| self.oauth_clients.get(c))
+    }
 }

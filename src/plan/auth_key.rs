@@ -5,16 +5,14 @@
 //! `rotateBefore` (reason `replace_because_expiring`, never config drift); `keepPrevious` keeps
 //! the replaced key valid for an overlap window.
 
-use std::collections::BTreeSet;
-
 use jiff::Timestamp;
 
-use crate::address::{Address, Member};
+use crate::address::{Address, ResourceKind};
 use crate::live::LiveKeyKind;
 use crate::model::{AuthKey, Name, RecreateIfInvalid};
 use crate::state::KeyRecord;
 
-use super::oauth_client::Kind;
+use super::oauth_client::{Kind, Tracked};
 use super::view::{key_attributes, key_replace_paths, key_view};
 use super::{Action, Change, Fate, Planner, Reason, Step, Target};
 
@@ -31,14 +29,7 @@ impl Planner<'_> {
     /// Plans every auth key of a tailnet.
     pub(crate) fn plan_keys(&mut self, tailnet: &Name, fate: Fate) {
         let desired = self.desired.tailnets.get(tailnet);
-        let mut names: BTreeSet<Name> = desired
-            .map(|t| t.auth_keys.keys().cloned().collect())
-            .unwrap_or_default();
-        names.extend(self.state.resources.keys().filter_map(|a| match &a.member {
-            Member::AuthKey(n) if &a.tailnet == tailnet => Some(n.clone()),
-            _ => None,
-        }));
-        for name in names {
+        for name in self.names_in(tailnet, ResourceKind::AuthKey) {
             let address = Address::auth_key(tailnet.clone(), name.clone());
             let wanted = desired.and_then(|t| t.auth_keys.get(&name));
             let record = self.state.auth_key(&address);
@@ -53,16 +44,13 @@ impl Planner<'_> {
                 );
             }
             self.plan_key(&address, wanted, record, fate);
-            if let (Some(k), false) = (
-                wanted,
-                matches!(fate, Fate::Blocked | Fate::Deleted | Fate::Gone),
-            ) {
+            if let Some(k) = wanted {
                 self.plan_deliveries(
                     &address,
                     &k.deliver,
                     &k.origin,
-                    record.map(|r| r.delivered.as_slice()),
-                    record.is_some_and(|r| r.secret.is_some()),
+                    record.map(|r| r as &dyn Tracked),
+                    fate,
                 );
             }
         }

@@ -7,7 +7,8 @@ use crate::address::Address;
 use crate::deliver::Sink;
 use crate::model::{Delivery, Origin};
 
-use super::{Action, Planner, Reason, Step};
+use super::oauth_client::Tracked;
+use super::{Action, Fate, Planner, Reason, Step};
 
 impl Planner<'_> {
     /// Plans the deliveries of `address` (after its own change was planned).
@@ -16,12 +17,14 @@ impl Planner<'_> {
         address: &Address,
         deliveries: &[Delivery],
         origin: &Origin,
-        delivered: Option<&[String]>,
-        has_secret: bool,
+        record: Option<&dyn Tracked>,
+        fate: Fate,
     ) {
-        if deliveries.is_empty() {
+        if deliveries.is_empty() || matches!(fate, Fate::Blocked | Fate::Deleted | Fate::Gone) {
             return;
         }
+        let delivered = record.map(Tracked::delivered);
+        let has_secret = record.is_some_and(Tracked::has_secret);
         let sinks: Vec<Sink> = deliveries
             .iter()
             .map(|d| Sink::resolve(d, origin))

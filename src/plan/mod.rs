@@ -213,6 +213,25 @@ impl<'a> Planner<'a> {
         names
     }
 
+    /// The names of one kind of member in a tailnet: declared in the manifests or recorded in
+    /// the state.
+    fn names_in(&self, tailnet: &Name, kind: crate::address::ResourceKind) -> BTreeSet<Name> {
+        use crate::address::ResourceKind;
+        let mut names: BTreeSet<Name> = match (self.desired.tailnets.get(tailnet), kind) {
+            (Some(t), ResourceKind::OAuthClient) => t.oauth_clients.keys().cloned().collect(),
+            (Some(t), ResourceKind::AuthKey) => t.auth_keys.keys().cloned().collect(),
+            _ => BTreeSet::new(),
+        };
+        names.extend(
+            self.state
+                .resources
+                .keys()
+                .filter(|a| &a.tailnet == tailnet && a.kind() == kind)
+                .map(|a| a.name().clone()),
+        );
+        names
+    }
+
     fn replace_requested(&self, address: &Address) -> bool {
         self.options.replace.contains(address)
     }

@@ -2,8 +2,6 @@
 //! `update` (PUT keeps the secret); revoked, invalid or vanished clients are replaced;
 //! removed from the manifests → deleted.
 
-use std::collections::BTreeSet;
-
 use crate::address::Address;
 use crate::live::LiveKeyKind;
 use crate::model::Name;
@@ -16,29 +14,19 @@ impl Planner<'_> {
     /// Plans every OAuth client of a tailnet.
     pub(crate) fn plan_clients(&mut self, tailnet: &Name, fate: Fate) {
         let desired = self.desired.tailnets.get(tailnet);
-        let mut names: BTreeSet<Name> = desired
-            .map(|t| t.oauth_clients.keys().cloned().collect())
-            .unwrap_or_default();
-        names.extend(self.state.resources.keys().filter_map(|a| match &a.member {
-            crate::address::Member::OAuthClient(n) if &a.tailnet == tailnet => Some(n.clone()),
-            _ => None,
-        }));
-        for name in names {
+        for name in self.names_in(tailnet, crate::address::ResourceKind::OAuthClient) {
             let address = Address::oauth_client(tailnet.clone(), name.clone());
             let client = desired.and_then(|t| t.oauth_clients.get(&name));
             let wanted = client.map(client_attributes);
             let record = self.state.oauth_client(&address);
             self.plan_client(&address, wanted, record, fate);
-            if let (Some(c), false) = (
-                client,
-                matches!(fate, Fate::Blocked | Fate::Deleted | Fate::Gone),
-            ) {
+            if let Some(c) = client {
                 self.plan_deliveries(
                     &address,
                     &c.deliver,
                     &c.origin,
-                    record.map(|r| r.delivered.as_slice()),
-                    record.is_some_and(|r| r.secret.is_some()),
+                    record.map(|r| r as &dyn Tracked),
+                    fate,
                 );
             }
         }
@@ -275,12 +263,16 @@ impl Kind {
     }
 }
 
-/// A state record with a live id and a view.
+/// A state record of a key or OAuth client: its live id, its view, and what delivery needs.
 pub(crate) trait Tracked {
     /// The live id.
     fn id(&self) -> &str;
     /// Its attributes as shown in plans.
     fn view(&self) -> serde_json::Value;
+    /// The `deliver:` sinks that have its current secret.
+    fn delivered(&self) -> &[String];
+    /// True when the state holds its secret.
+    fn has_secret(&self) -> bool;
 }
 
 impl Tracked for ClientRecord {
@@ -290,6 +282,12 @@ impl Tracked for ClientRecord {
     fn view(&self) -> serde_json::Value {
         client_view(&self.attributes, Some(&self.id))
     }
+    fn delivered(&self) -> &[String] {
+        &self.delivered
+    }
+    fn has_secret(&self) -> bool {
+        self.secret.is_some()
+    }
 }
 
 impl Tracked for crate::state::KeyRecord {
@@ -298,5 +296,11 @@ impl Tracked for crate::state::KeyRecord {
     }
     fn view(&self) -> serde_json::Value {
         super::view::key_view(&self.attributes, Some(&self.id), self.expires)
+    }
+    fn delivered(&self) -> &[String] {
+        &self.delivered
+    }
+    fn has_secret(&self) -> bool {
+        self.secret.is_some()
     }
 }

@@ -239,11 +239,7 @@ impl Planner<'_> {
                     .at(&key.origin),
                 );
             }
-            let Some(client) = key
-                .created_by
-                .as_ref()
-                .and_then(|c| tailnet.oauth_clients.get(c))
-            else {
+            let Some(client) = tailnet.creator_of(key) else {
                 continue;
             };
             if client.scopes.grants(&Scope::write(ScopeResource::All)) || key.tags == client.tags {
@@ -299,11 +295,7 @@ pub fn automatic_tag_owners(tailnet: &Tailnet) -> BTreeMap<String, Vec<String>> 
         owners.entry(tag.to_string()).or_default();
     }
     for key in tailnet.auth_keys.values() {
-        let Some(client) = key
-            .created_by
-            .as_ref()
-            .and_then(|c| tailnet.oauth_clients.get(c))
-        else {
+        let Some(client) = tailnet.creator_of(key) else {
             continue;
         };
         if key.tags != client.tags {

@@ -15,7 +15,8 @@
 //!
 //! Run: `cargo bench --bench perf` (a few minutes; prints Markdown tables on stdout, progress on
 //! stderr), or `cargo bench --bench perf -- --quick` for 10 × 10 only; `--latency MS` and
-//! `--keys N` (each repeatable) pick other worlds; `PERF_TRACE=1` logs every request's timing.
+//! `--keys N` (each repeatable) pick other worlds; `--fast` skips the apply with the state file;
+//! `PERF_TRACE=1` logs every request's timing.
 
 #[path = "perf/baseline.rs"]
 mod baseline;
@@ -28,14 +29,14 @@ mod measure;
 #[path = "perf/world.rs"]
 mod world;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use baseline::BaselineRun;
 use cpu::PlanCpu;
 use manifest::Size;
-use measure::{ApplyRun, MAX_TAILNETS, PlanRun, Tailform};
-use world::World;
+use measure::{ApplyRun, MAX_TAILNETS, Persistence, PlanRun, Tailform};
+use world::{Requests, World};
 
 /// Any failure: the bench stops and says why.
 pub type Fail = Box<dyn std::error::Error + Send + Sync>;
@@ -45,7 +46,7 @@ const LATENCIES: [u64; 2] = [0, 20];
 /// API-only tailnets in every world.
 const TAILNETS: usize = 10;
 /// Plans measured per world (the median is reported).
-const PLAN_RUNS: usize = 5;
+const PLAN_RUNS: usize = 9;
 /// CPU children per state (the median is reported).
 const CPU_RUNS: usize = 5;
 
@@ -61,8 +62,11 @@ const APPLY_HOPS: u32 = 9;
 struct Row {
     latency: u64,
     size: Size,
-    apply: ApplyRun,
-    plan: PlanRun,
+    /// Apply with the state file (absent under `--fast`).
+    apply: Option<ApplyRun>,
+    /// Apply with the state in memory.
+    apply_memory: ApplyRun,
+    plan: PlanMedians,
     baseline: BaselineRun,
 }
 
@@ -92,19 +96,52 @@ fn ms(d: Duration) -> String {
     }
 }
 
-fn median(mut runs: Vec<PlanRun>) -> PlanRun {
-    runs.sort_by_key(|r| r.phases.refresh);
-    let mut mid = runs[runs.len() / 2];
-    let mut totals: Vec<Duration> = runs.iter().map(|r| r.phases.total()).collect();
-    totals.sort();
-    // Report the median whole plan next to the median refresh (each is a median on its own).
-    mid.phases.load = totals[totals.len() / 2] - mid.phases.refresh - mid.phases.diff_render;
-    mid
+/// The medians of several plans, each figure on its own.
+#[derive(Debug, Clone, Copy)]
+struct PlanMedians {
+    refresh: Duration,
+    refresh_cpu: Duration,
+    total: Duration,
+    requests: Requests,
+}
+
+fn medians(runs: &[PlanRun]) -> PlanMedians {
+    let median = |f: &dyn Fn(&PlanRun) -> Duration| {
+        let mut v: Vec<Duration> = runs.iter().map(f).collect();
+        v.sort();
+        v[v.len() / 2]
+    };
+    PlanMedians {
+        refresh: median(&|r| r.phases.refresh),
+        refresh_cpu: median(&|r| r.phases.refresh_cpu),
+        total: median(&|r| r.phases.total()),
+        requests: runs[0].requests,
+    }
+}
+
+/// Applies the manifests from empty to a fresh emulator with the state file; the world is dropped.
+fn apply_with_file(latency: u64, manifests: &Path) -> Result<ApplyRun, Fail> {
+    let dir = tempfile::tempdir()?;
+    let world = World::start(MAX_TAILNETS)?;
+    world.set_latency(latency)?;
+    let tailform = Tailform::new(manifests, &dir.path().join("state").join("tailform.json"))?;
+    let apply = tailform.apply(&world, Persistence::File)?;
+    eprintln!(
+        "   apply (state file): {} steps in {}, {} saving the state",
+        apply.steps,
+        ms(apply.wall),
+        ms(apply.saves.total)
+    );
+    Ok(apply)
 }
 
 /// Measures one world; with `cpu`, also the CPU child against it (converged) and against a
 /// fresh emulator (from empty).
-fn measure_world(latency: u64, size: Size, cpu: bool) -> Result<(Row, Option<[PlanCpu; 2]>), Fail> {
+fn measure_world(
+    latency: u64,
+    size: Size,
+    options: &Selection,
+) -> Result<(Row, Option<[PlanCpu; 2]>), Fail> {
     eprintln!(
         "== {latency} ms, {} tailnets x {} keys",
         size.tailnets, size.keys
@@ -113,28 +150,34 @@ fn measure_world(latency: u64, size: Size, cpu: bool) -> Result<(Row, Option<[Pl
     let manifests = dir.path().join("manifests");
     std::fs::create_dir(&manifests)?;
     manifest::write(&manifests, size)?;
-    let state = dir.path().join("state").join("tailform.json");
-    let from_empty = if cpu {
+    let with_cpu = latency == 0 && Some(size.keys) == options.keys.iter().copied().max();
+    let from_empty = if with_cpu {
         let fresh = World::start(MAX_TAILNETS)?;
-        Some(cpu::measure(
-            &fresh,
-            &manifests,
-            &dir.path().join("empty.json"),
-            CPU_RUNS,
-        )?)
+        let empty = dir.path().join("empty.json");
+        Some(cpu::measure(&fresh, &manifests, &empty, CPU_RUNS)?)
     } else {
         None
     };
+    let apply = if options.fast {
+        None
+    } else {
+        Some(apply_with_file(latency, &manifests)?)
+    };
     let world = World::start(MAX_TAILNETS)?;
     world.set_latency(latency)?;
+    let state = dir.path().join("state").join("tailform.json");
     let tailform = Tailform::new(&manifests, &state)?;
-    let apply = tailform.apply(&world)?;
-    eprintln!("   apply: {} in {}", apply.steps, ms(apply.wall));
+    let apply_memory = tailform.apply(&world, Persistence::Memory)?;
+    eprintln!(
+        "   apply (state in memory): {} steps in {}",
+        apply_memory.steps,
+        ms(apply_memory.wall)
+    );
     let plans = (0..PLAN_RUNS)
         .map(|_| tailform.plan(&world, false))
         .collect::<Result<Vec<_>, _>>()?;
-    let plan = median(plans);
-    eprintln!("   plan: refresh {}", ms(plan.phases.refresh));
+    let plan = medians(&plans);
+    eprintln!("   plan: refresh {}", ms(plan.refresh));
     let baseline = baseline::run(&tailform, &world)?;
     eprintln!("   baseline: {}", ms(baseline.wall));
     let cpus = match from_empty {
@@ -148,6 +191,7 @@ fn measure_world(latency: u64, size: Size, cpu: bool) -> Result<(Row, Option<[Pl
         latency,
         size,
         apply,
+        apply_memory,
         plan,
         baseline,
     };
@@ -158,23 +202,24 @@ fn measure_world(latency: u64, size: Size, cpu: bool) -> Result<(Row, Option<[Pl
 fn print_plan_table(rows: &[Row]) {
     println!("### Plan on a converged state (refresh only)\n");
     println!(
-        "| latency | tailnets × keys | requests + token mints | refresh | lower bound | refresh ÷ bound | whole plan | whole plan ÷ bound |"
+        "| latency | tailnets × keys | requests + token mints | refresh | lower bound | refresh ÷ bound | refresh CPU (tailform + emulator) | whole plan | whole plan ÷ bound |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let bound = lower_bound(r.latency, REFRESH_HOPS, 0, None);
         println!(
-            "| {} ms | {} × {} | {} + {} | {} | {} | {} | {} | {} |",
+            "| {} ms | {} × {} | {} + {} | {} | {} | {} | {} | {} | {} |",
             r.latency,
             r.size.tailnets,
             r.size.keys,
             r.plan.requests.api,
             r.plan.requests.mints,
-            ms(r.plan.phases.refresh),
+            ms(r.plan.refresh),
             ms(bound),
-            ratio(r.plan.phases.refresh, bound),
-            ms(r.plan.phases.total()),
-            ratio(r.plan.phases.total(), bound),
+            ratio(r.plan.refresh, bound),
+            ms(r.plan.refresh_cpu),
+            ms(r.plan.total),
+            ratio(r.plan.total, bound),
         );
     }
     println!();
@@ -187,34 +232,42 @@ fn print_apply_table(rows: &[Row]) {
         measure::PARALLELISM
     );
     println!(
-        "| latency | tailnets × keys | steps | requests + token mints | wall (of which the plan) | lower bound | wall ÷ bound | state saves | time saving state |"
+        "| latency | tailnets × keys | steps | requests + token mints | lower bound | apply | apply ÷ bound | state saves | time saving the state | apply, state in memory | ÷ bound |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
-        let a = &r.apply;
+        let m = &r.apply_memory;
         let bound = lower_bound(
             r.latency,
             APPLY_HOPS,
-            a.requests.total(),
+            m.requests.total(),
             Some(measure::PARALLELISM),
         );
+        let (wall, wall_ratio, saves, saving) = match &r.apply {
+            Some(a) => (
+                ms(a.wall),
+                ratio(a.wall, bound),
+                format!("{} (last {} KiB)", a.saves.count, a.saves.last_bytes / 1024),
+                format!(
+                    "{} ({:.0} %, longest {})",
+                    ms(a.saves.total),
+                    100.0 * a.saves.total.as_secs_f64() / a.wall.as_secs_f64(),
+                    ms(a.saves.max)
+                ),
+            ),
+            None => ("not run".into(), "—".into(), "—".into(), "—".into()),
+        };
         println!(
-            "| {} ms | {} × {} | {} | {} + {} | {} ({}) | {} | {} | {} (last {} KiB) | {} ({:.0} %, longest {}) |",
+            "| {} ms | {} × {} | {} | {} + {} | {} | {wall} | {wall_ratio} | {saves} | {saving} | {} | {} |",
             r.latency,
             r.size.tailnets,
             r.size.keys,
-            a.steps,
-            a.requests.api,
-            a.requests.mints,
-            ms(a.wall),
-            ms(a.plan),
+            m.steps,
+            m.requests.api,
+            m.requests.mints,
             ms(bound),
-            ratio(a.wall, bound),
-            a.saves.count,
-            a.saves.last_bytes / 1024,
-            ms(a.saves.total),
-            100.0 * a.saves.total.as_secs_f64() / a.wall.as_secs_f64(),
-            ms(a.saves.max),
+            ms(m.wall),
+            ratio(m.wall, bound),
         );
     }
     println!();
@@ -231,7 +284,7 @@ fn print_baseline_table(rows: &[Row]) {
     );
     println!("|---|---|---|---|---|---|---|");
     for r in rows {
-        let plan = r.plan.phases.total();
+        let plan = r.plan.total;
         println!(
             "| {} ms | {} × {} | {} | {} + {} | {} | {} | {:.1} |",
             r.latency,
@@ -296,6 +349,8 @@ fn print_machine() {
 struct Selection {
     latencies: Vec<u64>,
     keys: Vec<usize>,
+    /// Skip the apply with the state file (minutes at 10 × 500).
+    fast: bool,
 }
 
 impl Selection {
@@ -304,10 +359,11 @@ impl Selection {
         Selection {
             latencies: LATENCIES.to_vec(),
             keys: vec![10, 100, 500],
+            fast: false,
         }
     }
 
-    /// `--quick`, `--latency MS` and `--keys N` (repeatable) narrow the run.
+    /// `--quick`, `--fast`, `--latency MS` and `--keys N` (repeatable) narrow the run.
     fn parse(args: &[String]) -> Result<Self, Fail> {
         let mut selection = Selection::full();
         let (mut latencies, mut keys) = (Vec::new(), Vec::new());
@@ -319,6 +375,7 @@ impl Selection {
             };
             match arg.as_str() {
                 "--quick" => selection.keys = vec![10],
+                "--fast" => selection.fast = true,
                 "--latency" => latencies.push(value()?),
                 "--keys" => keys.push(usize::try_from(value()?)?),
                 other => return Err(format!("unknown argument `{other}`; {USAGE}").into()),
@@ -335,10 +392,9 @@ impl Selection {
 }
 
 const USAGE: &str =
-    "usage: cargo bench --bench perf [-- [--quick] [--latency MS]... [--keys N]...]";
+    "usage: cargo bench --bench perf [-- [--quick] [--fast] [--latency MS]... [--keys N]...]";
 
 fn run(selection: &Selection) -> Result<(), Fail> {
-    let cpu_keys = selection.keys.iter().copied().max().unwrap_or(0);
     let mut rows = Vec::new();
     let mut cpus = None;
     for &latency in &selection.latencies {
@@ -347,8 +403,7 @@ fn run(selection: &Selection) -> Result<(), Fail> {
                 tailnets: TAILNETS,
                 keys: k,
             };
-            let with_cpu = latency == 0 && k == cpu_keys;
-            let (row, measured) = measure_world(latency, size, with_cpu)?;
+            let (row, measured) = measure_world(latency, size, selection)?;
             rows.push(row);
             cpus = cpus.or(measured);
         }

@@ -70,7 +70,7 @@ impl PlanCpu {
 /// CPU time of the whole process so far. The kernel brings a running thread's figure up to date
 /// only when it is descheduled (or at a timer tick), so the calling thread yields first; the
 /// other threads are idle between phases, so theirs are exact.
-fn process_cpu() -> Duration {
+pub fn process_cpu() -> Duration {
     std::thread::yield_now();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return Duration::ZERO;

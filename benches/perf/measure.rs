@@ -41,6 +41,8 @@ pub struct PlanPhases {
     pub load: Duration,
     /// Read the live API.
     pub refresh: Duration,
+    /// CPU this process spent during the refresh: tailform's side and the emulator's.
+    pub refresh_cpu: Duration,
     /// Diff and render the text plan.
     pub diff_render: Duration,
 }
@@ -79,8 +81,6 @@ pub struct SaveStats {
 pub struct ApplyRun {
     /// Manifests to the last saved result, the plan before it included.
     pub wall: Duration,
-    /// Of which: refresh, diff and rendering the plan before applying.
-    pub plan: Duration,
     /// Steps applied.
     pub steps: usize,
     /// Requests made.
@@ -89,16 +89,33 @@ pub struct ApplyRun {
     pub saves: SaveStats,
 }
 
-/// The state file, timing every save.
+/// Where apply saves the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// The state file, as `tailform apply` does: every save written, fsynced and renamed.
+    File,
+    /// Nowhere during the apply, once at the end (not timed): what the walk and the API alone
+    /// cost. A diagnostic, not something tailform offers.
+    Memory,
+}
+
+/// The state file (every save timed), or memory.
 struct TimedSink {
     file: StateFile,
+    persistence: Persistence,
     stats: SaveStats,
 }
 
 impl StateSink for TimedSink {
     fn save(&mut self, state: &mut State) -> Result<(), StateFileError> {
         let start = Instant::now();
-        let result = self.file.save(state);
+        let result = match self.persistence {
+            Persistence::File => self.file.save(state),
+            Persistence::Memory => {
+                state.serial += 1;
+                Ok(())
+            }
+        };
         let took = start.elapsed();
         self.stats.count += 1;
         self.stats.total += took;
@@ -162,9 +179,9 @@ impl Tailform {
         world.reset_stats()?;
         let start = Instant::now();
         let (desired, state) = self.load()?;
-        let loaded = Instant::now();
+        let (loaded, cpu_before) = (Instant::now(), super::cpu::process_cpu());
         let live = self.refresh(&client, &org, &desired, &state)?;
-        let refreshed = Instant::now();
+        let (refreshed, cpu_after) = (Instant::now(), super::cpu::process_cpu());
         let plan = diff(&desired, &state, &live)?;
         let text = render::text::render(&PlanView::new(&plan), Style::new(false));
         let done = Instant::now();
@@ -180,14 +197,16 @@ impl Tailform {
             phases: PlanPhases {
                 load: loaded - start,
                 refresh: refreshed - loaded,
+                refresh_cpu: cpu_after.saturating_sub(cpu_before),
                 diff_render: done - refreshed,
             },
             requests: world.requests()?,
         })
     }
 
-    /// `tailform apply --auto-approve` from an empty state; fails unless every step succeeds.
-    pub fn apply(&self, world: &World) -> Result<ApplyRun, Fail> {
+    /// `tailform apply --auto-approve` from an empty state, saving it as `persistence` says;
+    /// fails unless every step succeeds.
+    pub fn apply(&self, world: &World, persistence: Persistence) -> Result<ApplyRun, Fail> {
         let client = Client::new(ClientConfig::new(world.base_url()))?;
         let org = world.org();
         world.reset_stats()?;
@@ -196,10 +215,10 @@ impl Tailform {
         let live = self.refresh(&client, &org, &desired, &state)?;
         let plan = diff(&desired, &state, &live)?;
         let text = render::text::render(&PlanView::new(&plan), Style::new(false));
-        let planned = start.elapsed();
         let executor = TailscaleExecutor::new(client.clone(), org, plan.existing.clone());
         let mut sink = TimedSink {
             file: StateFile::new(&self.state),
+            persistence,
             stats: SaveStats::default(),
         };
         let options = ApplyOptions {
@@ -217,9 +236,11 @@ impl Tailform {
         if !report.succeeded() || text.is_empty() {
             return Err(format!("apply failed: {:?}", report.failed.first()).into());
         }
+        if persistence == Persistence::Memory {
+            sink.file.save(&mut state)?;
+        }
         Ok(ApplyRun {
             wall,
-            plan: planned,
             steps: report.applied.len(),
             requests: world.requests()?,
             saves: sink.stats,

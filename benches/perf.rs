@@ -271,6 +271,21 @@ fn print_apply_table(rows: &[Row]) {
         );
     }
     println!();
+    for r in rows {
+        if let Some(a) = r.apply.as_ref().and_then(|a| a.anatomy) {
+            println!(
+                "- {} × {}: one save of the final state ({} KiB) takes {}: `State::to_json` {}, `to_vec_pretty` {}, writing + fsync + backup link + rename + folder fsync {}.",
+                r.size.tailnets,
+                r.size.keys,
+                a.bytes / 1024,
+                ms(a.save),
+                ms(a.to_json),
+                ms(a.pretty),
+                ms(a.save.saturating_sub(a.to_json + a.pretty)),
+            );
+        }
+    }
+    println!();
 }
 
 #[allow(clippy::print_stdout, reason = "a bench program reports on stdout")]

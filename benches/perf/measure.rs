@@ -76,6 +76,19 @@ pub struct SaveStats {
     pub last_bytes: u64,
 }
 
+/// One save of the final state, taken apart (medians of a few saves).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SaveAnatomy {
+    /// `StateFile::save` as a whole.
+    pub save: Duration,
+    /// `State::to_json` (the JSON value tree).
+    pub to_json: Duration,
+    /// `serde_json::to_vec_pretty` of that tree.
+    pub pretty: Duration,
+    /// Bytes written.
+    pub bytes: usize,
+}
+
 /// A measured apply from an empty state.
 #[derive(Debug, Clone, Copy)]
 pub struct ApplyRun {
@@ -87,6 +100,8 @@ pub struct ApplyRun {
     pub requests: Requests,
     /// State saves.
     pub saves: SaveStats,
+    /// One save of the final state, taken apart (state file only).
+    pub anatomy: Option<SaveAnatomy>,
 }
 
 /// Where apply saves the state.
@@ -236,16 +251,52 @@ impl Tailform {
         if !report.succeeded() || text.is_empty() {
             return Err(format!("apply failed: {:?}", report.failed.first()).into());
         }
-        if persistence == Persistence::Memory {
-            sink.file.save(&mut state)?;
-        }
+        let anatomy = match persistence {
+            Persistence::Memory => {
+                sink.file.save(&mut state)?;
+                None
+            }
+            Persistence::File => Some(anatomy(&sink.file, &mut state)?),
+        };
         Ok(ApplyRun {
             wall,
             steps: report.applied.len(),
             requests: world.requests()?,
             saves: sink.stats,
+            anatomy,
         })
     }
+}
+
+/// Saves `state` a few times, timing the whole save and its serialisation steps.
+fn anatomy(file: &StateFile, state: &mut State) -> Result<SaveAnatomy, Fail> {
+    const RUNS: usize = 5;
+    let mut runs = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let doc = state.to_json();
+        let built = Instant::now();
+        let bytes = serde_json::to_vec_pretty(&doc)?;
+        let printed = Instant::now();
+        file.save(state)?;
+        runs.push(SaveAnatomy {
+            save: printed.elapsed(),
+            to_json: built - start,
+            pretty: printed - built,
+            bytes: bytes.len(),
+        });
+    }
+    let median = |f: fn(&SaveAnatomy) -> Duration| {
+        let mut v: Vec<Duration> = runs.iter().map(f).collect();
+        v.sort();
+        v[RUNS / 2]
+    };
+    Ok(SaveAnatomy {
+        save: median(|a| a.save),
+        to_json: median(|a| a.to_json),
+        pretty: median(|a| a.pretty),
+        bytes: runs[0].bytes,
+    })
 }
 
 /// The plan with the benchmark's options.

@@ -1,7 +1,8 @@
 //! The refresh: reads what the plan needs from the live API into a [`Live`] snapshot — the
 //! organization's tailnet list once (only when tailform creates or tracks created tailnets), and
-//! per managed tailnet one `GET …/keys?all=true` and one `GET …/acl`, all tailnets in parallel.
-//! A key is read on its own only when the list lacks its fields (old API: id-only entries).
+//! per managed tailnet one `GET …/keys?all=true` and one `GET …/acl`, all of it in parallel (a
+//! converged refresh is two round trips: the tokens, then the reads). A key is read on its own
+//! only when the list lacks its fields (old API: id-only entries).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,67 +79,71 @@ impl Scope {
 }
 
 /// Reads the live state of every tailnet in `scope`.
+///
+/// Everything is read at once: the organization's tailnet list (when needed) and, beside it,
+/// every tailnet's keys and policy. A tailnet tailform created is read *before* the list
+/// confirms it still exists — its reads need only the credentials in the state — so a converged
+/// refresh takes two round trips (token, then reads), not four (token, list, token, reads). When
+/// the list does not show such a tailnet, it is `Gone` and whatever its reads answered (most
+/// likely a refused token) is dropped.
 pub async fn read(
     client: &Client,
     org: &Credential,
     scope: &Scope,
     state: &State,
 ) -> Result<Live, RefreshError> {
-    let names = scope.tailnets.clone();
-    let needs_org_list = names
+    let needs_org_list = scope
+        .tailnets
         .iter()
         .any(|n| scope.created.contains(n) || created_record(state, n).is_some());
-    let org_tailnets = if needs_org_list {
-        let list = client
-            .list_tailnets(org)
-            .await
-            .map_err(|source| RefreshError::Api {
-                what: "the organization's tailnets".into(),
-                source,
-            })?;
-        Some(
-            list.into_iter()
-                .map(|t| OrgTailnet {
-                    id: t.id,
-                    display_name: t.display_name,
-                    created_at: t.created_at,
-                })
-                .collect::<Vec<_>>(),
-        )
-    } else {
-        None
-    };
-
     let mut tailnets = BTreeMap::new();
-    let mut reads: JoinSet<(Name, Result<TailnetContents, RefreshError>)> = JoinSet::new();
-    for name in names {
-        let existing = scope.existing.get(&name).cloned();
-        let reach = match (existing, created_record(state, &name)) {
-            (Some(r), _) => reach::existing(org, &r)?,
-            (None, Some(record)) => {
-                let listed = org_tailnets
-                    .as_ref()
-                    .is_some_and(|org| org.iter().any(|t| t.id == record.id));
-                if !listed {
-                    tailnets.insert(name, LiveTailnet::Gone);
+    let mut unreachable = Vec::new();
+    let mut reads: JoinSet<(Name, Option<String>, Result<TailnetContents, RefreshError>)> =
+        JoinSet::new();
+    for name in &scope.tailnets {
+        let (created_id, reach) = match (scope.existing.get(name), created_record(state, name)) {
+            (Some(r), _) => (None, reach::existing(org, r)?),
+            (None, Some(record)) => match reach::created(org, record) {
+                Ok(reach) => (Some(record.id.clone()), reach),
+                // Unreachable is an error only if the tailnet still exists (decided below).
+                Err(e) => {
+                    unreachable.push((name.clone(), record.id.clone(), e));
                     continue;
                 }
-                reach::created(org, record)?
-            }
+            },
             (None, None) => {
-                tailnets.insert(name, LiveTailnet::NotCreated);
+                tailnets.insert(name.clone(), LiveTailnet::NotCreated);
                 continue;
             }
         };
-        let tracked = tracked_ids(state, &name);
-        let client = client.clone();
+        let (name, tracked, client) = (name.clone(), tracked_ids(state, name), client.clone());
         reads.spawn(async move {
             let contents = read_tailnet(&client, &name, &reach, &tracked).await;
-            (name, contents)
+            (name, created_id, contents)
         });
     }
+    let org_tailnets = if needs_org_list {
+        Some(org_tailnets(client, org).await?)
+    } else {
+        None
+    };
+    let listed = |id: &str| {
+        org_tailnets
+            .as_ref()
+            .is_some_and(|org| org.iter().any(|t| t.id == id))
+    };
+    for (name, id, e) in unreachable {
+        if listed(&id) {
+            return Err(e.into());
+        }
+        tailnets.insert(name, LiveTailnet::Gone);
+    }
     while let Some(joined) = reads.join_next().await {
-        let (name, contents) = joined.expect("refresh tasks do not panic");
+        let (name, created_id, contents) = joined.expect("refresh tasks do not panic");
+        if created_id.as_deref().is_some_and(|id| !listed(id)) {
+            tailnets.insert(name, LiveTailnet::Gone);
+            continue;
+        }
         let contents = contents?;
         tracing::info!(tailnet = %name, keys = contents.keys.len(), etag = ?contents.policy.etag, "refreshed");
         tailnets.insert(name, LiveTailnet::Present(contents));
@@ -148,6 +153,24 @@ pub async fn read(
         org_tailnets,
         tailnets,
     })
+}
+
+async fn org_tailnets(client: &Client, org: &Credential) -> Result<Vec<OrgTailnet>, RefreshError> {
+    let list = client
+        .list_tailnets(org)
+        .await
+        .map_err(|source| RefreshError::Api {
+            what: "the organization's tailnets".into(),
+            source,
+        })?;
+    Ok(list
+        .into_iter()
+        .map(|t| OrgTailnet {
+            id: t.id,
+            display_name: t.display_name,
+            created_at: t.created_at,
+        })
+        .collect())
 }
 
 fn created_record<'s>(state: &'s State, name: &Name) -> Option<&'s crate::state::TailnetRecord> {

@@ -14,6 +14,8 @@ mod keys;
 mod oauth_clients;
 #[path = "wire/policy.rs"]
 mod policy;
+#[path = "wire/refresh.rs"]
+mod refresh;
 #[path = "wire/refusals.rs"]
 mod refusals;
 #[path = "wire/secrets.rs"]

@@ -38,9 +38,11 @@ pub(crate) fn plus_seconds(ts: Timestamp, seconds: i64) -> Timestamp {
         .unwrap_or(ts)
 }
 
-/// RFC 3339 UTC with seconds precision: `2021-12-09T23:22:39Z`.
+/// RFC 3339 UTC with seconds precision: `2021-12-09T23:22:39Z`. (jiff's own printer shows no
+/// fraction for a whole second, and is several times faster than `strftime`; every key in a
+/// list goes through here.)
 pub(crate) fn rfc3339(ts: Timestamp) -> String {
-    whole_seconds(ts).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    whole_seconds(ts).to_string()
 }
 
 /// RFC 3339 UTC with the full (nanosecond) precision, as the organization API sends `createdAt`.
@@ -64,6 +66,8 @@ mod tests {
         assert_eq!(rfc3339_precise(ts), "2021-12-09T23:22:39.123456789Z");
         assert_eq!(http_date(ts), "Thu, 09 Dec 2021 23:22:39 GMT");
         assert_eq!(rfc3339(plus_seconds(ts, 7_776_000)), "2022-03-09T23:22:39Z");
+        let midnight: Timestamp = "2026-01-01T00:00:00.5Z".parse().unwrap();
+        assert_eq!(rfc3339(midnight), "2026-01-01T00:00:00Z");
     }
 
     #[test]

@@ -141,12 +141,16 @@ pub(crate) struct Genesis<'a> {
 impl KeyRecord {
     /// When the key became invalid, if it is invalid at `now`.
     pub fn invalid_since(&self, now: Timestamp) -> Option<Timestamp> {
-        let mut moments = vec![self.revoked];
-        if let KeyKind::Auth(auth) = &self.kind {
-            moments.push(auth.used);
-            moments.push(Some(auth.expires));
-        }
-        moments.into_iter().flatten().filter(|t| *t <= now).min()
+        // Called for every key on every request (lists, purges): no allocation.
+        let (used, expires) = match &self.kind {
+            KeyKind::Auth(auth) => (auth.used, Some(auth.expires)),
+            KeyKind::Client(_) => (None, None),
+        };
+        [self.revoked, used, expires]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t <= now)
+            .min()
     }
 
     /// True when the key is revoked, used up or expired at `now`.

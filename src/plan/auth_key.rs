@@ -144,7 +144,7 @@ impl Planner<'_> {
             None => {
                 let view = key_view(&record.attributes, Some(&record.id), expires);
                 let mut change = Change::new(address.clone(), Action::NoOp)
-                    .values(Some(view.clone()), Some(view))
+                    .unchanged(view)
                     .sensitive();
                 if record.secret.is_none() {
                     change = change.note(
@@ -185,7 +185,7 @@ impl Planner<'_> {
         };
         self.changes.push(
             Change::new(address.clone(), Action::NoOp)
-                .values(Some(view.clone()), Some(view))
+                .unchanged(view)
                 .sensitive()
                 .note(note),
         );

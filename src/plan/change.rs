@@ -2,6 +2,8 @@
 //! attributes (never a secret), the attributes forcing replacement, and notes. Renderers consume
 //! it; apply does not (apply runs `Step`s).
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::address::Address;
@@ -20,9 +22,11 @@ pub struct Change {
     /// Set when the change concerns a deposed (previous) object: its id.
     pub deposed: Option<String>,
     /// Attributes before (as live/state know them); `None` when the object does not exist yet.
-    pub before: Option<Value>,
+    /// Shared (`Arc`) because an unchanged object's before and after are one value: a plan of
+    /// thousands of unchanged keys holds each view once.
+    pub before: Option<Arc<Value>>,
     /// Attributes after; `None` when the object will not exist.
-    pub after: Option<Value>,
+    pub after: Option<Arc<Value>>,
     /// Attributes whose change forces the replacement.
     pub replace_paths: Vec<String>,
     /// True when the object carries a secret (shown only as `(sensitive value)`).
@@ -58,8 +62,16 @@ impl Change {
 
     /// Sets before/after.
     pub fn values(mut self, before: Option<Value>, after: Option<Value>) -> Self {
-        self.before = before;
-        self.after = after;
+        self.before = before.map(Arc::new);
+        self.after = after.map(Arc::new);
+        self
+    }
+
+    /// Sets before and after to the same attributes (the object stays as it is).
+    pub fn unchanged(mut self, attributes: Value) -> Self {
+        let shared = Arc::new(attributes);
+        self.before = Some(shared.clone());
+        self.after = Some(shared);
         self
     }
 

@@ -106,7 +106,7 @@ impl Planner<'_> {
             );
         }
         let mut change = Change::new(address.clone(), Action::NoOp)
-            .values(Some(before.clone()), Some(before))
+            .unchanged(before)
             .sensitive();
         if record.secret.is_none() {
             change = change

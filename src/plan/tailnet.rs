@@ -171,10 +171,8 @@ impl Planner<'_> {
         let requested = self.replace_requested(address);
         if !(renamed || requested) {
             if record.prevent_destroy == prevent_destroy {
-                self.changes.push(
-                    Change::new(address.clone(), Action::NoOp)
-                        .values(Some(before.clone()), Some(before)),
-                );
+                self.changes
+                    .push(Change::new(address.clone(), Action::NoOp).unchanged(before));
             } else {
                 let after = tailnet_view(
                     record.display_name.as_deref(),

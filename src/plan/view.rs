@@ -2,7 +2,7 @@
 //! desired model objects into the attributes tailform sends and records.
 
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::model::{AuthKey, Duration, OAuthClient};
 use crate::state::{ClientAttributes, KeyAttributes, ManagedPolicy};
@@ -62,51 +62,73 @@ fn sorted(v: &[String]) -> Vec<&str> {
     out
 }
 
+/// An object of the present entries, in the given order (the order views show them in).
+/// Built directly: views are made for every object in a plan, thousands of them.
+fn object<const N: usize>(entries: [(&str, Option<Value>); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (name, value) in entries {
+        if let Some(value) = value {
+            map.insert(name.to_owned(), value);
+        }
+    }
+    Value::Object(map)
+}
+
+fn strings<'s>(items: impl IntoIterator<Item = &'s str>) -> Value {
+    Value::Array(
+        items
+            .into_iter()
+            .map(|s| Value::String(s.to_owned()))
+            .collect(),
+    )
+}
+
 /// An auth key's view.
 pub fn key_view(attrs: &KeyAttributes, id: Option<&str>, expires: Option<Timestamp>) -> Value {
-    let mut v = json!({
-        "description": attrs.description,
-        "reusable": attrs.reusable,
-        "ephemeral": attrs.ephemeral,
-        "preauthorized": attrs.preauthorized,
-        "tags": attrs.tags,
-        "expiry": Duration::from_secs(attrs.expiry_seconds).to_string(),
-    });
-    if let Some(c) = &attrs.created_by {
-        v["createdBy"] = json!(c);
-    }
-    if let Some(id) = id {
-        v["id"] = json!(id);
-    }
-    if let Some(e) = expires {
-        v["expires"] = json!(e.to_string());
-    }
-    v
+    object([
+        (
+            "description",
+            Some(Value::String(attrs.description.clone())),
+        ),
+        ("reusable", Some(Value::Bool(attrs.reusable))),
+        ("ephemeral", Some(Value::Bool(attrs.ephemeral))),
+        ("preauthorized", Some(Value::Bool(attrs.preauthorized))),
+        ("tags", Some(strings(attrs.tags.iter().map(String::as_str)))),
+        (
+            "expiry",
+            Some(Value::String(
+                Duration::from_secs(attrs.expiry_seconds).to_string(),
+            )),
+        ),
+        ("createdBy", attrs.created_by.clone().map(Value::String)),
+        ("id", id.map(|id| Value::String(id.to_owned()))),
+        ("expires", expires.map(|e| Value::String(e.to_string()))),
+    ])
 }
 
 /// An OAuth client's view.
 pub fn client_view(attrs: &ClientAttributes, id: Option<&str>) -> Value {
-    let mut v = json!({
-        "description": attrs.description,
-        "scopes": sorted(&attrs.scopes),
-        "tags": sorted(&attrs.tags),
-    });
-    if let Some(id) = id {
-        v["id"] = json!(id);
-    }
-    v
+    object([
+        (
+            "description",
+            Some(Value::String(attrs.description.clone())),
+        ),
+        ("scopes", Some(strings(sorted(&attrs.scopes)))),
+        ("tags", Some(strings(sorted(&attrs.tags)))),
+        ("id", id.map(|id| Value::String(id.to_owned()))),
+    ])
 }
 
 /// A tailnet's view.
 pub fn tailnet_view(display_name: Option<&str>, id: Option<&str>, prevent_destroy: bool) -> Value {
-    let mut v = json!({ "preventDestroy": prevent_destroy });
-    if let Some(d) = display_name {
-        v["displayName"] = json!(d);
-    }
-    if let Some(id) = id {
-        v["id"] = json!(id);
-    }
-    v
+    object([
+        ("preventDestroy", Some(Value::Bool(prevent_destroy))),
+        (
+            "displayName",
+            display_name.map(|d| Value::String(d.to_owned())),
+        ),
+        ("id", id.map(|id| Value::String(id.to_owned()))),
+    ])
 }
 
 /// A managed policy's view.

@@ -78,7 +78,7 @@ pub fn render(view: &PlanView, style: Style) -> String {
     if !notes.is_empty() {
         out.push('\n');
         for c in notes {
-            for n in &c.notes {
+            for n in c.notes {
                 let _ = writeln!(out, "Note: {}: {n}", display_address(c));
             }
         }
@@ -152,7 +152,7 @@ fn render_change(out: &mut String, c: &ResourceChangeView, style: Style) {
     if let Some(reason) = &c.action_reason_text {
         let _ = writeln!(out, "  # ({reason})");
     }
-    for note in &c.notes {
+    for note in c.notes {
         let _ = writeln!(out, "  # {note}");
     }
     let symbol = match c.action {

@@ -2,6 +2,9 @@
 //! and Markdown agree by construction. Its JSON form uses Terraform's key names
 //! (`format_version`, `resource_changes[].change.actions`, `before_sensitive`, `replace_paths`,
 //! `action_reason`) so tooling built for `terraform show -json` reads it.
+//!
+//! The view borrows the plan's attribute values, diffs and notes instead of copying them: a
+//! plan of thousands of unchanged keys is viewed (and its text rendered) without duplicating it.
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -11,9 +14,9 @@ use crate::plan::{Action, Plan, Summary};
 /// The JSON format version (a minor bump is additive; consumers ignore unknown keys).
 pub const FORMAT_VERSION: &str = "1.0";
 
-/// A plan, ready to render.
+/// A plan, ready to render (borrowing from the plan).
 #[derive(Debug, Clone, Serialize)]
-pub struct PlanView {
+pub struct PlanView<'a> {
     /// Format version.
     pub format_version: &'static str,
     /// The tailform version that made the plan.
@@ -27,7 +30,7 @@ pub struct PlanView {
     /// Always false for a rendered plan (errors are reported instead of a plan).
     pub errored: bool,
     /// Every change, no-ops included, sorted by address.
-    pub resource_changes: Vec<ResourceChangeView>,
+    pub resource_changes: Vec<ResourceChangeView<'a>>,
     /// Counts.
     pub summary: Summary,
     /// Warnings.
@@ -36,7 +39,7 @@ pub struct PlanView {
 
 /// One address's change.
 #[derive(Debug, Clone, Serialize)]
-pub struct ResourceChangeView {
+pub struct ResourceChangeView<'a> {
     /// `tailnet.acme.auth_key.web`.
     pub address: String,
     /// `tailscale_auth_key`, …
@@ -46,9 +49,9 @@ pub struct ResourceChangeView {
     pub name: String,
     /// Set when the change concerns a previous (deposed) object: its id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deposed: Option<String>,
+    pub deposed: Option<&'a str>,
     /// The change.
-    pub change: ChangeView,
+    pub change: ChangeView<'a>,
     /// Why (Terraform-style reason name).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_reason: Option<&'static str>,
@@ -57,24 +60,28 @@ pub struct ResourceChangeView {
     pub action_reason_text: Option<String>,
     /// A unified diff (policies).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub diff: Option<String>,
+    pub diff: Option<&'a str>,
     /// Notes for humans.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "no_notes")]
+    pub notes: &'a [String],
     /// The action, for renderers (not serialised: `change.actions` carries it).
     #[serde(skip)]
     pub action: Action,
 }
 
+fn no_notes(notes: &&[String]) -> bool {
+    notes.is_empty()
+}
+
 /// Terraform's `change` object.
 #[derive(Debug, Clone, Serialize)]
-pub struct ChangeView {
+pub struct ChangeView<'a> {
     /// `["create"]`, `["create", "delete"]`, …
     pub actions: Vec<&'static str>,
-    /// Attributes before (no secrets).
-    pub before: Value,
-    /// Attributes after (no secrets).
-    pub after: Value,
+    /// Attributes before (no secrets; `null` when the object does not exist yet).
+    pub before: &'a Value,
+    /// Attributes after (no secrets; `null` when the object will not exist).
+    pub after: &'a Value,
     /// Attributes only known after apply.
     pub after_unknown: Value,
     /// Sensitive attributes before.
@@ -94,9 +101,12 @@ pub struct DiagnosticView {
     pub summary: String,
 }
 
-impl PlanView {
+/// `null`, for a missing `before` or `after`.
+static NULL: Value = Value::Null;
+
+impl<'a> PlanView<'a> {
     /// Builds the view of a plan.
-    pub fn new(plan: &Plan) -> Self {
+    pub fn new(plan: &'a Plan) -> Self {
         let resource_changes: Vec<ResourceChangeView> =
             plan.changes.iter().map(change_view).collect();
         Self {
@@ -120,21 +130,21 @@ impl PlanView {
     }
 
     /// The changes that do something.
-    pub fn changes(&self) -> impl Iterator<Item = &ResourceChangeView> {
+    pub fn changes(&self) -> impl Iterator<Item = &ResourceChangeView<'a>> {
         self.resource_changes
             .iter()
             .filter(|c| c.action != Action::NoOp)
     }
 
     /// No-op entries that carry notes (why nothing happens).
-    pub fn notes(&self) -> impl Iterator<Item = &ResourceChangeView> {
+    pub fn notes(&self) -> impl Iterator<Item = &ResourceChangeView<'a>> {
         self.resource_changes
             .iter()
             .filter(|c| c.action == Action::NoOp && !c.notes.is_empty())
     }
 }
 
-fn change_view(c: &crate::plan::Change) -> ResourceChangeView {
+fn change_view(c: &crate::plan::Change) -> ResourceChangeView<'_> {
     let secret_marker = |present: bool| {
         if c.sensitive && present {
             json!({ "secret": true })
@@ -161,11 +171,11 @@ fn change_view(c: &crate::plan::Change) -> ResourceChangeView {
         address: c.address.to_string(),
         type_name: c.address.kind().type_name(),
         name: c.address.name().to_string(),
-        deposed: c.deposed.clone(),
+        deposed: c.deposed.as_deref(),
         change: ChangeView {
             actions: c.action.json_actions().to_vec(),
-            before: c.before.clone().unwrap_or(Value::Null),
-            after: c.after.clone().unwrap_or(Value::Null),
+            before: c.before.as_deref().unwrap_or(&NULL),
+            after: c.after.as_deref().unwrap_or(&NULL),
             after_unknown,
             before_sensitive: secret_marker(c.before.is_some()),
             after_sensitive: secret_marker(c.after.is_some()),
@@ -173,8 +183,8 @@ fn change_view(c: &crate::plan::Change) -> ResourceChangeView {
         },
         action_reason: c.reason.as_ref().map(|r| r.json_name()),
         action_reason_text: c.reason.as_ref().map(|r| r.describe()),
-        diff: c.diff.clone(),
-        notes: c.notes.clone(),
+        diff: c.diff.as_deref(),
+        notes: &c.notes,
         action: c.action,
     }
 }

@@ -33,7 +33,8 @@ pub struct LockInfo {
 }
 
 impl LockInfo {
-    fn for_this_process(operation: &str) -> Self {
+    /// A new holder record for this process (a fresh lock id).
+    pub(crate) fn for_this_process(operation: &str) -> Self {
         Self {
             id: uuid::Uuid::new_v4().to_string(),
             operation: operation.to_owned(),
@@ -103,6 +104,25 @@ pub enum LockError {
         /// The holder.
         holder: Box<LockInfo>,
     },
+    /// A PostgreSQL workspace is locked by a session that has not recorded itself yet (or whose
+    /// record was removed by hand).
+    #[error(
+        "the state of workspace `{workspace}` is locked by another tailform run that has not \
+         recorded who it is; try again in a moment"
+    )]
+    HeldUnrecorded {
+        /// The workspace.
+        workspace: String,
+    },
+    /// `unlock` when a PostgreSQL workspace has no lock.
+    #[error("the state of workspace `{workspace}` is not locked")]
+    WorkspaceNotLocked {
+        /// The workspace.
+        workspace: String,
+    },
+    /// The PostgreSQL backend failed while locking.
+    #[error(transparent)]
+    Postgres(#[from] super::postgres::PostgresError),
     /// `unlock` when there is no lock file.
     #[error("the state is not locked (no `{}`)", path.display())]
     NotLocked {

@@ -45,11 +45,17 @@ pub struct GlobalArgs {
     pub backend: Option<Secret>,
 
     /// The named state to use in a shared backend.
-    #[arg(long, global = true, env = "TAILFORM_WORKSPACE", default_value = "default", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "TAILFORM_WORKSPACE",
+        default_value = "default",
+        value_name = "NAME"
+    )]
     pub workspace: Workspace,
 
     /// Let the PostgreSQL backend store secrets unencrypted (it refuses to by default).
-    #[arg(long, global = true, env = "TAILFORM_ALLOW_PLAINTEXT_SECRETS")]
+    #[arg(long, global = true, env = "TAILFORM_ALLOW_PLAINTEXT_SECRETS", value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_plaintext_secrets: bool,
 
     /// Change to DIR before doing anything.

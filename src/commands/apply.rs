@@ -189,10 +189,20 @@ impl Runner<'_> {
             parallelism: usize::from(self.args.parallelism),
         };
         let result = self.session.runtime.block_on(apply::apply(
-            graph, self.state, self.backend, &executor, &progress, options,
+            graph,
+            self.state,
+            self.backend,
+            &executor,
+            &progress,
+            options,
         ));
         progress.finish();
         result.map_err(|failed| {
+            if failed.unsaved.is_empty() && failed.report.applied.is_empty() {
+                // The very first save was refused (e.g. plaintext secrets for a shared
+                // database): nothing happened, so the save error alone says it.
+                return Error::State(failed.source);
+            }
             report_unsaved(&failed, self.state, self.args.reveal_on_failure);
             Error::SaveFailed(failed)
         })

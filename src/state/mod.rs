@@ -22,11 +22,11 @@ pub use backend::{Backend, BackendError, FileBackend, LockGuard};
 pub use file::{StateFile, StateFileError};
 pub use intent::Intent;
 pub use lock::{LockError, LockInfo, StateLock};
-pub use workspace::{DEFAULT_WORKSPACE, Workspace};
 pub use record::{
     BootstrapClient, ClientAttributes, ClientRecord, Deposed, DeposedTailnet, KeyAttributes,
     KeyRecord, ManagedPolicy, PolicyRecord, Record, TailnetRecord,
 };
+pub use workspace::{DEFAULT_WORKSPACE, Workspace};
 
 /// The state file format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;

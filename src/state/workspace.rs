@@ -60,7 +60,10 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        assert_eq!("prod-eu.1".parse::<Workspace>().unwrap().as_str(), "prod-eu.1");
+        assert_eq!(
+            "prod-eu.1".parse::<Workspace>().unwrap().as_str(),
+            "prod-eu.1"
+        );
         assert!(Workspace::default().is_default());
         for bad in ["", "-x", "a b", "ä", &"x".repeat(65)] {
             let err = bad.parse::<Workspace>().unwrap_err();

@@ -401,9 +401,7 @@ impl PostgresBackend {
                             &[&name],
                         )
                         .await?;
-                    if check
-                        && let Some(row) = row
-                    {
+                    if check && let Some(row) = row {
                         let (l, s): (String, i64) = (row.get(0), row.get(1));
                         if l != lineage || s >= serial {
                             return Ok(Some((l, s)));
@@ -564,18 +562,16 @@ impl Backend for PostgresBackend {
         let conn = &self.conn;
         let name = self.workspace.as_str();
         let row = conn
-            .block(conn.client.query_opt(
-                "SELECT data FROM tailform.states WHERE name = $1",
-                &[&name],
-            ))
+            .block(
+                conn.client
+                    .query_opt("SELECT data FROM tailform.states WHERE name = $1", &[&name]),
+            )
             .map_err(conn.error("read the state"))?;
         let Some(row) = row else {
             return Ok(State::new());
         };
         let mut doc: serde_json::Value = row.get(0);
-        self.sealer
-            .open(&mut doc)
-            .map_err(|e| self.seal_error(e))?;
+        self.sealer.open(&mut doc).map_err(|e| self.seal_error(e))?;
         State::from_json(doc).map_err(|source| {
             PostgresError::Format {
                 workspace: self.workspace.to_string(),

@@ -106,9 +106,10 @@ impl Target {
         } else {
             format!("{base}?{kept}")
         };
-        let mut config = tokio_postgres::Config::from_str(&rest).map_err(|e| PostgresError::Url {
-            detail: e.to_string(),
-        })?;
+        let mut config =
+            tokio_postgres::Config::from_str(&rest).map_err(|e| PostgresError::Url {
+                detail: e.to_string(),
+            })?;
         let var = |name: &str| var(name).filter(|v| !v.is_empty());
         if config.get_hosts().is_empty() {
             config.host(var("PGHOST").unwrap_or_else(|| "localhost".to_owned()));
@@ -225,7 +226,10 @@ mod tests {
         assert_eq!(t.to_string(), "team@10.0.0.5:5433/states");
         assert_eq!(t.tls, TlsMode::VerifyFull);
         assert_eq!(t.config.get_ssl_mode(), SslMode::Require);
-        assert_eq!(t.config.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        assert_eq!(
+            t.config.get_connect_timeout(),
+            Some(&Duration::from_secs(3))
+        );
         let local = Target::parse("postgresql://", env(&[])).unwrap();
         assert_eq!(local.to_string(), "localhost:5432");
         assert_eq!(local.tls, TlsMode::Prefer);

@@ -39,6 +39,20 @@ pub fn backend(global: &GlobalArgs) -> Result<Box<dyn Backend>, Error> {
 
 /// The state's backend, with a given encryption mode (`state encrypt` / `state decrypt`).
 pub fn backend_with(global: &GlobalArgs, mode: Mode) -> Result<Box<dyn Backend>, Error> {
+    configured(global, mode, true)
+}
+
+/// The configured backend as one side of `state push` / `state pull`: there `--workspace`
+/// names the other side's workspace when this side is the state file.
+pub fn backend_to_copy(global: &GlobalArgs) -> Result<Box<dyn Backend>, Error> {
+    configured(global, Mode::Keep, false)
+}
+
+fn configured(
+    global: &GlobalArgs,
+    mode: Mode,
+    workspace_applies: bool,
+) -> Result<Box<dyn Backend>, Error> {
     match &global.backend {
         Some(url) => {
             if global.state.is_some() {
@@ -50,7 +64,7 @@ pub fn backend_with(global: &GlobalArgs, mode: Mode) -> Result<Box<dyn Backend>,
             }
             backend_at(global, url.expose(), mode)
         }
-        None if !global.workspace.is_default() => Err(Error::Usage(format!(
+        None if workspace_applies && !global.workspace.is_default() => Err(Error::Usage(format!(
             "workspace `{}` needs a shared backend (--backend postgres://…); a state file holds \
              one state — use --state PATH for another",
             global.workspace

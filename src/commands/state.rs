@@ -71,13 +71,13 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
         StateCommand::Encrypt => migrate(global, Mode::Encrypt),
         StateCommand::Decrypt => migrate(global, Mode::Decrypt),
         StateCommand::Push { to, force } => {
-            let from = session::backend(global)?;
+            let from = session::backend_to_copy(global)?;
             let to = session::backend_at(global, to.expose(), Mode::Keep)?;
             copy(global, from, to, force, "state push")
         }
         StateCommand::Pull { from, force } => {
             let from = session::backend_at(global, from.expose(), Mode::Keep)?;
-            let to = session::backend(global)?;
+            let to = session::backend_to_copy(global)?;
             copy(global, from, to, force, "state pull")
         }
         StateCommand::Workspaces => {
@@ -91,8 +91,10 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
 
 /// Copies the state from one backend to another, both locked. Refused — unless `force` — when
 /// the destination holds another lineage or a newer serial; always refused when the source's
-/// secrets are sealed and no key opens them (they would be lost). The destination ends at a
-/// serial above both, so saved plans made against either side are stale afterwards.
+/// secrets are sealed and no key opens them (they would be lost). The copy keeps the source's
+/// serial, so a plan saved against one side still applies against the other; a destination
+/// already at that serial of the same lineage is left alone. `--force` writes a serial above
+/// both.
 fn copy(
     global: &GlobalArgs,
     mut from: Box<dyn Backend>,
@@ -134,10 +136,18 @@ fn copy(
         });
     }
     let copied = state.serial;
+    if exists && existing.lineage == state.lineage && existing.serial == copied && !force {
+        eprintln!(
+            "The {} already holds this state at serial {copied}; nothing was written.",
+            to.describe()
+        );
+        return Ok(Exit::Success);
+    }
     if force {
         to.overwrite(&mut state)?;
     } else {
-        state.serial = state.serial.max(existing.serial);
+        // `save` writes the next serial: the source's own.
+        state.serial = copied - 1;
         to.save(&mut state)?;
     }
     eprintln!(

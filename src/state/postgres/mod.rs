@@ -209,10 +209,14 @@ impl Connection {
         }
     }
 
-    /// Maps a driver error: a closed connection is [`PostgresError::ConnectionLost`].
+    /// Maps a driver error: a closed connection, or the server ending the session (a `FATAL`
+    /// error: terminated, shutting down), is [`PostgresError::ConnectionLost`].
     fn error(&self, action: &'static str) -> impl Fn(tokio_postgres::Error) -> PostgresError + '_ {
         move |source| {
-            if source.is_closed() {
+            let fatal = source
+                .as_db_error()
+                .is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC"));
+            if source.is_closed() || fatal {
                 PostgresError::ConnectionLost {
                     server: self.server.clone(),
                     action,

@@ -62,6 +62,13 @@ fn configured(
                         .into(),
                 ));
             }
+            if !Target::is_url(url.expose()) {
+                return Err(Error::Usage(
+                    "--backend (TAILFORM_BACKEND) takes a `postgres://` URL; a state file is \
+                     named with --state PATH"
+                        .into(),
+                ));
+            }
             backend_at(global, url.expose(), mode)
         }
         None if workspace_applies && !global.workspace.is_default() => Err(Error::Usage(format!(

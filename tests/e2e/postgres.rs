@@ -456,3 +456,63 @@ fn state_push_and_pull_round_trip_with_lineage_and_serial_checks() {
     assert_eq!(replaced.lineage, other.lineage);
     assert_eq!(replaced.serial, serial + 1, "above the serial it replaced");
 }
+
+#[test]
+fn sslmode_prefer_falls_back_and_require_refuses_a_server_without_tls() {
+    let Some(url) = postgres_url() else { return };
+    // The test server speaks no TLS (a private loopback cluster).
+    let with_mode = |mode: &str| {
+        let base = url.split('?').next().unwrap();
+        format!("{base}?sslmode={mode}")
+    };
+    let ws: Workspace = unique_workspace("sslmode").parse().unwrap();
+    let prefer = Target::parse(&with_mode("prefer"), |_| None).unwrap();
+    let mut b = PostgresBackend::connect(&prefer, ws.clone(), Sealer::default()).unwrap();
+    assert_eq!(b.load().unwrap().serial, 0);
+    let require = Target::parse(&with_mode("require"), |_| None).unwrap();
+    let err = PostgresBackend::connect(&require, ws, Sealer::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("cannot connect to PostgreSQL at {require}")
+    );
+    let cause = std::error::Error::source(&err).unwrap().to_string();
+    assert!(cause.contains("TLS"), "{cause}");
+}
+
+#[test]
+fn contradictory_backend_options_are_refused() {
+    let w = World::new();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--backend", "state/x.json", "state", "list"],
+            "error: --backend (TAILFORM_BACKEND) takes a `postgres://` URL; a state file is named with --state PATH\n",
+        ),
+        (
+            &["--workspace", "prod", "state", "list"],
+            "error: workspace `prod` needs a shared backend (--backend postgres://…); a state file holds one state — use --state PATH for another\n",
+        ),
+        (
+            &[
+                "--state",
+                "a.json",
+                "--backend",
+                "postgres://localhost/x",
+                "state",
+                "list",
+            ],
+            "error: both --state (TAILFORM_STATE) and --backend (TAILFORM_BACKEND) say where the state lives: use one\n",
+        ),
+    ];
+    for (args, expected) in cases {
+        let run = w.run(args);
+        run.code(1);
+        assert_eq!(run.stderr, expected, "{args:?}");
+    }
+    let bad = w.run(&["--workspace", "no spaces", "state", "list"]);
+    bad.code(2);
+    assert!(
+        bad.stderr.contains("`no spaces` is not a workspace name"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -104,6 +104,20 @@ pub enum LockError {
         /// The holder.
         holder: Box<LockInfo>,
     },
+    /// Another live database session holds a PostgreSQL workspace's lock. (A run that died
+    /// holds nothing: the server frees the lock when its session ends, so `unlock` is not the
+    /// advice here.)
+    #[error(
+        "the state is locked by another tailform run: {holder} (workspace `{workspace}`)\n  \
+         wait for it to finish, or pass --lock-timeout to wait; a run that died frees the lock \
+         as soon as the database notices its connection is gone"
+    )]
+    HeldShared {
+        /// The holder, from the `locks` row.
+        holder: Box<LockInfo>,
+        /// The workspace.
+        workspace: String,
+    },
     /// A PostgreSQL workspace is locked by a session that has not recorded itself yet (or whose
     /// record was removed by hand).
     #[error(

@@ -154,6 +154,46 @@ fn killing_the_holder_frees_the_lock_and_unlock_removes_its_record() {
 }
 
 #[test]
+fn lock_timeout_waits_for_the_holder() {
+    let Some(w) = pg_world("lock_timeout") else {
+        return;
+    };
+    let mut holder = apply_waiting_at_prompt(&w, &[]);
+    let id = w.lock_holder().unwrap()["id"].as_str().unwrap().to_owned();
+    let refused = w.run(&["plan"]);
+    refused.code(1);
+    assert!(
+        refused.stderr.contains(&format!(
+            "the state is locked by another tailform run: ID {id}, operation `apply`"
+        )) && refused.stderr.contains(&format!(
+            "(workspace `{}`)\n  wait for it to finish, or pass --lock-timeout to wait; a run \
+             that died frees the lock as soon as the database notices its connection is gone",
+            w.workspace()
+        )),
+        "{}",
+        refused.stderr
+    );
+    let mut waiting = w
+        .command(&["plan", "--lock-timeout", "30s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        waiting.try_wait().unwrap().is_none(),
+        "plan waits for the lock"
+    );
+    std::io::Write::write_all(holder.stdin.as_mut().unwrap(), b"no\n").unwrap();
+    assert_eq!(
+        holder.wait().unwrap().code(),
+        Some(1),
+        "the apply was cancelled"
+    );
+    assert_eq!(waiting.wait().unwrap().code(), Some(0), "then the plan ran");
+}
+
+#[test]
 fn workspaces_are_isolated() {
     let Some(a) = pg_world("isolated_a") else {
         return;

@@ -543,8 +543,9 @@ impl PostgresBackend {
 
     fn held_error(&self) -> LockError {
         match self.holder() {
-            Ok(Some(holder)) => LockError::Held {
+            Ok(Some(holder)) => LockError::HeldShared {
                 holder: Box::new(holder),
+                workspace: self.workspace.to_string(),
             },
             Ok(None) => LockError::HeldUnrecorded {
                 workspace: self.workspace.to_string(),

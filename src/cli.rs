@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::address::Address;
 use crate::model::Duration;
+use crate::secret::Secret;
+use crate::state::Workspace;
 
 /// tailform: declarative plan/apply for Tailscale tailnets, OAuth clients and auth keys.
 #[derive(Debug, Parser)]
@@ -35,6 +37,26 @@ pub struct GlobalArgs {
     /// State file [default: state/tailform.json].
     #[arg(long, global = true, env = "TAILFORM_STATE", value_name = "PATH")]
     pub state: Option<PathBuf>,
+
+    /// Keep the state in PostgreSQL instead of a file: `postgres://user@host:5432/db`
+    /// (`?sslmode=disable|prefer|require|verify-full`); parts it leaves out come from PGHOST,
+    /// PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE as with libpq.
+    #[arg(long, global = true, env = "TAILFORM_BACKEND", value_name = "URL", hide_env_values = true, value_parser = parse_secret)]
+    pub backend: Option<Secret>,
+
+    /// The named state to use in a shared backend.
+    #[arg(
+        long,
+        global = true,
+        env = "TAILFORM_WORKSPACE",
+        default_value = "default",
+        value_name = "NAME"
+    )]
+    pub workspace: Workspace,
+
+    /// Let the PostgreSQL backend store secrets unencrypted (it refuses to by default).
+    #[arg(long, global = true, env = "TAILFORM_ALLOW_PLAINTEXT_SECRETS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_plaintext_secrets: bool,
 
     /// Change to DIR before doing anything.
     #[arg(short = 'C', global = true, value_name = "DIR")]
@@ -272,6 +294,26 @@ pub enum StateCommand {
     Encrypt,
     /// Write the state's secrets in plaintext again (needs the key that opens them).
     Decrypt,
+    /// Copy this backend's state to another backend (for example the local file to PostgreSQL).
+    Push {
+        /// Where to: a `postgres://` URL (the workspace is --workspace) or a state file path.
+        #[arg(long, value_name = "URL|PATH", value_parser = parse_secret)]
+        to: Secret,
+        /// Overwrite a destination with another lineage or a newer serial.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Copy another backend's state into this one (for example PostgreSQL to a local file).
+    Pull {
+        /// Where from: a `postgres://` URL (the workspace is --workspace) or a state file path.
+        #[arg(long, value_name = "URL|PATH", value_parser = parse_secret)]
+        from: Secret,
+        /// Overwrite this backend's state when it has another lineage or a newer serial.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the workspaces (named states) the backend holds.
+    Workspaces,
 }
 
 /// `tailform unlock`.
@@ -308,6 +350,11 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// A value that may hold a password (a database URL): redacted in `Debug`.
+fn parse_secret(s: &str) -> Result<Secret, String> {
+    Ok(Secret::new(s))
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

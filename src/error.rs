@@ -43,9 +43,9 @@ pub enum Error {
     /// Reading the live state failed.
     #[error(transparent)]
     Refresh(#[from] crate::refresh::RefreshError),
-    /// The state file could not be read or written.
+    /// The state could not be read or written (the file, or the PostgreSQL backend).
     #[error(transparent)]
-    State(#[from] crate::state::StateFileError),
+    State(#[from] crate::state::BackendError),
     /// The state lock could not be taken or removed.
     #[error(transparent)]
     Lock(#[from] crate::state::LockError),
@@ -64,9 +64,62 @@ pub enum Error {
     /// Encryption keys could not be loaded.
     #[error(transparent)]
     Seal(#[from] crate::seal::SealError),
+    /// `state push`/`pull` with a source that holds no state.
+    #[error("the {from} holds no state to copy")]
+    NothingToCopy {
+        /// The source.
+        from: String,
+    },
+    /// `state push`/`pull` when the source's secrets cannot be opened (they would be lost).
+    #[error(
+        "the {from} has encrypted secrets and no key given opens them, so they cannot be copied: \
+         set TAILFORM_PASSPHRASE or pass --age-identity (nothing was written)"
+    )]
+    SealedSecrets {
+        /// The source.
+        from: String,
+    },
+    /// `state push`/`pull` onto another state.
+    #[error(
+        "the {destination} holds another state (lineage {theirs}; this one is {ours}): refusing \
+         to overwrite it (pass --force to replace it)"
+    )]
+    LineageMismatch {
+        /// The destination.
+        destination: String,
+        /// The lineage being copied.
+        ours: uuid::Uuid,
+        /// The destination's lineage.
+        theirs: uuid::Uuid,
+    },
+    /// `state push`/`pull` onto a newer serial of the same state.
+    #[error(
+        "the {destination} is newer (serial {theirs}) than the state copied to it (serial \
+         {ours}): refusing to go back (pass --force to replace it)"
+    )]
+    OlderSerial {
+        /// The destination.
+        destination: String,
+        /// The serial being copied.
+        ours: u64,
+        /// The destination's serial.
+        theirs: u64,
+    },
     /// The address is not in the state.
     #[error("`{0}` is not in the state")]
     NotInState(crate::address::Address),
+}
+
+impl From<crate::state::StateFileError> for Error {
+    fn from(e: crate::state::StateFileError) -> Self {
+        Error::State(e.into())
+    }
+}
+
+impl From<crate::state::postgres::PostgresError> for Error {
+    fn from(e: crate::state::postgres::PostgresError) -> Self {
+        Error::State(e.into())
+    }
 }
 
 impl Error {

@@ -17,6 +17,7 @@ mod e2e {
     mod lifecycle;
     mod locking;
     mod policy;
+    mod postgres;
     mod saved_plan;
     mod secrets;
 }

@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 
 use crate::address::Address;
 use crate::plan::StepGraph;
-use crate::state::{State, StateFileError};
+use crate::state::{Backend, BackendError, State};
 
 pub use executor::{Executor, StepFailure};
 pub use reporter::{Reporter, Silent};
@@ -32,12 +32,20 @@ pub use update::StateUpdate;
 /// Persists the state (the file, or another backend).
 pub trait StateSink {
     /// Saves `state` durably (incrementing its serial).
-    fn save(&mut self, state: &mut State) -> Result<(), StateFileError>;
+    fn save(&mut self, state: &mut State) -> Result<(), BackendError>;
 }
 
 impl StateSink for crate::state::StateFile {
-    fn save(&mut self, state: &mut State) -> Result<(), StateFileError> {
-        crate::state::StateFile::save(self, state)
+    fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
+        Ok(crate::state::StateFile::save(self, state)?)
+    }
+}
+
+/// Every state backend is a sink: a failed save (a full disk, a lost database connection, a
+/// state changed by someone else) stops the walk the same way.
+impl<B: Backend + ?Sized> StateSink for B {
+    fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
+        Backend::save(self, state)
     }
 }
 
@@ -83,7 +91,7 @@ impl ApplyReport {
 pub struct SaveFailed {
     /// The save error.
     #[source]
-    pub source: StateFileError,
+    pub source: BackendError,
     /// Addresses whose results (possibly secrets) are not on disk.
     pub unsaved: Vec<Address>,
     /// The report up to the failure.
@@ -102,7 +110,7 @@ pub async fn apply<E, S, R>(
 ) -> Result<ApplyReport, Box<SaveFailed>>
 where
     E: Executor,
-    S: StateSink,
+    S: StateSink + ?Sized,
     R: Reporter,
 {
     Walker::new(graph, options)
@@ -170,7 +178,7 @@ impl<'g> Walker<'g> {
         }
     }
 
-    async fn run<E: Executor, S: StateSink, R: Reporter>(
+    async fn run<E: Executor, S: StateSink + ?Sized, R: Reporter>(
         mut self,
         state: &mut State,
         sink: &mut S,
@@ -375,7 +383,7 @@ impl<'g> Walker<'g> {
     /// stay in memory), and report what is unsaved.
     async fn stop<R: Reporter>(
         mut self,
-        source: StateFileError,
+        source: BackendError,
         mut running: JoinSet<Finished>,
         state: &mut State,
         reporter: &R,
@@ -423,8 +431,9 @@ impl Walker<'_> {
     }
 }
 
-/// Saves without stalling the runtime's other tasks (the file write and fsync block).
-fn save<S: StateSink>(sink: &mut S, state: &mut State) -> Result<(), StateFileError> {
+/// Saves without stalling the runtime's other tasks (the file write and fsync, or the database
+/// round trip, block).
+fn save<S: StateSink + ?Sized>(sink: &mut S, state: &mut State) -> Result<(), BackendError> {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| sink.save(state)),

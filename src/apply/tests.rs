@@ -53,13 +53,14 @@ struct Sink {
 }
 
 impl StateSink for Sink {
-    fn save(&mut self, state: &mut State) -> Result<(), StateFileError> {
+    fn save(&mut self, state: &mut State) -> Result<(), crate::state::BackendError> {
         let mut saved = self.saved.lock().unwrap();
         if self.fail_from.is_some_and(|n| saved.saves >= n) {
-            return Err(StateFileError::Write {
+            return Err(crate::state::StateFileError::Write {
                 path: "state.json".into(),
                 source: std::io::Error::other("disk full"),
-            });
+            }
+            .into());
         }
         saved.saves += 1;
         saved.records = state.resources.keys().cloned().collect();

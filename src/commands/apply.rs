@@ -26,7 +26,7 @@ use crate::refresh;
 use crate::render::progress::Progress;
 use crate::render::{self, PlanView, text::Style};
 use crate::secret::REDACTED;
-use crate::state::{State, StateFile};
+use crate::state::{Backend, State};
 
 use super::planning;
 use super::session::{self, Session};
@@ -56,9 +56,9 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Exit, Error> {
 fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
     let desired = session::manifests(global, &args.manifests.files)?;
     let session = Session::open(global)?;
-    let _lock = session::lock(global, "apply")?;
-    let mut file = session::state_file(global)?;
-    let mut state = file.load()?;
+    let mut backend = session::backend(global)?;
+    let _lock = session::lock(global, backend.as_mut(), "apply")?;
+    let mut state = backend.load()?;
     let mut options = planning::options(global, &args.options, false);
     let planned = planning::make(&options, &session, &desired, &state)?;
     let view = PlanView::new(&planned.plan);
@@ -77,7 +77,7 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
         global,
         args,
         session: &session,
-        file: &mut file,
+        backend: backend.as_mut(),
         state: &mut state,
     };
     let mut report = run.execute(&planned.plan.graph, &planned.plan.existing)?;
@@ -117,9 +117,9 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
 
 fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Result<Exit, Error> {
     let session = Session::open(global)?;
-    let _lock = session::lock(global, "apply")?;
-    let mut file = session::state_file(global)?;
-    let mut state = file.load()?;
+    let mut backend = session::backend(global)?;
+    let _lock = session::lock(global, backend.as_mut(), "apply")?;
+    let mut state = backend.load()?;
     let live = session.runtime.block_on(refresh::read(
         &session.client,
         &session.org,
@@ -137,7 +137,7 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
         global,
         args,
         session: &session,
-        file: &mut file,
+        backend: backend.as_mut(),
         state: &mut state,
     };
     let report = run.execute(&graph, &saved.scope.existing)?;
@@ -165,7 +165,7 @@ struct Runner<'a> {
     global: &'a GlobalArgs,
     args: &'a ApplyArgs,
     session: &'a Session,
-    file: &'a mut StateFile,
+    backend: &'a mut dyn Backend,
     state: &'a mut State,
 }
 
@@ -189,10 +189,20 @@ impl Runner<'_> {
             parallelism: usize::from(self.args.parallelism),
         };
         let result = self.session.runtime.block_on(apply::apply(
-            graph, self.state, self.file, &executor, &progress, options,
+            graph,
+            self.state,
+            self.backend,
+            &executor,
+            &progress,
+            options,
         ));
         progress.finish();
         result.map_err(|failed| {
+            if failed.unsaved.is_empty() && failed.report.applied.is_empty() {
+                // The very first save was refused (e.g. plaintext secrets for a shared
+                // database): nothing happened, so the save error alone says it.
+                return Error::State(failed.source);
+            }
             report_unsaved(&failed, self.state, self.args.reveal_on_failure);
             Error::SaveFailed(failed)
         })

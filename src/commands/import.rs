@@ -41,9 +41,9 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<Exit, Error> {
         )));
     }
     let session = Session::open(global)?;
-    let _lock = session::lock(global, "import")?;
-    let file = session::state_file(global)?;
-    let mut state = file.load()?;
+    let mut backend = session::backend(global)?;
+    let _lock = session::lock(global, backend.as_mut(), "import")?;
+    let mut state = backend.load()?;
     if state.get(&address).is_some() {
         return Err(Error::Usage(format!(
             "`{address}` is already in the state; `tailform state rm {address}` first to import another object there"
@@ -54,7 +54,7 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<Exit, Error> {
         .block_on(adopt(&session, &desired, &state, &address, &args.id))?;
     let secret_note = !matches!(record, Record::Tailnet(_));
     state.resources.insert(address.clone(), record);
-    file.save(&mut state)?;
+    backend.save(&mut state)?;
     eprintln!("Imported `{address}` ({}).", args.id);
     if secret_note {
         eprintln!(

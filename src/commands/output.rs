@@ -31,10 +31,10 @@ struct Output<'s> {
 
 /// Runs `tailform output`.
 pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
-    let file = session::state_file(global)?;
-    let state = file.load()?;
+    let mut backend = session::backend(global)?;
+    let state = backend.load()?;
     let outputs = collect(&state, args.address.as_ref())?;
-    let sealed = |a: &Address| file.sealing().is_unreadable(&a.to_string());
+    let sealed = |a: &Address| backend.sealing().is_unreadable(&a.to_string());
     let reveal = args.reveal || !std::io::stdout().is_terminal();
     let show = |s: Option<&Secret>| match (s, reveal) {
         (Some(s), true) => s.expose().to_owned(),

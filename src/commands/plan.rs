@@ -19,8 +19,9 @@ use super::session::{self, Session};
 pub fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Exit, Error> {
     let desired = session::manifests(global, &args.manifests.files)?;
     let session = Session::open(global)?;
-    let _lock = session::lock(global, "plan")?;
-    let state = session::state_file(global)?.load()?;
+    let mut backend = session::backend(global)?;
+    let _lock = session::lock(global, backend.as_mut(), "plan")?;
+    let state = backend.load()?;
     let options = planning::options(global, &args.options, args.refresh_only);
     let planned = planning::make(&options, &session, &desired, &state)?;
     let view = PlanView::new(&planned.plan);

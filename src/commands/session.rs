@@ -1,6 +1,7 @@
-//! What plan, apply and the state commands share: the manifests, the state file and its lock,
-//! the async runtime, the API client and the organization credential — with `--emulator`, an
-//! embedded emulator persisted next to the state, its credentials wired automatically.
+//! What plan, apply and the state commands share: the manifests, the state backend (the state
+//! file, or PostgreSQL with `--backend`) and its lock, the async runtime, the API client and the
+//! organization credential — with `--emulator`, an embedded emulator persisted next to the
+//! state, its credentials wired automatically.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,8 @@ use crate::emulator::{Emulator, EmulatorConfig};
 use crate::error::Error;
 use crate::model::Desired;
 use crate::seal::{Keys, Mode, Sealer};
-use crate::state::{StateFile, StateLock};
+use crate::state::postgres::{PostgresBackend, Target};
+use crate::state::{Backend, FileBackend, LockGuard, StateFile};
 use crate::validate::{self, Diagnostic, TextOptions, ValidateOptions};
 
 /// The default state file.
@@ -28,28 +30,107 @@ pub fn state_path(global: &GlobalArgs) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE))
 }
 
-/// The state file, with encryption at rest configured from the environment and the
-/// `--age-recipients` / `--age-identity` files.
-pub fn state_file(global: &GlobalArgs) -> Result<StateFile, Error> {
-    state_file_with(global, Mode::Keep)
+/// The state's backend — PostgreSQL with `--backend`, the state file otherwise — with
+/// encryption at rest configured from the environment and the `--age-recipients` /
+/// `--age-identity` files.
+pub fn backend(global: &GlobalArgs) -> Result<Box<dyn Backend>, Error> {
+    backend_with(global, Mode::Keep)
 }
 
-/// The state file, with a given encryption mode (`state encrypt` / `state decrypt`).
-pub fn state_file_with(global: &GlobalArgs, mode: Mode) -> Result<StateFile, Error> {
+/// The state's backend, with a given encryption mode (`state encrypt` / `state decrypt`).
+pub fn backend_with(global: &GlobalArgs, mode: Mode) -> Result<Box<dyn Backend>, Error> {
+    configured(global, mode, true)
+}
+
+/// The configured backend as one side of `state push` / `state pull`: there `--workspace`
+/// names the other side's workspace when this side is the state file.
+pub fn backend_to_copy(global: &GlobalArgs) -> Result<Box<dyn Backend>, Error> {
+    configured(global, Mode::Keep, false)
+}
+
+fn configured(
+    global: &GlobalArgs,
+    mode: Mode,
+    workspace_applies: bool,
+) -> Result<Box<dyn Backend>, Error> {
+    match &global.backend {
+        Some(url) => {
+            if global.state.is_some() {
+                return Err(Error::Usage(
+                    "both --state (TAILFORM_STATE) and --backend (TAILFORM_BACKEND) say where \
+                     the state lives: use one"
+                        .into(),
+                ));
+            }
+            if !Target::is_url(url.expose()) {
+                return Err(Error::Usage(
+                    "--backend (TAILFORM_BACKEND) takes a `postgres://` URL; a state file is \
+                     named with --state PATH"
+                        .into(),
+                ));
+            }
+            backend_at(global, url.expose(), mode)
+        }
+        None if workspace_applies && !global.workspace.is_default() => Err(Error::Usage(format!(
+            "workspace `{}` needs a shared backend (--backend postgres://…); a state file holds \
+             one state — use --state PATH for another",
+            global.workspace
+        ))),
+        None => backend_at(global, &state_path(global).to_string_lossy(), mode),
+    }
+}
+
+/// The backend `spec` names: a `postgres://` URL (workspace `--workspace`) or a state file
+/// path. `state push` / `state pull` name the other side this way.
+pub fn backend_at(global: &GlobalArgs, spec: &str, mode: Mode) -> Result<Box<dyn Backend>, Error> {
+    if !Target::is_url(spec) {
+        return Ok(Box::new(FileBackend::new(state_file_at(
+            global,
+            spec.into(),
+            mode,
+        )?)));
+    }
+    let var = |name: &str| std::env::var(name).ok();
+    let target = Target::parse(spec, var)?;
+    // A shared database gets encrypted secrets unless the user opts out.
+    let user_enforce = var("TAILFORM_ENCRYPTION_ENFORCE").is_some();
+    let enforce = !global.allow_plaintext_secrets;
+    let keys = Keys::load(
+        |name| match name {
+            "TAILFORM_ENCRYPTION_ENFORCE" if enforce => Some("1".to_owned()),
+            _ => var(name),
+        },
+        &global.age_recipients,
+        &global.age_identity,
+    )?;
+    let backend = PostgresBackend::connect(
+        &target,
+        global.workspace.clone(),
+        Sealer::new(keys).mode(mode),
+    )?
+    .enforced_by_default(enforce && !user_enforce);
+    Ok(Box::new(backend))
+}
+
+fn state_file_at(global: &GlobalArgs, path: PathBuf, mode: Mode) -> Result<StateFile, Error> {
     let keys = Keys::load(
         |name| std::env::var(name).ok(),
         &global.age_recipients,
         &global.age_identity,
     )?;
-    Ok(StateFile::new(state_path(global))
+    Ok(StateFile::new(path)
         .allow_insecure_permissions(global.insecure_permissions)
         .sealer(Sealer::new(keys).mode(mode)))
 }
 
 /// Takes the state lock for `operation`, waiting up to `--lock-timeout`.
-pub fn lock(global: &GlobalArgs, operation: &str) -> Result<StateLock, Error> {
+pub fn lock(
+    global: &GlobalArgs,
+    backend: &mut dyn Backend,
+    operation: &str,
+) -> Result<LockGuard, Error> {
     let timeout = Duration::from_secs(global.lock_timeout.map_or(0, |d| d.as_secs()));
-    Ok(StateLock::acquire(&state_path(global), operation, timeout)?)
+    Ok(backend.lock(operation, timeout)?)
 }
 
 /// True when stderr gets colour.

@@ -1,5 +1,6 @@
-//! `tailform state list | show ADDR | rm ADDR`: inspect and edit the state (secrets always
-//! redacted in `show`; `rm` forgets an object, which stays live, unmanaged).
+//! `tailform state list | show ADDR | rm ADDR | encrypt | decrypt | push | pull | workspaces`:
+//! inspect and edit the state (secrets always redacted in `show`; `rm` forgets an object, which
+//! stays live, unmanaged), and move it between backends (`push --to`, `pull --from`).
 
 #![allow(
     clippy::print_stdout,
@@ -12,7 +13,7 @@ use crate::error::Error;
 use crate::exit::Exit;
 use crate::seal::Mode;
 use crate::secret::REDACTED;
-use crate::state::{Record, State};
+use crate::state::{Backend, Record, State};
 
 use super::session;
 
@@ -20,7 +21,7 @@ use super::session;
 pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
     match command {
         StateCommand::List => {
-            let state = session::state_file(global)?.load()?;
+            let state = session::backend(global)?.load()?;
             let width = state
                 .resources
                 .keys()
@@ -37,18 +38,18 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
             Ok(Exit::Success)
         }
         StateCommand::Show { address } => {
-            let state = session::state_file(global)?.load()?;
+            let state = session::backend(global)?.load()?;
             println!("{}", show(&state, &address)?);
             Ok(Exit::Success)
         }
         StateCommand::Rm { address } => {
-            let _lock = session::lock(global, "state rm")?;
-            let file = session::state_file(global)?;
-            let mut state = file.load()?;
+            let mut backend = session::backend(global)?;
+            let _lock = session::lock(global, backend.as_mut(), "state rm")?;
+            let mut state = backend.load()?;
             if state.resources.remove(&address).is_none() {
                 return Err(Error::NotInState(address));
             }
-            file.save(&mut state)?;
+            backend.save(&mut state)?;
             let children = state
                 .resources
                 .keys()
@@ -69,17 +70,106 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
         }
         StateCommand::Encrypt => migrate(global, Mode::Encrypt),
         StateCommand::Decrypt => migrate(global, Mode::Decrypt),
+        StateCommand::Push { to, force } => {
+            let from = session::backend_to_copy(global)?;
+            let to = session::backend_at(global, to.expose(), Mode::Keep)?;
+            copy(global, from, to, force, "state push")
+        }
+        StateCommand::Pull { from, force } => {
+            let from = session::backend_at(global, from.expose(), Mode::Keep)?;
+            let to = session::backend_to_copy(global)?;
+            copy(global, from, to, force, "state pull")
+        }
+        StateCommand::Workspaces => {
+            for name in session::backend(global)?.workspaces()? {
+                println!("{name}");
+            }
+            Ok(Exit::Success)
+        }
     }
+}
+
+/// Copies the state from one backend to another, both locked. Refused — unless `force` — when
+/// the destination holds another lineage or a newer serial; always refused when the source's
+/// secrets are sealed and no key opens them (they would be lost). The copy keeps the source's
+/// serial, so a plan saved against one side still applies against the other; a destination
+/// already at that serial of the same lineage is left alone. `--force` writes a serial above
+/// both.
+fn copy(
+    global: &GlobalArgs,
+    mut from: Box<dyn Backend>,
+    mut to: Box<dyn Backend>,
+    force: bool,
+    operation: &str,
+) -> Result<Exit, Error> {
+    let _from_lock = session::lock(global, from.as_mut(), operation)?;
+    let _to_lock = session::lock(global, to.as_mut(), operation)?;
+    let mut state = from.load()?;
+    if state.serial == 0 {
+        return Err(Error::NothingToCopy {
+            from: from.describe(),
+        });
+    }
+    if state
+        .resources
+        .keys()
+        .any(|a| from.sealing().is_unreadable(&a.to_string()))
+    {
+        return Err(Error::SealedSecrets {
+            from: from.describe(),
+        });
+    }
+    let existing = to.load()?;
+    let exists = existing.serial > 0;
+    if exists && existing.lineage != state.lineage && !force {
+        return Err(Error::LineageMismatch {
+            destination: to.describe(),
+            ours: state.lineage,
+            theirs: existing.lineage,
+        });
+    }
+    if exists && existing.serial > state.serial && !force {
+        return Err(Error::OlderSerial {
+            destination: to.describe(),
+            ours: state.serial,
+            theirs: existing.serial,
+        });
+    }
+    let copied = state.serial;
+    if exists && existing.lineage == state.lineage && existing.serial == copied && !force {
+        eprintln!(
+            "The {} already holds this state at serial {copied}; nothing was written.",
+            to.describe()
+        );
+        return Ok(Exit::Success);
+    }
+    if force {
+        to.overwrite(&mut state)?;
+    } else {
+        // `save` writes the next serial: the source's own.
+        state.serial = copied - 1;
+        to.save(&mut state)?;
+    }
+    eprintln!(
+        "Copied the state (lineage {}, serial {copied}, {} resource(s)) from {} to {}; it is at \
+         serial {} there.",
+        state.lineage,
+        state.resources.len(),
+        from.describe(),
+        to.describe(),
+        state.serial
+    );
+    Ok(Exit::Success)
 }
 
 /// Rewrites the state encrypted (and enforcing encryption) or in plaintext. Nothing is written
 /// when the keys do not open it.
 fn migrate(global: &GlobalArgs, mode: Mode) -> Result<Exit, Error> {
-    let _lock = session::lock(global, "state migrate")?;
-    let file = session::state_file_with(global, mode)?;
-    let mut state = file.load()?;
-    let was_encrypted = file.sealing().is_encrypted();
-    file.save(&mut state)?;
+    let mut backend = session::backend_with(global, mode)?;
+    let _lock = session::lock(global, backend.as_mut(), "state migrate")?;
+    let mut state = backend.load()?;
+    let was_encrypted = backend.sealing().is_encrypted();
+    backend.save(&mut state)?;
     let secrets = state
         .resources
         .values()
@@ -88,12 +178,12 @@ fn migrate(global: &GlobalArgs, mode: Mode) -> Result<Exit, Error> {
     match (mode, was_encrypted) {
         (Mode::Decrypt, false) => eprintln!("The state was not encrypted; it is unchanged."),
         (Mode::Decrypt, true) => eprintln!(
-            "Decrypted {secrets} secret(s): `{}` now holds them in plaintext.",
-            file.path().display()
+            "Decrypted {secrets} secret(s): the {} now holds them in plaintext.",
+            backend.describe()
         ),
         _ => eprintln!(
-            "Encrypted {secrets} secret(s) in `{}`; encryption is enforced from now on.",
-            file.path().display()
+            "Encrypted {secrets} secret(s) in the {}; encryption is enforced from now on.",
+            backend.describe()
         ),
     }
     Ok(Exit::Success)

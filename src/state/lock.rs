@@ -33,7 +33,8 @@ pub struct LockInfo {
 }
 
 impl LockInfo {
-    fn for_this_process(operation: &str) -> Self {
+    /// A new holder record for this process (a fresh lock id).
+    pub(crate) fn for_this_process(operation: &str) -> Self {
         Self {
             id: uuid::Uuid::new_v4().to_string(),
             operation: operation.to_owned(),
@@ -103,6 +104,39 @@ pub enum LockError {
         /// The holder.
         holder: Box<LockInfo>,
     },
+    /// Another live database session holds a PostgreSQL workspace's lock. (A run that died
+    /// holds nothing: the server frees the lock when its session ends, so `unlock` is not the
+    /// advice here.)
+    #[error(
+        "the state is locked by another tailform run: {holder} (workspace `{workspace}`)\n  \
+         wait for it to finish, or pass --lock-timeout to wait; a run that died frees the lock \
+         as soon as the database notices its connection is gone"
+    )]
+    HeldShared {
+        /// The holder, from the `locks` row.
+        holder: Box<LockInfo>,
+        /// The workspace.
+        workspace: String,
+    },
+    /// A PostgreSQL workspace is locked by a session that has not recorded itself yet (or whose
+    /// record was removed by hand).
+    #[error(
+        "the state of workspace `{workspace}` is locked by another tailform run that has not \
+         recorded who it is; try again in a moment"
+    )]
+    HeldUnrecorded {
+        /// The workspace.
+        workspace: String,
+    },
+    /// `unlock` when a PostgreSQL workspace has no lock.
+    #[error("the state of workspace `{workspace}` is not locked")]
+    WorkspaceNotLocked {
+        /// The workspace.
+        workspace: String,
+    },
+    /// The PostgreSQL backend failed while locking.
+    #[error(transparent)]
+    Postgres(#[from] super::postgres::PostgresError),
     /// `unlock` when there is no lock file.
     #[error("the state is not locked (no `{}`)", path.display())]
     NotLocked {

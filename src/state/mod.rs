@@ -1,11 +1,15 @@
 //! The state: what tailform created, the ids the API assigned and the one-time secrets it showed
-//! once (DESIGN §7). This module owns the in-memory [`State`], its versioned JSON form, and —
-//! in `file` and `lock` — the atomic, locked state file on disk.
+//! once (DESIGN §7). This module owns the in-memory [`State`], its versioned JSON form, the
+//! [`Backend`] seam where it is kept — in `file` and `lock` the atomic, locked state file on
+//! disk; in `postgres` a team's shared database.
 
+mod backend;
 mod file;
 mod intent;
 mod lock;
+pub mod postgres;
 mod record;
+mod workspace;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +18,7 @@ use uuid::Uuid;
 
 use crate::address::{Address, ResourceKind};
 
+pub use backend::{Backend, BackendError, FileBackend, LockGuard};
 pub use file::{StateFile, StateFileError};
 pub use intent::Intent;
 pub use lock::{LockError, LockInfo, StateLock};
@@ -21,6 +26,7 @@ pub use record::{
     BootstrapClient, ClientAttributes, ClientRecord, Deposed, DeposedTailnet, KeyAttributes,
     KeyRecord, ManagedPolicy, PolicyRecord, Record, TailnetRecord,
 };
+pub use workspace::{DEFAULT_WORKSPACE, Workspace};
 
 /// The state file format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;

@@ -3,80 +3,6 @@
 
 use super::world::World;
 
-#[test]
-fn no_secret_in_plans_logs_or_redacted_output() {
-    let w = World::new();
-    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
-    let apply = w.run(&["-vv", "apply", "--auto-approve"]);
-    apply.code(0);
-    let secrets = w.secrets();
-    assert_eq!(secrets.len(), 4, "bootstrap client, provisioner, two keys");
-    // A change, so every format has content.
-    let tailnet = w.id_of("tailnet.demo");
-    let web = w.id_of("tailnet.demo.auth_key.web");
-    let token = w.token(Some(&tailnet));
-    w.api(
-        reqwest::Method::DELETE,
-        &format!("/api/v2/tailnet/{tailnet}/keys/{web}"),
-        Some(&token),
-        None,
-    );
-
-    let mut outputs = vec![apply.stdout, apply.stderr];
-    for format in ["text", "json", "markdown"] {
-        let run = w.run(&["-vv", "plan", "--format", format]);
-        run.code(0);
-        outputs.push(run.stdout);
-        outputs.push(run.stderr);
-    }
-    let show = w.run(&["state", "show", "tailnet.demo"]);
-    show.code(0);
-    assert!(show.stdout.contains("(sensitive value)"), "{}", show.stdout);
-    outputs.push(show.stdout);
-    let show = w.run(&["state", "show", "tailnet.demo.auth_key.ci-runner"]);
-    outputs.push(show.stdout);
-    let applied = w.run(&["-vv", "apply", "--auto-approve"]);
-    applied.code(0);
-    outputs.push(applied.stdout);
-    outputs.push(applied.stderr);
-    let secrets = [secrets, w.secrets()].concat();
-    for out in &outputs {
-        for s in &secrets {
-            assert!(!out.contains(s.as_str()), "a secret leaked:\n{out}");
-        }
-    }
-}
-
-#[test]
-fn output_reveals_only_when_asked_or_piped() {
-    let w = World::new();
-    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
-    w.run(&["apply", "--auto-approve"]).code(0);
-    let web = w.state()["resources"]["tailnet.demo.auth_key.web"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    // stdout is a pipe here: values are printed (for `eval "$(tailform output --format env)"`).
-    let env = w.run(&["output", "--format", "env"]);
-    env.code(0);
-    assert!(
-        env.stdout
-            .contains(&format!("TAILFORM_DEMO_AUTH_KEY_WEB='{web}'")),
-        "{}",
-        env.stdout
-    );
-    let one = w.run(&["output", "tailnet.demo.auth_key.web", "--format", "json"]);
-    one.code(0);
-    let json: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
-    assert_eq!(json["tailnet.demo.auth_key.web"]["secret"], web.as_str());
-    let missing = w.run(&["output", "tailnet.demo.auth_key.nope"]);
-    missing.code(1);
-    assert_eq!(
-        missing.stderr,
-        "error: `tailnet.demo.auth_key.nope` is not in the state\n"
-    );
-}
-
 /// Runs the binary on a pseudo-terminal (util-linux `script`, part of every Debian system),
 /// so `output` sees a terminal as a user's shell would.
 fn on_terminal(w: &World, args: &str) -> String {
@@ -85,34 +11,105 @@ fn on_terminal(w: &World, args: &str) -> String {
         .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
         .current_dir(w.dir.path())
         .env("NO_COLOR", "1")
+        .envs(w.backend_env())
         .output()
         .expect("`script` (util-linux) runs");
     assert!(run.status.success(), "{run:?}");
     String::from_utf8_lossy(&run.stdout).into_owned()
 }
 
-#[test]
-fn output_on_a_terminal_is_redacted_unless_revealed() {
-    let w = World::new();
-    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
-    w.run(&["apply", "--auto-approve"]).code(0);
-    let secrets = w.secrets();
-    for format in ["text", "json", "env"] {
-        let shown = on_terminal(&w, &format!("output --format {format}"));
-        assert!(shown.contains("(sensitive value)"), "{shown}");
+crate::on_each_backend! {
+    fn no_secret_in_plans_logs_or_redacted_output(w: World) {
+        w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+        let apply = w.run(&["-vv", "apply", "--auto-approve"]);
+        apply.code(0);
+        let secrets = w.secrets();
+        assert_eq!(secrets.len(), 4, "bootstrap client, provisioner, two keys");
+        // A change, so every format has content.
+        let tailnet = w.id_of("tailnet.demo");
+        let web = w.id_of("tailnet.demo.auth_key.web");
+        let token = w.token(Some(&tailnet));
+        w.api(
+            reqwest::Method::DELETE,
+            &format!("/api/v2/tailnet/{tailnet}/keys/{web}"),
+            Some(&token),
+            None,
+        );
+
+        let mut outputs = vec![apply.stdout, apply.stderr];
+        for format in ["text", "json", "markdown"] {
+            let run = w.run(&["-vv", "plan", "--format", format]);
+            run.code(0);
+            outputs.push(run.stdout);
+            outputs.push(run.stderr);
+        }
+        let show = w.run(&["state", "show", "tailnet.demo"]);
+        show.code(0);
+        assert!(show.stdout.contains("(sensitive value)"), "{}", show.stdout);
+        outputs.push(show.stdout);
+        let show = w.run(&["state", "show", "tailnet.demo.auth_key.ci-runner"]);
+        outputs.push(show.stdout);
+        let applied = w.run(&["-vv", "apply", "--auto-approve"]);
+        applied.code(0);
+        outputs.push(applied.stdout);
+        outputs.push(applied.stderr);
+        let secrets = [secrets, w.secrets()].concat();
+        for out in &outputs {
+            for s in &secrets {
+                assert!(!out.contains(s.as_str()), "a secret leaked:\n{out}");
+            }
+        }
+    }
+
+    fn output_reveals_only_when_asked_or_piped(w: World) {
+        w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+        w.run(&["apply", "--auto-approve"]).code(0);
+        let web = w.state()["resources"]["tailnet.demo.auth_key.web"]["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // stdout is a pipe here: values are printed (for `eval "$(tailform output --format env)"`).
+        let env = w.run(&["output", "--format", "env"]);
+        env.code(0);
+        assert!(
+            env.stdout
+                .contains(&format!("TAILFORM_DEMO_AUTH_KEY_WEB='{web}'")),
+            "{}",
+            env.stdout
+        );
+        let one = w.run(&["output", "tailnet.demo.auth_key.web", "--format", "json"]);
+        one.code(0);
+        let json: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
+        assert_eq!(json["tailnet.demo.auth_key.web"]["secret"], web.as_str());
+        let missing = w.run(&["output", "tailnet.demo.auth_key.nope"]);
+        missing.code(1);
+        assert_eq!(
+            missing.stderr,
+            "error: `tailnet.demo.auth_key.nope` is not in the state\n"
+        );
+    }
+
+    fn output_on_a_terminal_is_redacted_unless_revealed(w: World) {
+        w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+        w.run(&["apply", "--auto-approve"]).code(0);
+        let secrets = w.secrets();
+        for format in ["text", "json", "env"] {
+            let shown = on_terminal(&w, &format!("output --format {format}"));
+            assert!(shown.contains("(sensitive value)"), "{shown}");
+            for s in &secrets {
+                assert!(
+                    !shown.contains(s.as_str()),
+                    "a secret was shown on a terminal:\n{shown}"
+                );
+            }
+            assert!(shown.contains("pass --reveal to show them"), "{shown}");
+        }
+        let revealed = on_terminal(&w, "output --reveal");
         for s in &secrets {
             assert!(
-                !shown.contains(s.as_str()),
-                "a secret was shown on a terminal:\n{shown}"
+                revealed.contains(s.as_str()),
+                "--reveal shows every secret:\n{revealed}"
             );
         }
-        assert!(shown.contains("pass --reveal to show them"), "{shown}");
-    }
-    let revealed = on_terminal(&w, "output --reveal");
-    for s in &secrets {
-        assert!(
-            revealed.contains(s.as_str()),
-            "--reveal shows every secret:\n{revealed}"
-        );
     }
 }

@@ -1,6 +1,12 @@
 //! The end-to-end harness: an emulator in-process on real loopback TCP, a temporary working
 //! folder, and the real `tailform` binary run against it — so tests check exit code, stdout,
-//! stderr and the state file together, and read the emulator's request log to prove order.
+//! stderr and the state together, and read the emulator's request log to prove order.
+//!
+//! A world keeps its state in the state file ([`World::new`]) or in a workspace of its own on
+//! the PostgreSQL server named by `TAILFORM_TEST_POSTGRES_URL` ([`World::postgres`]); the
+//! [`on_each_backend!`] macro runs a suite against both. Without that variable the PostgreSQL
+//! half is skipped with a message — except under `CI=true`, where it fails, so CI can never
+//! skip it silently.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -8,8 +14,72 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 use tailform::emulator::{Emulator, EmulatorConfig};
 
+/// Where a world's state lives.
+pub enum Backend {
+    /// `state/tailform.json` in the world's folder.
+    File,
+    /// A workspace of its own on the test server.
+    Postgres {
+        /// The server's URL.
+        url: String,
+        /// The world's workspace.
+        workspace: String,
+    },
+}
+
+/// The variable that names the test server.
+pub const POSTGRES_URL_VAR: &str = "TAILFORM_TEST_POSTGRES_URL";
+
+/// The test server's URL, or `None` (with a message) when tests should skip; panics under
+/// `CI=true` when it is not set.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
+            "{POSTGRES_URL_VAR} is not set but CI=true: the PostgreSQL backend tests must run in \
+             CI (.ci/run starts a server and sets it)"
+        ),
+        _ => {
+            eprintln!(
+                "skipped: set {POSTGRES_URL_VAR}=postgres://… to run the PostgreSQL backend tests"
+            );
+            None
+        }
+    }
+}
+
+/// A workspace name unique to one test run.
+pub fn unique_workspace(test: &str) -> String {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let mut name: String = test.chars().take(50).collect();
+    name.push('-');
+    name.push_str(&suffix[..12]);
+    name
+}
+
+/// Runs each test against the state file and against PostgreSQL (`file::…`, `postgres::…`).
+#[macro_export]
+macro_rules! on_each_backend {
+    ($( $(#[$meta:meta])* fn $name:ident($w:ident: World) $body:block )*) => {
+        mod file {
+            #[allow(unused_imports)]
+            use super::*;
+            $( $(#[$meta])* #[test] fn $name() { let $w = World::new(); $body } )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $( $(#[$meta])* #[test] fn $name() {
+                let Some($w) = World::postgres(stringify!($name)) else { return };
+                $body
+            } )*
+        }
+    };
+}
+
 /// A test world: emulator + temp folder + binary.
 pub struct World {
+    pub backend: Backend,
     pub dir: tempfile::TempDir,
     runtime: tokio::runtime::Runtime,
     emulator: Option<Emulator>,
@@ -74,6 +144,7 @@ impl World {
         let client_id = emulator.org_client_id().to_owned();
         let client_secret = emulator.org_client_secret().expose().to_owned();
         World {
+            backend: Backend::File,
             dir: tempfile::tempdir().expect("temp dir"),
             runtime,
             emulator: Some(emulator),
@@ -81,6 +152,96 @@ impl World {
             client_id,
             client_secret,
             http: reqwest::Client::new(),
+        }
+    }
+
+    /// A fresh world whose state lives in a new workspace on the test server; `None` (skip)
+    /// when no server is configured outside CI.
+    pub fn postgres(test: &str) -> Option<Self> {
+        let url = postgres_url()?;
+        let mut w = World::new();
+        w.backend = Backend::Postgres {
+            url,
+            workspace: unique_workspace(test),
+        };
+        Some(w)
+    }
+
+    /// True when the state lives in the state file.
+    pub fn is_file(&self) -> bool {
+        matches!(self.backend, Backend::File)
+    }
+
+    /// The environment that points the binary at this world's backend.
+    pub fn backend_env(&self) -> Vec<(&'static str, String)> {
+        match &self.backend {
+            Backend::File => Vec::new(),
+            Backend::Postgres { url, workspace } => vec![
+                ("TAILFORM_BACKEND", url.clone()),
+                ("TAILFORM_WORKSPACE", workspace.clone()),
+                // The shared suites compare secrets in the stored document; encryption in the
+                // database has its own tests.
+                ("TAILFORM_ALLOW_PLAINTEXT_SECRETS", "1".to_owned()),
+            ],
+        }
+    }
+
+    /// A connection to the test server (driven on the world's runtime).
+    pub fn pg(&self) -> tokio_postgres::Client {
+        let Backend::Postgres { url, .. } = &self.backend else {
+            panic!("not a PostgreSQL world")
+        };
+        pg_connect(&self.runtime, url)
+    }
+
+    /// The workspace of a PostgreSQL world.
+    pub fn workspace(&self) -> &str {
+        match &self.backend {
+            Backend::Postgres { workspace, .. } => workspace,
+            Backend::File => "default",
+        }
+    }
+
+    /// The stored state document as it is (sealed secrets stay sealed), or `None` when
+    /// nothing was saved yet.
+    pub fn stored(&self) -> Option<Value> {
+        match &self.backend {
+            Backend::File => std::fs::read(self.path("state/tailform.json"))
+                .ok()
+                .map(|b| serde_json::from_slice(&b).expect("state is JSON")),
+            Backend::Postgres { workspace, .. } => {
+                let client = self.pg();
+                let row = self
+                    .runtime
+                    .block_on(client.query_opt(
+                        "SELECT data FROM tailform.states WHERE name = $1",
+                        &[workspace],
+                    ))
+                    .expect("query the state");
+                row.map(|r| sorted(r.get::<_, Value>(0)))
+            }
+        }
+    }
+
+    /// The recorded lock holder (`id`, `operation`, `pid`, …), if any.
+    pub fn lock_holder(&self) -> Option<Value> {
+        match &self.backend {
+            Backend::File => std::fs::read(self.path("state/tailform.json.lock"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok()),
+            Backend::Postgres { workspace, .. } => {
+                let client = self.pg();
+                let row = self
+                    .runtime
+                    .block_on(client.query_opt(
+                        "SELECT json_build_object('id', id, 'operation', operation, 'who', who, \
+                         'host', host, 'pid', pid, 'created', created) \
+                         FROM tailform.locks WHERE name = $1",
+                        &[workspace],
+                    ))
+                    .expect("query the lock");
+                row.map(|r| r.get::<_, Value>(0))
+            }
         }
     }
 
@@ -111,7 +272,8 @@ impl World {
             .env("NO_COLOR", "1")
             .env("TAILSCALE_BASE_URL", &self.base_url)
             .env("TAILSCALE_OAUTH_CLIENT_ID", &self.client_id)
-            .env("TAILSCALE_OAUTH_CLIENT_SECRET", &self.client_secret);
+            .env("TAILSCALE_OAUTH_CLIENT_SECRET", &self.client_secret)
+            .envs(self.backend_env());
         cmd
     }
 
@@ -167,10 +329,9 @@ impl World {
         })
     }
 
-    /// The state file as JSON.
+    /// The stored state as JSON (the state file, or the workspace's row).
     pub fn state(&self) -> Value {
-        let bytes = std::fs::read(self.path("state/tailform.json")).expect("state file exists");
-        serde_json::from_slice(&bytes).expect("state is JSON")
+        self.stored().expect("a state was saved")
     }
 
     /// Every secret in the state file.
@@ -293,6 +454,31 @@ impl Drop for World {
         if let Some(e) = self.emulator.take() {
             self.runtime.block_on(e.shutdown());
         }
+    }
+}
+
+/// Connects to `url`, driving the connection on `runtime`.
+pub fn pg_connect(runtime: &tokio::runtime::Runtime, url: &str) -> tokio_postgres::Client {
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test PostgreSQL server");
+        tokio::spawn(connection);
+        client
+    })
+}
+
+/// `value` with every object's keys in order (jsonb stores them its own way; the state file
+/// writes them sorted).
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
     }
 }
 

@@ -1,0 +1,191 @@
+//! The state backend seam: where the state lives — the local file, or a PostgreSQL database
+//! shared by a team — behind one small trait. Commands get a [`Backend`] from
+//! `commands::session` and never know which one it is; the apply walker saves through it.
+//!
+//! The trait is synchronous. The file backend does blocking file I/O; the PostgreSQL backend
+//! drives its own connection on a private runtime and blocks the calling thread for each call
+//! (inside a multi-thread runtime it steps out with `block_in_place`, as the walker's saves do).
+//! Keeping it synchronous keeps every command and the walker's save seam unchanged.
+
+use std::time::Duration;
+
+use super::postgres::PostgresError;
+use super::{LockError, LockInfo, State, StateFile, StateFileError, StateLock};
+use crate::seal::Sealer;
+
+/// Where the state lives.
+pub trait Backend: Send {
+    /// A short description for messages: "state file `state/tailform.json`", "PostgreSQL
+    /// workspace `prod` on db.example.com:5432/tailform".
+    fn describe(&self) -> String;
+
+    /// Loads the state; a state that does not exist yet is a new, empty one.
+    fn load(&mut self) -> Result<State, BackendError>;
+
+    /// Saves `state` with its serial incremented. A shared backend refuses when the stored
+    /// state moved since it was read (a lower or equal serial, or another lineage), so a lost
+    /// update is impossible. On error `state.serial` is unchanged.
+    fn save(&mut self, state: &mut State) -> Result<(), BackendError>;
+
+    /// Saves `state` whatever is stored (another lineage, a newer serial): `state push --force`.
+    /// The serial written is above both the stored one and `state.serial`.
+    fn overwrite(&mut self, state: &mut State) -> Result<(), BackendError>;
+
+    /// Takes the exclusive lock for `operation`, waiting up to `timeout` (zero: fail at once
+    /// naming the holder). Released when the guard is dropped, or when the process dies.
+    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockGuard, LockError>;
+
+    /// Removes a stale lock whose id is `lock_id`; refuses a live holder or another id.
+    fn force_unlock(&mut self, lock_id: &str) -> Result<LockInfo, LockError>;
+
+    /// The names of the states (workspaces) this backend holds.
+    fn workspaces(&mut self) -> Result<Vec<String>, BackendError>;
+
+    /// The sealer (which secrets could not be opened, whether the state is encrypted).
+    fn sealing(&self) -> &Sealer;
+}
+
+/// Why a backend could not load or save the state.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The state file.
+    #[error(transparent)]
+    File(#[from] StateFileError),
+    /// The PostgreSQL backend.
+    #[error(transparent)]
+    Postgres(#[from] PostgresError),
+}
+
+/// A held state lock, released on drop.
+pub struct LockGuard {
+    info: LockInfo,
+    _held: Box<dyn Send>,
+}
+
+impl LockGuard {
+    /// A guard for `info`; dropping `held` releases the lock.
+    pub fn new(info: LockInfo, held: Box<dyn Send>) -> Self {
+        Self { info, _held: held }
+    }
+
+    /// Who holds it (this process).
+    pub fn info(&self) -> &LockInfo {
+        &self.info
+    }
+}
+
+impl std::fmt::Debug for LockGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockGuard")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The local state file and its `.lock` sibling, behaving exactly as before the seam.
+#[derive(Debug)]
+pub struct FileBackend {
+    file: StateFile,
+}
+
+impl FileBackend {
+    /// The backend for a state file.
+    pub fn new(file: StateFile) -> Self {
+        Self { file }
+    }
+
+    /// The state file.
+    pub fn file(&self) -> &StateFile {
+        &self.file
+    }
+}
+
+impl Backend for FileBackend {
+    fn describe(&self) -> String {
+        format!("state file `{}`", self.file.path().display())
+    }
+
+    fn load(&mut self) -> Result<State, BackendError> {
+        Ok(self.file.load()?)
+    }
+
+    fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
+        Ok(self.file.save(state)?)
+    }
+
+    /// The file has one writer at a time (the lock), so an overwrite is a save that keeps the
+    /// serial above the file's.
+    fn overwrite(&mut self, state: &mut State) -> Result<(), BackendError> {
+        let stored = match self.file.load() {
+            Ok(s) => s.serial,
+            Err(_) => 0,
+        };
+        state.serial = state.serial.max(stored);
+        self.save(state)
+    }
+
+    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockGuard, LockError> {
+        let lock = StateLock::acquire(self.file.path(), operation, timeout)?;
+        Ok(LockGuard::new(lock.info().clone(), Box::new(lock)))
+    }
+
+    fn force_unlock(&mut self, lock_id: &str) -> Result<LockInfo, LockError> {
+        StateLock::force_unlock(self.file.path(), lock_id)
+    }
+
+    /// A state file holds one state: `default`.
+    fn workspaces(&mut self) -> Result<Vec<String>, BackendError> {
+        Ok(if self.file.path().exists() {
+            vec![super::DEFAULT_WORKSPACE.to_owned()]
+        } else {
+            Vec::new()
+        })
+    }
+
+    fn sealing(&self) -> &Sealer {
+        self.file.sealing()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_backend_saves_loads_and_locks_like_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("s.json");
+        let mut backend = FileBackend::new(StateFile::new(&path));
+        assert_eq!(
+            backend.describe(),
+            format!("state file `{}`", path.display())
+        );
+        assert!(backend.workspaces().unwrap().is_empty());
+        let guard = backend.lock("apply", Duration::ZERO).unwrap();
+        let second = FileBackend::new(StateFile::new(&path))
+            .lock("plan", Duration::ZERO)
+            .unwrap_err();
+        assert!(matches!(second, LockError::Held { holder } if *holder == *guard.info()));
+        let mut state = backend.load().unwrap();
+        backend.save(&mut state).unwrap();
+        assert_eq!(state.serial, 1);
+        assert_eq!(backend.load().unwrap(), state);
+        assert_eq!(backend.workspaces().unwrap(), ["default"]);
+        drop(guard);
+        assert!(!StateLock::path_for(&path).exists());
+    }
+
+    #[test]
+    fn overwrite_keeps_the_serial_above_the_stored_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut backend = FileBackend::new(StateFile::new(tmp.path().join("s.json")));
+        let mut stored = State::new();
+        for _ in 0..3 {
+            backend.save(&mut stored).unwrap();
+        }
+        let mut other = State::new();
+        backend.overwrite(&mut other).unwrap();
+        assert_eq!(other.serial, 4);
+        assert_eq!(backend.load().unwrap().lineage, other.lineage);
+    }
+}

@@ -13,7 +13,7 @@ use tailform::model::Desired;
 use tailform::plan::{self, Plan, PlanOptions};
 use tailform::refresh::{self, Scope};
 use tailform::render::{self, PlanView, text::Style};
-use tailform::state::{State, StateFile, StateFileError};
+use tailform::state::{BackendError, State, StateFile};
 use tailform::validate::{ValidateOptions, load_and_validate};
 use tokio::runtime::Runtime;
 
@@ -122,10 +122,10 @@ struct TimedSink {
 }
 
 impl StateSink for TimedSink {
-    fn save(&mut self, state: &mut State) -> Result<(), StateFileError> {
+    fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
         let start = Instant::now();
         let result = match self.persistence {
-            Persistence::File => self.file.save(state),
+            Persistence::File => self.file.save(state).map_err(BackendError::from),
             Persistence::Memory => {
                 state.serial += 1;
                 Ok(())

@@ -19,6 +19,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Standard output could not be written (other than its reader going away).
+    #[error("cannot write the output to stdout")]
+    Stdout(#[source] std::io::Error),
     /// The command line is inconsistent in a way clap cannot express.
     #[error("{0}")]
     Usage(String),

@@ -12,6 +12,7 @@
     reason = "the plan and the result are this command's output"
 )]
 
+use super::console::{errln, out, outln};
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -62,7 +63,7 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
     let mut options = planning::options(global, &args.options, false);
     let planned = planning::make(&options, &session, &desired, &state)?;
     let view = PlanView::new(&planned.plan);
-    print!(
+    out!(
         "{}",
         render::text::render(&view, Style::new(session::stdout_color(global)))
     );
@@ -93,7 +94,7 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
         if retry.is_empty() {
             break;
         }
-        eprintln!(
+        errln!(
             "{} create(s) had an unknown outcome: reading the API before creating again (recovery {round} of {RECOVERY_ROUNDS})",
             report.outcome_unknown.len()
         );
@@ -107,7 +108,7 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
         outcome.absorb(&report);
     }
     outcome.unresolved = report.outcome_unknown.clone();
-    println!("{}", outcome.line(summary, session.client.stats().retries));
+    outln!("{}", outcome.line(summary, session.client.stats().retries));
     Ok(if outcome.succeeded() {
         Exit::Success
     } else {
@@ -128,7 +129,7 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     ))?;
     saved.check_fresh(&state, &live)?;
     saved.adopt_lineage(&mut state);
-    print!("{}", saved.text);
+    out!("{}", saved.text);
     let graph = saved.graph();
     if graph.is_empty() {
         return Ok(Exit::Success);
@@ -144,12 +145,12 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     let mut outcome = Outcome::default();
     outcome.absorb(&report);
     outcome.unresolved = report.outcome_unknown.clone();
-    println!(
+    outln!(
         "{}",
         outcome.line(Summary::default(), session.client.stats().retries)
     );
     if !outcome.unresolved.is_empty() {
-        eprintln!(
+        errln!(
             "run `tailform apply` (without the plan file) to recover the creates whose outcome is unknown"
         );
     }
@@ -215,7 +216,7 @@ fn report_unsaved(failed: &SaveFailed, state: &State, reveal: bool) {
     if failed.unsaved.is_empty() {
         return;
     }
-    eprintln!("These results could not be saved to the state; they exist only in this process:");
+    errln!("These results could not be saved to the state; they exist only in this process:");
     for address in &failed.unsaved {
         let record = state.get(address);
         let id = record.and_then(|r| r.id()).unwrap_or("-");
@@ -224,7 +225,7 @@ fn report_unsaved(failed: &SaveFailed, state: &State, reveal: bool) {
             Some(_) => format!("{REDACTED} (rerun with --reveal-on-failure to see it)"),
             None => "(none)".to_owned(),
         };
-        eprintln!("  {address}: id {id}, secret {secret}");
+        errln!("  {address}: id {id}, secret {secret}");
     }
 }
 
@@ -322,7 +323,7 @@ impl Outcome {
 /// Asks for confirmation on stdin (a terminal or a pipe, like Terraform); anything but `yes`
 /// cancels, and no input at all (CI with no stdin) says to pass `--auto-approve`.
 fn confirm() -> Result<(), Error> {
-    print!(
+    out!(
         "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
     );
     let _ = std::io::stdout().flush();
@@ -336,7 +337,7 @@ fn confirm() -> Result<(), Error> {
             "apply needs a confirmation and standard input is closed: review the plan and pass --auto-approve",
         ));
     }
-    println!();
+    outln!();
     if answer.trim() == "yes" {
         Ok(())
     } else {

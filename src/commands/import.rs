@@ -3,6 +3,7 @@
 //! recorded with an unknown secret (said plainly; `--replace` creates a new one); an imported
 //! tailnet is reached with the organization's client (`tailnet=<id>`).
 
+use super::console::errln;
 use crate::address::{Address, Member};
 use crate::api::{KeyInfo, KeyLookup, KeyType};
 use crate::cli::{GlobalArgs, ImportArgs};
@@ -55,9 +56,9 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<Exit, Error> {
     let secret_note = !matches!(record, Record::Tailnet(_));
     state.resources.insert(address.clone(), record);
     backend.save(&mut state)?;
-    eprintln!("Imported `{address}` ({}).", args.id);
+    errln!("Imported `{address}` ({}).", args.id);
     if secret_note {
-        eprintln!(
+        errln!(
             "Its secret is not known to tailform (the API shows it only once); `tailform apply --replace {address}` creates a new one."
         );
     }

@@ -3,6 +3,7 @@
 
 mod apply;
 mod completions;
+mod console;
 mod emulator;
 mod import;
 mod output;
@@ -27,7 +28,11 @@ use crate::exit::Exit;
 /// Parses the command line, runs the command, prints any error once and returns the exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli) {
+    let result = dispatch(cli).and_then(|exit| match console::take_stdout_failure() {
+        Some(e) => Err(Error::Stdout(e)),
+        None => Ok(exit),
+    });
+    match result {
         Ok(exit) => exit.into(),
         Err(err) => {
             report(&err);
@@ -84,5 +89,5 @@ fn report(err: &Error) {
         msg.push_str(&format!("\n  caused by: {cause}"));
         source = cause.source();
     }
-    eprintln!("{msg}");
+    console::errln!("{msg}");
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::print_stdout, reason = "the secrets are this command's output")]
 
+use super::console::{errln, outln};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
@@ -54,7 +55,7 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
                     None if sealed(&o.address) => SEALED.to_owned(),
                     None => "(unknown: imported)".to_owned(),
                 };
-                println!("{:<width$}  {value}", o.address.to_string());
+                outln!("{:<width$}  {value}", o.address.to_string());
             }
         }
         OutputFormat::Json => {
@@ -68,7 +69,7 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
                     )
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&map).expect("JSON values serialise")
             );
@@ -80,12 +81,12 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
                     .get(&o.address)
                     .cloned()
                     .unwrap_or_else(|| EnvName::derive(&o.address));
-                println!("{name}='{}'", show(o.secret));
+                outln!("{name}='{}'", show(o.secret));
             }
         }
     }
     if !reveal && outputs.iter().any(|o| o.secret.is_some()) && !global.quiet {
-        eprintln!("(values are redacted on a terminal; pass --reveal to show them)");
+        errln!("(values are redacted on a terminal; pass --reveal to show them)");
     }
     Ok(Exit::Success)
 }

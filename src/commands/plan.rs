@@ -6,6 +6,7 @@
     reason = "the rendered plan is this command's output"
 )]
 
+use super::console::{errln, out};
 use crate::cli::{GlobalArgs, PlanArgs, PlanFormat};
 use crate::error::Error;
 use crate::exit::Exit;
@@ -30,12 +31,12 @@ pub fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Exit, Error> {
         PlanFormat::Json => render::json::render(&view),
         PlanFormat::Markdown => render::markdown::render(&view),
     };
-    print!("{out}");
+    out!("{out}");
     if let Some(path) = &args.out {
         let saved = SavedPlan::new(&planned.plan, &state, &planned.live, planned.scope);
         saved.save(path)?;
         if !global.quiet {
-            eprintln!(
+            errln!(
                 "Saved the plan to `{}`; apply exactly it with `tailform apply {}`.",
                 path.display(),
                 path.display()

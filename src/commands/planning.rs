@@ -1,6 +1,7 @@
 //! The path plan and apply share: refresh the live state, diff, and — for policy files — ask
 //! the API to validate them; every problem is printed with its manifest position.
 
+use super::console::errln;
 use crate::cli::{GlobalArgs, PlanOptions as CliPlanOptions};
 use crate::error::Error;
 use crate::live::Live;
@@ -60,7 +61,7 @@ pub fn make(
 
 fn report(errors: Vec<PlanError>) -> Error {
     for e in &errors {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
     }
     Error::Plan {
         problems: errors.len(),

@@ -7,6 +7,7 @@
     reason = "listing the state is this command's output"
 )]
 
+use super::console::{errln, outln};
 use crate::address::Address;
 use crate::cli::{GlobalArgs, StateCommand};
 use crate::error::Error;
@@ -31,15 +32,15 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
             for (address, record) in &state.resources {
                 let address = address.to_string();
                 match record.id() {
-                    Some(id) => println!("{address:<width$}  {id}"),
-                    None => println!("{address}"),
+                    Some(id) => outln!("{address:<width$}  {id}"),
+                    None => outln!("{address}"),
                 }
             }
             Ok(Exit::Success)
         }
         StateCommand::Show { address } => {
             let state = session::backend(global)?.load()?;
-            println!("{}", show(&state, &address)?);
+            outln!("{}", show(&state, &address)?);
             Ok(Exit::Success)
         }
         StateCommand::Rm { address } => {
@@ -58,11 +59,11 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
                         && a.tailnet == address.tailnet
                 })
                 .count();
-            eprintln!(
+            errln!(
                 "Removed `{address}` from the state; the live object is untouched and no longer managed."
             );
             if children > 0 {
-                eprintln!(
+                errln!(
                     "{children} record(s) inside this tailnet remain; remove them too if they should no longer be managed."
                 );
             }
@@ -82,7 +83,7 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
         }
         StateCommand::Workspaces => {
             for name in session::backend(global)?.workspaces()? {
-                println!("{name}");
+                outln!("{name}");
             }
             Ok(Exit::Success)
         }
@@ -137,7 +138,7 @@ fn copy(
     }
     let copied = state.serial;
     if exists && existing.lineage == state.lineage && existing.serial == copied && !force {
-        eprintln!(
+        errln!(
             "The {} already holds this state at serial {copied}; nothing was written.",
             to.describe()
         );
@@ -150,7 +151,7 @@ fn copy(
         state.serial = copied - 1;
         to.save(&mut state)?;
     }
-    eprintln!(
+    errln!(
         "Copied the state (lineage {}, serial {copied}, {} resource(s)) from {} to {}; it is at \
          serial {} there.",
         state.lineage,
@@ -176,12 +177,12 @@ fn migrate(global: &GlobalArgs, mode: Mode) -> Result<Exit, Error> {
         .filter(|r| r.secret().is_some())
         .count();
     match (mode, was_encrypted) {
-        (Mode::Decrypt, false) => eprintln!("The state was not encrypted; it is unchanged."),
-        (Mode::Decrypt, true) => eprintln!(
+        (Mode::Decrypt, false) => errln!("The state was not encrypted; it is unchanged."),
+        (Mode::Decrypt, true) => errln!(
             "Decrypted {secrets} secret(s): the {} now holds them in plaintext.",
             backend.describe()
         ),
-        _ => eprintln!(
+        _ => errln!(
             "Encrypted {secrets} secret(s) in the {}; encryption is enforced from now on.",
             backend.describe()
         ),

@@ -274,3 +274,20 @@ crate::on_each_backend! {
         assert_ne!(w.id_of("tailnet.demo.auth_key.ci-runner"), runner);
     }
 }
+
+/// Regression: `println!` panicked (exit 101) when stdout's reader had gone, stopping an apply
+/// between two API calls. The apply now finishes and saves everything it created.
+#[test]
+fn apply_finishes_when_the_reader_of_its_output_goes_away() {
+    let w = quickstart(World::new());
+    let mut child = w.spawn(&["apply", "--auto-approve"]);
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let state = w.state();
+    assert_eq!(state["resources"].as_object().unwrap().len(), 5);
+    assert!(state["pending"].as_array().unwrap().is_empty());
+    w.run(&["plan", "--detailed-exitcode"]).code(0);
+}

@@ -109,17 +109,18 @@ impl Rng {
     }
 }
 
-/// Where an apply was when it was killed: records and pending intents in the state file.
+/// Where an apply was when it was killed: records and pending intents in the state (the file
+/// with its journal replayed).
 fn kill_point(state: &Path) -> String {
-    match std::fs::read(state)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-    {
-        None => "before the first save".into(),
-        Some(s) => format!(
+    if !state.exists() {
+        return "before the first save".into();
+    }
+    match tailform::state::StateFile::new(state).load() {
+        Err(e) => format!("unloadable state: {e}"),
+        Ok(s) => format!(
             "{} record(s), {} pending",
-            s["resources"].as_object().map_or(0, |r| r.len()),
-            s["pending"].as_array().map_or(0, |p| p.len())
+            s.resources.len(),
+            s.pending.len()
         ),
     }
 }

@@ -33,11 +33,32 @@ pub use update::StateUpdate;
 pub trait StateSink {
     /// Saves `state` durably (incrementing its serial).
     fn save(&mut self, state: &mut State) -> Result<(), BackendError>;
+
+    /// Saves `state` durably when it differs from the last save only in `pending` and the
+    /// records at `changed` (the walker's saves); the file appends to its journal.
+    fn save_changes(&mut self, state: &mut State, changed: &[Address]) -> Result<(), BackendError> {
+        let _ = changed;
+        self.save(state)
+    }
+
+    /// Called once when the walk ends: fold incremental saves into a compact one.
+    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
+        let _ = state;
+        Ok(())
+    }
 }
 
 impl StateSink for crate::state::StateFile {
     fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
         Ok(crate::state::StateFile::save(self, state)?)
+    }
+
+    fn save_changes(&mut self, state: &mut State, changed: &[Address]) -> Result<(), BackendError> {
+        Ok(crate::state::StateFile::save_changes(self, state, changed)?)
+    }
+
+    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
+        Ok(crate::state::StateFile::settle(self, state)?)
     }
 }
 
@@ -46,6 +67,14 @@ impl StateSink for crate::state::StateFile {
 impl<B: Backend + ?Sized> StateSink for B {
     fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
         Backend::save(self, state)
+    }
+
+    fn save_changes(&mut self, state: &mut State, changed: &[Address]) -> Result<(), BackendError> {
+        Backend::save_changes(self, state, changed)
+    }
+
+    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
+        Backend::settle(self, state)
     }
 }
 
@@ -191,7 +220,7 @@ impl<'g> Walker<'g> {
             let launch = self.next_batch(running.len());
             if !launch.is_empty() {
                 self.record_intents(&launch, state, executor.now());
-                if let Err(source) = save(sink, state) {
+                if let Err(source) = save(sink, state, &[]) {
                     return Err(self
                         .stop(source, running, state, reporter, Vec::new())
                         .await);
@@ -213,12 +242,16 @@ impl<'g> Walker<'g> {
             self.adapt(finished.len(), executor.rate_limited());
             let unsaved = self.absorb(finished, state, reporter);
             if !unsaved.is_empty()
-                && let Err(source) = save(sink, state)
+                && let Err(source) = save(sink, state, &unsaved)
             {
                 return Err(self.stop(source, running, state, reporter, unsaved).await);
             }
         }
         self.skip_rest(reporter);
+        if let Err(e) = blocking(|| sink.settle(state)) {
+            // Every result is already durable (in the journal); the next save compacts.
+            tracing::warn!(error = %e, "could not fold the state journal into the state file");
+        }
         Ok(self.report)
     }
 
@@ -431,13 +464,22 @@ impl Walker<'_> {
     }
 }
 
-/// Saves without stalling the runtime's other tasks (the file write and fsync, or the database
-/// round trip, block).
-fn save<S: StateSink + ?Sized>(sink: &mut S, state: &mut State) -> Result<(), BackendError> {
+/// Saves what changed (the intents always; the records at `changed`).
+fn save<S: StateSink + ?Sized>(
+    sink: &mut S,
+    state: &mut State,
+    changed: &[Address],
+) -> Result<(), BackendError> {
+    blocking(|| sink.save_changes(state, changed))
+}
+
+/// Runs a save without stalling the runtime's other tasks (the file write and fsync, or the
+/// database round trip, block).
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| sink.save(state)),
-        _ => sink.save(state),
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 

@@ -27,6 +27,25 @@ pub trait Backend: Send {
     /// update is impossible. On error `state.serial` is unchanged.
     fn save(&mut self, state: &mut State) -> Result<(), BackendError>;
 
+    /// Saves a state that differs from the last save only in `pending` and the records at
+    /// `changed` (a tailnet's address stands for all its records). The file appends these to its
+    /// journal; other backends save in full.
+    fn save_changes(
+        &mut self,
+        state: &mut State,
+        changed: &[crate::address::Address],
+    ) -> Result<(), BackendError> {
+        let _ = changed;
+        self.save(state)
+    }
+
+    /// Makes the stored form compact again after [`Backend::save_changes`] calls (the file
+    /// folds its journal in). Nothing to do for other backends.
+    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
+        let _ = state;
+        Ok(())
+    }
+
     /// Saves `state` whatever is stored (another lineage, a newer serial): `state push --force`.
     /// The serial written is above both the stored one and `state.serial`.
     fn overwrite(&mut self, state: &mut State) -> Result<(), BackendError>;
@@ -111,6 +130,18 @@ impl Backend for FileBackend {
 
     fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
         Ok(self.file.save(state)?)
+    }
+
+    fn save_changes(
+        &mut self,
+        state: &mut State,
+        changed: &[crate::address::Address],
+    ) -> Result<(), BackendError> {
+        Ok(self.file.save_changes(state, changed)?)
+    }
+
+    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
+        Ok(self.file.settle(state)?)
     }
 
     /// The file has one writer at a time (the lock), so an overwrite is a save that keeps the

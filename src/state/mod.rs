@@ -6,6 +6,7 @@
 mod backend;
 mod file;
 mod intent;
+mod journal;
 mod lock;
 pub mod postgres;
 mod record;
@@ -21,6 +22,7 @@ use crate::address::{Address, ResourceKind};
 pub use backend::{Backend, BackendError, FileBackend, LockGuard};
 pub use file::{StateFile, StateFileError};
 pub use intent::Intent;
+pub use journal::JournalError;
 pub use lock::{LockError, LockInfo, StateLock};
 pub use record::{
     BootstrapClient, ClientAttributes, ClientRecord, Deposed, DeposedTailnet, KeyAttributes,
@@ -108,6 +110,33 @@ impl State {
             pending: &self.pending,
         };
         serde_json::to_value(doc).expect("state records serialise to JSON (no non-string keys)")
+    }
+
+    /// A partial document for the journal: the records at `changed` (an address without a
+    /// record is listed under `removed`) and every pending intent, at `serial`.
+    pub(crate) fn partial_json<'a>(
+        &self,
+        serial: u64,
+        changed: impl IntoIterator<Item = &'a Address>,
+    ) -> serde_json::Value {
+        let mut resources = serde_json::Map::new();
+        let mut removed = Vec::new();
+        for address in changed {
+            match self.resources.get(address) {
+                Some(record) => {
+                    resources.insert(address.to_string(), record_to_json(record));
+                }
+                None => removed.push(serde_json::Value::String(address.to_string())),
+            }
+        }
+        serde_json::json!({
+            "version": FORMAT_VERSION,
+            "lineage": self.lineage,
+            "serial": serial,
+            "resources": resources,
+            "removed": removed,
+            "pending": self.pending,
+        })
     }
 
     /// Parses a versioned JSON document.

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use tailform::address::Address;
 use tailform::api::{Client, ClientConfig, Credential};
 use tailform::apply::{self, ApplyOptions, Silent, StateSink, TailscaleExecutor};
 use tailform::live::Live;
@@ -13,7 +14,7 @@ use tailform::model::Desired;
 use tailform::plan::{self, Plan, PlanOptions};
 use tailform::refresh::{self, Scope};
 use tailform::render::{self, PlanView, text::Style};
-use tailform::state::{BackendError, State, StateFile};
+use tailform::state::{BackendError, State, StateFile, StateFileError};
 use tailform::validate::{ValidateOptions, load_and_validate};
 use tokio::runtime::Runtime;
 
@@ -121,11 +122,16 @@ struct TimedSink {
     stats: SaveStats,
 }
 
-impl StateSink for TimedSink {
-    fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
+impl TimedSink {
+    /// Runs one save (or, in memory, only counts it) and records how long it took.
+    fn timed(
+        &mut self,
+        state: &mut State,
+        save: impl FnOnce(&StateFile, &mut State) -> Result<(), StateFileError>,
+    ) -> Result<(), BackendError> {
         let start = Instant::now();
         let result = match self.persistence {
-            Persistence::File => self.file.save(state).map_err(BackendError::from),
+            Persistence::File => save(&self.file, state).map_err(BackendError::from),
             Persistence::Memory => {
                 state.serial += 1;
                 Ok(())
@@ -137,6 +143,25 @@ impl StateSink for TimedSink {
         self.stats.max = self.stats.max.max(took);
         self.stats.last_bytes = std::fs::metadata(self.file.path()).map_or(0, |m| m.len());
         result
+    }
+}
+
+/// The same calls `tailform apply` makes: journal lines during the walk, one full save at the
+/// end.
+impl StateSink for TimedSink {
+    fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
+        self.timed(state, |file, state| file.save(state))
+    }
+
+    fn save_changes(&mut self, state: &mut State, changed: &[Address]) -> Result<(), BackendError> {
+        self.timed(state, |file, state| file.save_changes(state, changed))
+    }
+
+    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
+        match self.persistence {
+            Persistence::File => self.timed(state, |file, state| file.settle(state)),
+            Persistence::Memory => Ok(()),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Apply: executes a plan's `StepGraph` (DESIGN §6). Steps run with bounded concurrency in
 //! dependency order; before each create its intent is saved; each result is applied to the state
-//! and **saved before any further step starts** (results that finish together share one save);
+//! and **saved before any further step starts** (results that finish together, and the intents
+//! of the steps that start next, share one save);
 //! a failed step marks everything that depends on it skipped while independent work continues.
 //! If the state cannot be saved, no further step starts and the error names every address whose
 //! result is held only in memory.
@@ -216,18 +217,22 @@ impl<'g> Walker<'g> {
     ) -> Result<ApplyReport, Box<SaveFailed>> {
         let mut running: JoinSet<Finished> = JoinSet::new();
         self.rate_limited_seen = executor.rate_limited();
+        // Results absorbed but not yet saved.
+        let mut unsaved: Vec<Address> = Vec::new();
         loop {
+            // One save covers the results just absorbed and the intents of the steps about to
+            // start: results are on disk before any further step starts, and each intent
+            // before its create.
             let launch = self.next_batch(running.len());
-            if !launch.is_empty() {
-                self.record_intents(&launch, state, executor.now());
-                if let Err(source) = save(sink, state, &[]) {
-                    return Err(self
-                        .stop(source, running, state, reporter, Vec::new())
-                        .await);
+            self.record_intents(&launch, state, executor.now());
+            if !launch.is_empty() || !unsaved.is_empty() {
+                if let Err(source) = save(sink, state, &unsaved) {
+                    return Err(self.stop(source, running, state, reporter, unsaved).await);
                 }
-                for node in launch {
-                    self.launch(node, state, executor, reporter, &mut running);
-                }
+                unsaved.clear();
+            }
+            for node in launch {
+                self.launch(node, state, executor, reporter, &mut running);
             }
             let Some(first) = running.join_next_with_id().await else {
                 if self.ready.is_empty() {
@@ -240,12 +245,7 @@ impl<'g> Walker<'g> {
                 finished.push(self.joined(more));
             }
             self.adapt(finished.len(), executor.rate_limited());
-            let unsaved = self.absorb(finished, state, reporter);
-            if !unsaved.is_empty()
-                && let Err(source) = save(sink, state, &unsaved)
-            {
-                return Err(self.stop(source, running, state, reporter, unsaved).await);
-            }
+            unsaved = self.absorb(finished, state, reporter);
         }
         self.skip_rest(reporter);
         if let Err(e) = blocking(|| sink.settle(state)) {

@@ -238,21 +238,32 @@ impl StateFile {
             drop(writer);
             return self.save(state);
         };
-        let current: BTreeSet<&Address> = state.resources.keys().collect();
         let mut touched: BTreeSet<&Address> = changed.iter().collect();
         let whole_tailnets: Vec<&Address> = changed
             .iter()
             .filter(|a| a.kind() == ResourceKind::Tailnet)
             .collect();
-        if current.len() != persisted.len() || !whole_tailnets.is_empty() {
-            touched.extend(current.iter().filter(|a| !persisted.contains(**a)));
-            touched.extend(persisted.iter().filter(|a| !current.contains(a)));
+        // Records added or removed without being named: found by comparing addresses, a scan
+        // done only when the counts differ or a whole tailnet changed (the walker names each).
+        if state.resources.len() != persisted.len() || !whole_tailnets.is_empty() {
+            touched.extend(state.resources.keys().filter(|a| !persisted.contains(*a)));
+            touched.extend(
+                persisted
+                    .iter()
+                    .filter(|a| !state.resources.contains_key(*a)),
+            );
         }
         for tailnet in whole_tailnets {
-            touched.extend(current.iter().filter(|a| a.tailnet == tailnet.tailnet));
+            touched.extend(
+                state
+                    .resources
+                    .keys()
+                    .filter(|a| a.tailnet == tailnet.tailnet),
+            );
         }
+        let touched: BTreeSet<Address> = touched.into_iter().cloned().collect();
         let next = state.serial + 1;
-        let mut entry = state.partial_json(next, touched);
+        let mut entry = state.partial_json(next, &touched);
         self.sealer
             .close(&mut entry)
             .map_err(|source| StateFileError::Seal {
@@ -260,9 +271,16 @@ impl StateFile {
                 source,
             })?;
         let line = journal::line(&entry);
-        let now: BTreeSet<Address> = current.into_iter().cloned().collect();
+        let (added, removed): (Vec<Address>, Vec<Address>) = touched
+            .into_iter()
+            .partition(|a| state.resources.contains_key(a));
         writer
-            .append(&self.journal_path(), &line, now)
+            .append(&self.journal_path(), &line, |persisted| {
+                persisted.extend(added);
+                for a in &removed {
+                    persisted.remove(a);
+                }
+            })
             .map_err(|source| StateFileError::Write {
                 path: self.journal_path(),
                 source,

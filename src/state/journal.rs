@@ -229,19 +229,22 @@ impl Writer {
         self.len > 0
     }
 
-    /// Appends `line` durably and records what is now persisted. On error the journal is cut
-    /// back to its previous length (best effort) and the next save is a full one.
+    /// Appends `line` durably, then lets `persisted` update the set of addresses persisted. On
+    /// error the journal is cut back to its previous length (best effort) and the next save is
+    /// a full one.
     pub(super) fn append(
         &mut self,
         path: &Path,
         line: &[u8],
-        persisted: BTreeSet<Address>,
+        persisted: impl FnOnce(&mut BTreeSet<Address>),
     ) -> io::Result<()> {
         let result = self.write(path, line);
         match result {
             Ok(()) => {
                 self.len += line.len() as u64;
-                self.persisted = Some(persisted);
+                if let Some(set) = self.persisted.as_mut() {
+                    persisted(set);
+                }
             }
             Err(_) => {
                 if let Some(f) = &self.file {

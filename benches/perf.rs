@@ -16,7 +16,8 @@
 //! Run: `cargo bench --bench perf` (a few minutes; prints Markdown tables on stdout, progress on
 //! stderr), or `cargo bench --bench perf -- --quick` for 10 × 10 only; `--latency MS` and
 //! `--keys N` (each repeatable) pick other worlds; `--fast` skips the apply with the state file;
-//! `PERF_TRACE=1` logs every request's timing.
+//! `PERF_TRACE=1` logs every request's timing; `PERF_PLAN_RUNS=N` plans N times instead of 9
+//! (for profiling).
 
 #[path = "perf/baseline.rs"]
 mod baseline;
@@ -173,7 +174,11 @@ fn measure_world(
         apply_memory.steps,
         ms(apply_memory.wall)
     );
-    let plans = (0..PLAN_RUNS)
+    let runs = std::env::var("PERF_PLAN_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(PLAN_RUNS);
+    let plans = (0..runs)
         .map(|_| tailform.plan(&world, false))
         .collect::<Result<Vec<_>, _>>()?;
     let plan = medians(&plans);

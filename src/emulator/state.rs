@@ -1,11 +1,12 @@
-//! `Shared`: the state every request handler sees — the store behind one mutex, the optional data
-//! file, the organization's tailnet cap, the fault injector and the request statistics.
+//! `Shared`: the state every request handler sees — the store behind one read-write lock (reads,
+//! such as the key lists of a refresh, run side by side), the optional data file, the
+//! organization's tailnet cap, the fault injector and the request statistics.
 //!
 //! [`Shared::write`] is the one place a mutation commits: it runs the change under the lock and,
 //! when the change succeeded and `--data` is set, saves the whole store before the lock is
 //! released (so the file always reflects the order of commits). No lock is held across `.await`.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jiff::Timestamp;
 
@@ -18,7 +19,7 @@ use super::store::Store;
 /// Everything the handlers share.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    store: Mutex<Store>,
+    store: RwLock<Store>,
     data: Option<DataFile>,
     /// The organization's tailnet cap, the original tailnet included.
     pub max_tailnets: usize,
@@ -30,11 +31,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Shared {
     /// Wraps a store.
     pub fn new(store: Store, data: Option<DataFile>, max_tailnets: usize) -> Self {
         Self {
-            store: Mutex::new(store),
+            store: RwLock::new(store),
             data,
             max_tailnets,
             faults: Mutex::new(Faults::default()),
@@ -44,12 +53,12 @@ impl Shared {
 
     /// The emulator's "now".
     pub fn now(&self) -> Timestamp {
-        lock(&self.store).now()
+        read(&self.store).now()
     }
 
     /// Runs a read-only `f` with the store and "now".
     pub fn read<T>(&self, f: impl FnOnce(&Store, Timestamp) -> T) -> T {
-        let store = lock(&self.store);
+        let store = read(&self.store);
         let now = store.now();
         f(&store, now)
     }
@@ -59,7 +68,7 @@ impl Shared {
         &self,
         f: impl FnOnce(&mut Store, Timestamp) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let mut store = lock(&self.store);
+        let mut store = write(&self.store);
         let now = store.now();
         store.purge(now);
         let out = f(&mut store, now)?;
@@ -76,7 +85,7 @@ impl Shared {
 
     /// Saves the store now (at shutdown).
     pub fn flush(&self) -> Option<(std::path::PathBuf, std::io::Result<()>)> {
-        let store = lock(&self.store);
+        let store = read(&self.store);
         self.data
             .as_ref()
             .map(|data| (data.path().to_path_buf(), data.save(&store)))

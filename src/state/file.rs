@@ -244,8 +244,17 @@ impl StateFile {
             .filter(|a| a.kind() == ResourceKind::Tailnet)
             .collect();
         // Records added or removed without being named: found by comparing addresses, a scan
-        // done only when the counts differ or a whole tailnet changed (the walker names each).
-        if state.resources.len() != persisted.len() || !whole_tailnets.is_empty() {
+        // done only when the count after the named changes differs from the state's, or a whole
+        // tailnet changed (the walker names each change, so it normally never scans).
+        let mut expected = persisted.len();
+        for a in &touched {
+            match (state.resources.contains_key(*a), persisted.contains(*a)) {
+                (true, false) => expected += 1,
+                (false, true) => expected -= 1,
+                _ => {}
+            }
+        }
+        if state.resources.len() != expected || !whole_tailnets.is_empty() {
             touched.extend(state.resources.keys().filter(|a| !persisted.contains(*a)));
             touched.extend(
                 persisted

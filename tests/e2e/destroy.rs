@@ -3,9 +3,8 @@
 
 use super::world::World;
 
-#[test]
-fn removing_a_tailnet_needs_both_opt_ins_and_deletes_children_first() {
-    let w = World::new();
+crate::on_each_backend! {
+fn removing_a_tailnet_needs_both_opt_ins_and_deletes_children_first(w: World) {
     w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
     w.run(&["apply", "--auto-approve"]).code(0);
     let tailnet = w.id_of("tailnet.demo");
@@ -68,7 +67,7 @@ fn removing_a_tailnet_needs_both_opt_ins_and_deletes_children_first() {
         run.stdout
     );
     let log = w.log();
-    let deletes: Vec<&super::world::LogEntry> =
+    let deletes: Vec<&crate::e2e::world::LogEntry> =
         log.iter().filter(|e| e.method == "DELETE").collect();
     assert_eq!(deletes.len(), 4, "{log:?}");
     assert_eq!(
@@ -89,4 +88,5 @@ fn removing_a_tailnet_needs_both_opt_ins_and_deletes_children_first() {
             .iter()
             .any(|t| t["id"] == tailnet.as_str())
     );
+}
 }

@@ -4,16 +4,15 @@
 
 use super::world::World;
 
-fn policy_world() -> World {
-    let w = World::new();
+fn policy_world(w: World) -> World {
     w.copy_from_repo("examples/policy-file/tailform.yaml", "tailform.yaml");
     w.copy_from_repo("examples/policy-file/policy.hujson", "policy.hujson");
     w
 }
 
-#[test]
-fn policy_file_change_is_a_diff_applied_with_if_match() {
-    let w = policy_world();
+crate::on_each_backend! {
+fn policy_file_change_is_a_diff_applied_with_if_match(w: World) {
+    let w = policy_world(w);
     w.run(&["apply", "--auto-approve"]).code(0);
     w.run(&["plan", "--detailed-exitcode"]).code(0);
 
@@ -58,9 +57,8 @@ fn policy_file_change_is_a_diff_applied_with_if_match() {
     w.run(&["plan", "--detailed-exitcode"]).code(0);
 }
 
-#[test]
-fn reformatting_the_policy_file_is_no_change() {
-    let w = policy_world();
+fn reformatting_the_policy_file_is_no_change(w: World) {
+    let w = policy_world(w);
     w.run(&["apply", "--auto-approve"]).code(0);
     let reformatted = r#"{"grants":[{"dst":["tag:db"],"ip":["5432"],"src":["tag:build"]}],
       "TagOwners":{"tag:db":[],"tag:build":["tag:ci"],"tag:ci":[]}}"#;
@@ -73,9 +71,8 @@ fn reformatting_the_policy_file_is_no_change() {
     );
 }
 
-#[test]
-fn policy_edited_between_plan_and_apply_stops_on_412() {
-    let w = policy_world();
+fn policy_edited_between_plan_and_apply_stops_on_412(w: World) {
+    let w = policy_world(w);
     w.run(&["apply", "--auto-approve"]).code(0);
     let edited = std::fs::read_to_string(w.path("policy.hujson"))
         .unwrap()
@@ -132,4 +129,5 @@ fn policy_edited_between_plan_and_apply_stops_on_412() {
         None,
     );
     assert!(live.to_string().contains("tag:y"), "{live}");
+}
 }

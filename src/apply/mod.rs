@@ -37,29 +37,17 @@ pub trait StateSink {
 
     /// Saves `state` durably when it differs from the last save only in `pending` and the
     /// records at `changed` (the walker's saves); the file appends to its journal.
-    fn save_changes(&mut self, state: &mut State, changed: &[Address]) -> Result<(), BackendError> {
-        let _ = changed;
+    fn save_changes(
+        &mut self,
+        state: &mut State,
+        _changed: &[Address],
+    ) -> Result<(), BackendError> {
         self.save(state)
     }
 
     /// Called once when the walk ends: fold incremental saves into a compact one.
-    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
-        let _ = state;
+    fn settle(&mut self, _state: &mut State) -> Result<(), BackendError> {
         Ok(())
-    }
-}
-
-impl StateSink for crate::state::StateFile {
-    fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
-        Ok(crate::state::StateFile::save(self, state)?)
-    }
-
-    fn save_changes(&mut self, state: &mut State, changed: &[Address]) -> Result<(), BackendError> {
-        Ok(crate::state::StateFile::save_changes(self, state, changed)?)
-    }
-
-    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
-        Ok(crate::state::StateFile::settle(self, state)?)
     }
 }
 

@@ -33,16 +33,14 @@ pub trait Backend: Send {
     fn save_changes(
         &mut self,
         state: &mut State,
-        changed: &[crate::address::Address],
+        _changed: &[crate::address::Address],
     ) -> Result<(), BackendError> {
-        let _ = changed;
         self.save(state)
     }
 
     /// Makes the stored form compact again after [`Backend::save_changes`] calls (the file
     /// folds its journal in). Nothing to do for other backends.
-    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
-        let _ = state;
+    fn settle(&mut self, _state: &mut State) -> Result<(), BackendError> {
         Ok(())
     }
 

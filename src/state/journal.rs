@@ -31,7 +31,7 @@ use crate::address::Address;
 
 /// Above this size the next save is a full one (which removes the journal), so loading never
 /// replays more than a few megabytes.
-pub(super) const COMPACT_BYTES: u64 = 8 * 1024 * 1024;
+const COMPACT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Why the journal cannot be replayed.
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,8 @@
 //! and **saved before any further step starts** (results that finish together, and the intents
 //! of the steps that start next, share one save);
 //! a failed step marks everything that depends on it skipped while independent work continues.
+//! Which ready step starts next is [`ready`]'s business: steps others wait for first, tailnets
+//! taking turns.
 //! If the state cannot be saved, no further step starts and the error names every address whose
 //! result is held only in memory.
 //!
@@ -12,11 +14,12 @@
 
 mod executor;
 mod intent;
+mod ready;
 mod reporter;
 mod tailscale;
 mod update;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use petgraph::stable_graph::NodeIndex;
 use tokio::task::JoinSet;
@@ -24,6 +27,8 @@ use tokio::task::JoinSet;
 use crate::address::Address;
 use crate::plan::StepGraph;
 use crate::state::{Backend, BackendError, State};
+
+use ready::Ready;
 
 pub use executor::{Executor, StepFailure};
 pub use reporter::{Reporter, Silent};
@@ -152,7 +157,7 @@ struct Walker<'g> {
     parallelism: usize,
     status: HashMap<NodeIndex, Status>,
     waiting_on: HashMap<NodeIndex, usize>,
-    ready: VecDeque<NodeIndex>,
+    ready: Ready,
     tasks: HashMap<tokio::task::Id, NodeIndex>,
     /// Concurrency control: the current limit, steps finished since the last change, and the
     /// executor's 429 count last seen.
@@ -180,7 +185,10 @@ impl<'g> Walker<'g> {
             let step = graph.step(n);
             (step.address().clone(), step.describe())
         });
-        let ready = initial.into_iter().collect();
+        let mut ready = Ready::new(graph);
+        for node in initial {
+            ready.push(graph, node);
+        }
         Self {
             graph,
             parallelism: options.parallelism.max(1),
@@ -268,7 +276,7 @@ impl<'g> Walker<'g> {
     fn next_batch(&mut self, in_flight: usize) -> Vec<NodeIndex> {
         let mut batch = Vec::new();
         while in_flight + batch.len() < self.limit {
-            match self.ready.pop_front() {
+            match self.ready.pop() {
                 Some(n) => batch.push(n),
                 None => break,
             }
@@ -360,7 +368,7 @@ impl<'g> Walker<'g> {
                 .expect("every node has a count");
             *count -= 1;
             if *count == 0 && self.status[&dep] == Status::Waiting {
-                self.ready.push_back(dep);
+                self.ready.push(self.graph, dep);
             }
         }
     }

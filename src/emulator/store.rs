@@ -43,7 +43,13 @@ pub(crate) struct Store {
     pub tokens: BTreeMap<String, TokenRecord>,
     /// How many keys were ever created (orders key lists by creation).
     pub keys_created: u64,
+    /// When [`Store::purge`] last scanned everything (not saved: a restart scans again).
+    #[serde(skip)]
+    purged_at: Option<Timestamp>,
 }
+
+/// [`Store::purge`] scans at most once per this much emulator time.
+const PURGE_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_secs(1);
 
 /// The one organization.
 #[derive(Debug, Serialize, Deserialize)]
@@ -209,6 +215,7 @@ impl Store {
             keys: BTreeMap::new(),
             tokens: BTreeMap::new(),
             keys_created: 0,
+            purged_at: None,
         };
         store.insert_tailnet(TailnetRecord {
             id: tailnet_id.clone(),
@@ -328,8 +335,18 @@ impl Store {
             .retain(|_, t| t.tailnet != id && !removed.contains(&t.client_id));
     }
 
-    /// Drops purged keys and expired tokens (and tokens whose client is gone).
+    /// Drops purged keys and expired tokens (and tokens whose client is gone), at most once per
+    /// second of emulator time: a scan of every key and token on every write would make each
+    /// write O(store). Memory hygiene only — every read already treats a purged key as gone and
+    /// checks a token's expiry and client when it is presented.
     pub fn purge(&mut self, now: Timestamp) {
+        if self
+            .purged_at
+            .is_some_and(|at| at <= now && now < at + PURGE_EVERY)
+        {
+            return;
+        }
+        self.purged_at = Some(now);
         self.keys.retain(|_, k| !k.is_purged(now));
         let keys = &self.keys;
         self.tokens.retain(|_, t| {

@@ -98,8 +98,7 @@ pub async fn read(
         .any(|n| scope.created.contains(n) || created_record(state, n).is_some());
     let mut tailnets = BTreeMap::new();
     let mut unreachable = Vec::new();
-    let mut reads: JoinSet<(Name, Option<String>, Result<TailnetContents, RefreshError>)> =
-        JoinSet::new();
+    let mut reads: JoinSet<Outcome> = JoinSet::new();
     for name in &scope.tailnets {
         let (created_id, reach) = match (scope.existing.get(name), created_record(state, name)) {
             (Some(r), _) => (None, reach::existing(org, r)?),
@@ -116,10 +115,15 @@ pub async fn read(
                 continue;
             }
         };
-        let (name, tracked, client) = (name.clone(), tracked_ids(state, name), client.clone());
+        let (name, client) = (name.clone(), client.clone());
         reads.spawn(async move {
-            let contents = read_tailnet(&client, &name, &reach, &tracked).await;
-            (name, created_id, contents)
+            let read = read_tailnet(&client, &name, &reach).await;
+            Outcome::Listed {
+                name,
+                created_id,
+                reach,
+                read,
+            }
         });
     }
     let org_tailnets = if needs_org_list {
@@ -139,12 +143,36 @@ pub async fn read(
         tailnets.insert(name, LiveTailnet::Gone);
     }
     while let Some(joined) = reads.join_next().await {
-        let (name, created_id, contents) = joined.expect("refresh tasks do not panic");
-        if created_id.as_deref().is_some_and(|id| !listed(id)) {
-            tailnets.insert(name, LiveTailnet::Gone);
-            continue;
-        }
-        let contents = contents?;
+        let (name, contents) = match joined.expect("refresh tasks do not panic") {
+            Outcome::Listed {
+                name, created_id, ..
+            } if created_id.as_deref().is_some_and(|id| !listed(id)) => {
+                tailnets.insert(name, LiveTailnet::Gone);
+                continue;
+            }
+            Outcome::Listed {
+                name, reach, read, ..
+            } => {
+                let (contents, id_only) = read?;
+                if id_only.is_empty() {
+                    (name, contents)
+                } else {
+                    // Rare (the old API's id-only entries): read the ones the state tracks.
+                    let tracked = tracked_ids(state, &name);
+                    let ids: Vec<String> = id_only
+                        .into_iter()
+                        .filter(|id| tracked.contains(id))
+                        .collect();
+                    let client = client.clone();
+                    reads.spawn(async move {
+                        let read = read_keys(&client, &name, &reach, contents, ids).await;
+                        Outcome::Resolved { name, read }
+                    });
+                    continue;
+                }
+            }
+            Outcome::Resolved { name, read } => (name, read?),
+        };
         tracing::info!(tailnet = %name, keys = contents.keys.len(), etag = ?contents.policy.etag, "refreshed");
         tailnets.insert(name, LiveTailnet::Present(contents));
     }
@@ -153,6 +181,23 @@ pub async fn read(
         org_tailnets,
         tailnets,
     })
+}
+
+/// What a refresh task hands back.
+enum Outcome {
+    /// A tailnet's key list and policy, and the ids of id-only list entries.
+    Listed {
+        name: Name,
+        /// The id of a tailnet tailform created (its existence is confirmed by the org list).
+        created_id: Option<String>,
+        reach: Reach,
+        read: Result<(TailnetContents, Vec<String>), RefreshError>,
+    },
+    /// The same tailnet after its tracked id-only entries were read one by one.
+    Resolved {
+        name: Name,
+        read: Result<TailnetContents, RefreshError>,
+    },
 }
 
 async fn org_tailnets(client: &Client, org: &Credential) -> Result<Vec<OrgTailnet>, RefreshError> {
@@ -202,12 +247,13 @@ fn tracked_ids(state: &State, tailnet: &Name) -> BTreeSet<String> {
     ids
 }
 
+/// A tailnet's key list and policy, read side by side; also the ids of list entries that
+/// carry nothing but their id.
 async fn read_tailnet(
     client: &Client,
     name: &Name,
     reach: &Reach,
-    tracked: &BTreeSet<String>,
-) -> Result<TailnetContents, RefreshError> {
+) -> Result<(TailnetContents, Vec<String>), RefreshError> {
     let (keys, policy) = tokio::join!(
         client.list_keys(&reach.credential, &reach.path, true),
         client.get_policy(&reach.credential, &reach.path),
@@ -220,39 +266,55 @@ async fn read_tailnet(
         what: format!("the policy file of `tailnet.{name}` ({})", reach.path),
         source,
     })?;
-    let mut live_keys = BTreeMap::new();
-    for info in keys {
-        let info = if lacks_fields(&info) && tracked.contains(&info.id) {
-            match client
-                .get_key(&reach.credential, &reach.path, &info.id)
-                .await
-            {
-                Ok(KeyLookup::Found(full)) => full,
-                Ok(KeyLookup::NotFound) => continue,
-                Err(source) => {
-                    return Err(RefreshError::Api {
-                        what: format!("key {} of `tailnet.{name}`", info.id),
-                        source,
-                    });
-                }
-            }
-        } else {
-            info
-        };
-        live_keys.insert(info.id.clone(), live_key(info));
-    }
+    let id_only = keys
+        .iter()
+        .filter(|k| lacks_fields(k))
+        .map(|k| k.id.clone())
+        .collect();
+    let keys = keys
+        .into_iter()
+        .map(|info| (info.id.clone(), live_key(info)))
+        .collect();
     let value = policy_doc::parse(&policy.text).map_err(|e| RefreshError::Policy {
         tailnet: name.clone(),
         detail: e.to_string(),
     })?;
-    Ok(TailnetContents {
-        keys: live_keys,
+    let contents = TailnetContents {
+        keys,
         policy: LivePolicy {
             text: policy.text,
             value,
             etag: policy.etag,
         },
-    })
+    };
+    Ok((contents, id_only))
+}
+
+/// Reads keys `ids` one by one into `contents` (a key that is gone is dropped).
+async fn read_keys(
+    client: &Client,
+    name: &Name,
+    reach: &Reach,
+    mut contents: TailnetContents,
+    ids: Vec<String>,
+) -> Result<TailnetContents, RefreshError> {
+    for id in ids {
+        match client.get_key(&reach.credential, &reach.path, &id).await {
+            Ok(KeyLookup::Found(full)) => {
+                contents.keys.insert(id, live_key(full));
+            }
+            Ok(KeyLookup::NotFound) => {
+                contents.keys.remove(&id);
+            }
+            Err(source) => {
+                return Err(RefreshError::Api {
+                    what: format!("key {id} of `tailnet.{name}`"),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(contents)
 }
 
 /// An id-only list entry (the old API documented lists of `{"id": …}`).

@@ -231,7 +231,8 @@ impl Wire {
     }
 }
 
-fn client_for(base_url: &str, retry: RetryPolicy) -> Client {
+/// A client for `base_url` (the emulator, or a proxy in front of it).
+pub fn client_for(base_url: &str, retry: RetryPolicy) -> Client {
     Client::new(ClientConfig {
         base_url: base_url.to_owned(),
         timeout: Duration::from_secs(10),

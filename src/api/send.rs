@@ -357,7 +357,12 @@ impl Client {
         {
             return Err(Failure::TooLarge { status });
         }
-        let mut body = Vec::new();
+        // Sized from Content-Length when there is one (never beyond the cap).
+        let expected = response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .map_or(0, |n| n.min(cap));
+        let mut body = Vec::with_capacity(expected);
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if too_large(body.len() + chunk.len()) {
                 if success {

@@ -26,8 +26,8 @@ pub(super) struct Key {
     pub id: String,
     #[serde(default)]
     pub key: Option<Secret>,
-    #[serde(default)]
-    pub key_type: Option<String>,
+    #[serde(default, deserialize_with = "key_type")]
+    pub key_type: Option<KeyType>,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "timestamp")]
@@ -94,10 +94,7 @@ impl Key {
             });
         KeyInfo {
             id: self.id,
-            key_type: self
-                .key_type
-                .as_deref()
-                .map_or(KeyType::Auth, KeyType::parse),
+            key_type: self.key_type.unwrap_or(KeyType::Auth),
             description: self.description.unwrap_or_default(),
             created: self.created,
             updated: self.updated,
@@ -254,15 +251,57 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 /// RFC 3339 with any fractional precision; `null`, `""` and Go's zero time read as absent.
 fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
-    let Some(raw) = Option::<String>::deserialize(d)? else {
-        return Ok(None);
-    };
-    if raw.is_empty() || raw.starts_with("0001-01-01T00:00:00") {
-        return Ok(None);
-    }
-    raw.parse::<Timestamp>().map(Some).map_err(|_| {
-        serde::de::Error::custom("invalid timestamp (expected RFC 3339, e.g. 2024-01-13T18:39:49Z)")
+    optional_str(d, |raw| {
+        if raw.is_empty() || raw.starts_with("0001-01-01T00:00:00") {
+            return Ok(None);
+        }
+        raw.parse::<Timestamp>()
+            .map(Some)
+            .map_err(|_| "invalid timestamp (expected RFC 3339, e.g. 2024-01-13T18:39:49Z)")
     })
+}
+
+/// `keyType`, any spelling (an unknown one is kept).
+fn key_type<'de, D: Deserializer<'de>>(d: D) -> Result<Option<KeyType>, D::Error> {
+    optional_str(d, |raw| Ok(Some(KeyType::parse(raw))))
+}
+
+/// An optional string handed to `parse` as it is read, without a `String` in between (a key
+/// list has thousands of timestamps).
+fn optional_str<'de, D, T>(
+    d: D,
+    parse: fn(&str) -> Result<Option<T>, &'static str>,
+) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct Visitor<T>(fn(&str) -> Result<Option<T>, &'static str>);
+
+    impl<'de, T> serde::de::Visitor<'de> for Visitor<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or null")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            (self.0)(v).map_err(E::custom)
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    d.deserialize_option(Visitor(parse))
 }
 
 /// A non-negative number of seconds, integer or float; `null` reads as absent. A negative value

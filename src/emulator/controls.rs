@@ -25,7 +25,6 @@ use super::faults::{FaultConfig, Faults};
 use super::key_view::{Reveal, key_out};
 use super::state::Shared;
 use super::store::KeyKind;
-use super::wire::KeyOut;
 
 /// `POST /_emulator/clock` body.
 #[derive(Debug, Deserialize)]
@@ -93,7 +92,7 @@ async fn set_faults(
 async fn use_key(
     State(shared): State<Arc<Shared>>,
     Path(key_id): Path<String>,
-) -> Result<Json<KeyOut>, ApiError> {
+) -> Result<Response, ApiError> {
     shared.write(|store, now| {
         let key = store
             .keys
@@ -111,7 +110,7 @@ async fn use_key(
         if !auth.reusable {
             auth.used = Some(whole_seconds(now));
         }
-        Ok(Json(key_out(key, now, Reveal::Metadata)))
+        Ok(Json(key_out(key, now, Reveal::Metadata)).into_response())
     })
 }
 

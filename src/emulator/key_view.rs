@@ -10,9 +10,8 @@
 
 use jiff::Timestamp;
 
-use super::clock::rfc3339;
 use super::store::{KeyKind, KeyRecord};
-use super::wire::{CapabilitiesOut, CreateOut, DevicesOut, KeyOut};
+use super::wire::{CapabilitiesOut, CreateOut, DevicesOut, KeyOut, Revealed, WholeSeconds};
 
 /// Whether the secret is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,43 +22,43 @@ pub(crate) enum Reveal {
     Metadata,
 }
 
-/// The wire form of `key` at `now`.
-pub(crate) fn key_out(key: &KeyRecord, now: Timestamp, reveal: Reveal) -> KeyOut {
+/// The wire form of `key` at `now`, borrowed from the record.
+pub(crate) fn key_out(key: &KeyRecord, now: Timestamp, reveal: Reveal) -> KeyOut<'_> {
     let mut out = KeyOut {
-        id: key.id.clone(),
-        key: (reveal == Reveal::Secret).then(|| key.secret.expose().to_owned()),
+        id: &key.id,
+        key: (reveal == Reveal::Secret).then(|| Revealed(key.secret.expose())),
         key_type: "auth",
         expiry_seconds: None,
-        created: rfc3339(key.created),
+        created: WholeSeconds(key.created),
         updated: None,
         expires: None,
-        revoked: key.revoked.map(rfc3339),
+        revoked: key.revoked.map(WholeSeconds),
         capabilities: None,
         scopes: None,
         tags: None,
-        description: key.description.clone(),
+        description: &key.description,
         invalid: key.is_invalid(now),
     };
     match &key.kind {
         KeyKind::Auth(auth) => {
             out.expiry_seconds = Some(auth.expiry_seconds);
-            out.expires = Some(rfc3339(auth.expires));
+            out.expires = Some(WholeSeconds(auth.expires));
             out.capabilities = Some(CapabilitiesOut {
                 devices: DevicesOut {
                     create: CreateOut {
                         reusable: auth.reusable,
                         ephemeral: auth.ephemeral,
                         preauthorized: auth.preauthorized,
-                        tags: auth.tags.clone(),
+                        tags: &auth.tags,
                     },
                 },
             });
         }
         KeyKind::Client(client) => {
             out.key_type = "client";
-            out.updated = Some(rfc3339(client.updated));
+            out.updated = Some(WholeSeconds(client.updated));
             out.scopes = Some(client.scopes.names());
-            out.tags = (!client.tags.is_empty()).then(|| client.tags.clone());
+            out.tags = (!client.tags.is_empty()).then_some(client.tags.as_slice());
         }
     }
     out

@@ -24,6 +24,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::api_error::ApiError;
@@ -39,7 +40,7 @@ use super::scope::{Resource, Scope};
 use super::state::Shared;
 use super::store::{AuthKey, KeyKind, KeyRecord, NewClient, Store};
 use super::tags::check_requested;
-use super::wire::{KeyList, KeyOut};
+use super::wire::KeyList;
 
 const READ_AUTH: Scope = Scope::read(Resource::AuthKeys);
 const READ_CLIENTS: Scope = Scope::read(Resource::OAuthKeys);
@@ -53,7 +54,7 @@ pub(crate) async fn list(
     Path(segment): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Json<KeyList>, ApiError> {
+) -> Result<Response, ApiError> {
     shared.read(|store, now| {
         let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
         if !caller.can(READ_AUTH) && !caller.can(READ_CLIENTS) {
@@ -73,7 +74,8 @@ pub(crate) async fn list(
                 .into_iter()
                 .map(|k| key_out(k, now, Reveal::Metadata))
                 .collect(),
-        }))
+        })
+        .into_response())
     })
 }
 
@@ -101,17 +103,17 @@ pub(crate) async fn get(
     Extension(audit): Extension<Audit>,
     Path((segment, key_id)): Path<(String, String)>,
     headers: HeaderMap,
-) -> Result<Json<KeyOut>, ApiError> {
+) -> Result<Response, ApiError> {
     shared.read(|store, now| {
         let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
         audit.key(&key_id);
         let key = store.visible_key(&tailnet, &key_id, now);
         if let Some(own) = key.filter(|k| k.id == caller.client_id) {
-            return Ok(Json(key_out(own, now, Reveal::Metadata)));
+            return Ok(Json(key_out(own, now, Reveal::Metadata)).into_response());
         }
         let key = found_if_allowed(&caller, key, [READ_AUTH, READ_CLIENTS])?;
         caller.require(Scope::read(key.family()))?;
-        Ok(Json(key_out(key, now, Reveal::Metadata)))
+        Ok(Json(key_out(key, now, Reveal::Metadata)).into_response())
     })
 }
 
@@ -134,7 +136,7 @@ pub(crate) async fn create(
     Path(segment): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<KeyOut>, ApiError> {
+) -> Result<Response, ApiError> {
     shared.write(|store, now| {
         let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
         if !caller.can(WRITE_AUTH) && !caller.can(WRITE_CLIENTS) {
@@ -157,7 +159,7 @@ pub(crate) async fn create(
         };
         audit.key(&id);
         let key = store.keys.get(&id).ok_or_else(ApiError::key_not_found)?;
-        Ok(Json(key_out(key, now, Reveal::Secret)))
+        Ok(Json(key_out(key, now, Reveal::Secret)).into_response())
     })
 }
 
@@ -249,7 +251,7 @@ pub(crate) async fn update(
     Path((segment, key_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<KeyOut>, ApiError> {
+) -> Result<Response, ApiError> {
     shared.write(|store, now| {
         let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
         audit.key(&key_id);
@@ -285,7 +287,7 @@ pub(crate) async fn update(
             client.tags = spec.tags;
             client.updated = whole_seconds(now);
         }
-        Ok(Json(key_out(key, now, Reveal::Metadata)))
+        Ok(Json(key_out(key, now, Reveal::Metadata)).into_response())
     })
 }
 

@@ -446,6 +446,15 @@ mod tests {
             format!("{:?}", s.tokens[&token_id]),
             format!("{:?}", s.tailnets[&s.org.original_tailnet]),
             format!("{:?}", s.ids),
+            // The create response's view carries the secret to serialise it, never to show it.
+            format!(
+                "{:?}",
+                super::super::key_view::key_out(
+                    &s.keys[&key_id],
+                    now,
+                    super::super::key_view::Reveal::Secret
+                )
+            ),
         ];
         for debug in &debugs {
             for secret in [token_secret.expose(), key_secret.expose(), &org_secret] {

@@ -4,7 +4,10 @@
 //! Written from TAILSCALE-API §2.2–§2.8 and §6, independently of `crate::api`, so that a field
 //! the client misnames fails a test instead of passing on both sides.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+use super::clock::whole_seconds;
 
 /// `{"message": "…"}`, the body of every error.
 #[derive(Debug, Serialize)]
@@ -66,61 +69,84 @@ pub(crate) struct KeyTypeProbe {
     pub key_type: Option<serde_json::Value>,
 }
 
-/// A key as the API shows it (TAILSCALE-API §2.5/§2.8).
+/// A key as the API shows it (TAILSCALE-API §2.5/§2.8), borrowed from the store: a key list
+/// is serialised straight from the records, without copying them first.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct KeyOut {
-    pub id: String,
+pub(crate) struct KeyOut<'a> {
+    pub id: &'a str,
     /// The secret: only in the create response.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: Option<Revealed<'a>>,
     pub key_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry_seconds: Option<i64>,
-    pub created: String,
+    pub created: WholeSeconds,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated: Option<String>,
+    pub updated: Option<WholeSeconds>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
+    pub expires: Option<WholeSeconds>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub revoked: Option<String>,
+    pub revoked: Option<WholeSeconds>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub capabilities: Option<CapabilitiesOut>,
+    pub capabilities: Option<CapabilitiesOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    pub description: String,
+    pub tags: Option<&'a [String]>,
+    pub description: &'a str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub invalid: bool,
 }
 
+/// A one-time secret on its way out: serialised as the string, redacted in `Debug`.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub(crate) struct Revealed<'a>(pub &'a str);
+
+impl std::fmt::Debug for Revealed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(crate::secret::REDACTED)
+    }
+}
+
+/// A timestamp as the keys API writes it: RFC 3339 in UTC, whole seconds
+/// (`2024-01-13T18:39:49Z`), formatted straight into the response.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WholeSeconds(pub Timestamp);
+
+impl Serialize for WholeSeconds {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&whole_seconds(self.0))
+    }
+}
+
 /// `capabilities` of an auth key.
 #[derive(Debug, Serialize)]
-pub(crate) struct CapabilitiesOut {
-    pub devices: DevicesOut,
+pub(crate) struct CapabilitiesOut<'a> {
+    pub devices: DevicesOut<'a>,
 }
 
 /// `capabilities.devices` of an auth key.
 #[derive(Debug, Serialize)]
-pub(crate) struct DevicesOut {
-    pub create: CreateOut,
+pub(crate) struct DevicesOut<'a> {
+    pub create: CreateOut<'a>,
 }
 
 /// `capabilities.devices.create` of an auth key; `tags` absent when there are none.
 #[derive(Debug, Serialize)]
-pub(crate) struct CreateOut {
+pub(crate) struct CreateOut<'a> {
     pub reusable: bool,
     pub ephemeral: bool,
     pub preauthorized: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub tags: &'a [String],
 }
 
 /// `GET /tailnet/{t}/keys`.
 #[derive(Debug, Serialize)]
-pub(crate) struct KeyList {
-    pub keys: Vec<KeyOut>,
+pub(crate) struct KeyList<'a> {
+    pub keys: Vec<KeyOut<'a>>,
 }
 
 /// `POST /organizations/-/tailnets` request.

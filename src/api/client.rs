@@ -61,6 +61,11 @@ impl Client {
         if endpoint.loopback {
             builder = builder.no_proxy();
         }
+        if endpoint.plain_http {
+            // No TLS is ever negotiated (plain HTTP, redirects off), so the system's root
+            // certificates are not loaded: parsing them costs milliseconds of every command.
+            builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
+        }
         let http = builder.build().map_err(|e| ApiError::ClientSetup {
             cause: e.to_string(),
         })?;

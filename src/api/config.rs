@@ -86,6 +86,8 @@ pub(super) struct Endpoint {
     pub base: String,
     /// The host is loopback (the emulator): system proxies are bypassed.
     pub loopback: bool,
+    /// Plain `http://` (loopback only): no TLS is ever negotiated.
+    pub plain_http: bool,
 }
 
 /// Checks `raw` and normalises it. Refuses plain HTTP to a non-loopback host, other schemes,
@@ -124,7 +126,11 @@ pub(super) fn check_endpoint(raw: &str) -> Result<Endpoint, ApiError> {
         other => return Err(invalid(&format!("scheme `{other}` is not http or https"))),
     }
     let base = url.as_str().trim_end_matches('/').to_owned();
-    Ok(Endpoint { base, loopback })
+    Ok(Endpoint {
+        base,
+        loopback,
+        plain_http: url.scheme() == "http",
+    })
 }
 
 /// `raw` with any `user:password@` part replaced, for error messages.
@@ -155,7 +161,8 @@ mod tests {
             check_endpoint("https://api.tailscale.com/").unwrap(),
             Endpoint {
                 base: "https://api.tailscale.com".into(),
-                loopback: false
+                loopback: false,
+                plain_http: false,
             }
         );
         assert_eq!(
@@ -176,8 +183,11 @@ mod tests {
             "http://LOCALHOST",
         ] {
             let e = check_endpoint(ok).unwrap();
-            assert!(e.loopback, "{ok}");
+            assert!(e.loopback && e.plain_http, "{ok}");
         }
+        // TLS to a loopback host (a local proxy) keeps certificate checks.
+        let tls = check_endpoint("https://127.0.0.1:8443").unwrap();
+        assert!(tls.loopback && !tls.plain_http);
         for bad in ["http://example.com", "http://10.0.0.1:80", "http://[::2]"] {
             let err = check_endpoint(bad).unwrap_err();
             assert!(

@@ -71,9 +71,14 @@ impl Scope {
                 }
             }
         }
-        scope
-            .tailnets
-            .extend(state.resources.keys().map(|a| a.tailnet.clone()));
+        // Addresses are sorted by tailnet: one look-up per run of a tailnet's records.
+        let mut previous: Option<&Name> = None;
+        for address in state.resources.keys() {
+            if previous != Some(&address.tailnet) && !scope.tailnets.contains(&address.tailnet) {
+                scope.tailnets.insert(address.tailnet.clone());
+            }
+            previous = Some(&address.tailnet);
+        }
         scope
     }
 }

@@ -8,6 +8,13 @@
 //! `retryAfterSeconds` (default 1) is our addition so that fault tests stay fast.
 //! "Mutating" means POST, PUT or DELETE on `/api/v2` except the token endpoint; only a 2xx
 //! response is dropped (a refused request committed nothing).
+//!
+//! Latency is the time from a request's arrival to its response, as a client on a real network
+//! sees a remote server: the handler runs when the request arrives and the response leaves
+//! `latency` after the arrival (or when ready, if the handler took longer). The emulator's own
+//! work — serialising a list of thousands of keys — is thus part of the latency, as a remote
+//! server's is, instead of being added to it while competing with the client for this
+//! machine's CPU; a request takes exactly the latency the benchmark's lower bounds assume.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -177,10 +184,14 @@ pub(crate) async fn inject(
     let mutating = matches!(*req.method(), Method::POST | Method::PUT | Method::DELETE)
         && route.as_deref() != Some(TOKEN_ROUTE);
     let plan = shared.faults().plan(mutating);
-    if !plan.latency.is_zero() {
-        tokio::time::sleep(plan.latency).await;
-    }
+    let leaves = tokio::time::Instant::now() + plan.latency;
+    let delay = || async {
+        if !plan.latency.is_zero() {
+            tokio::time::sleep_until(leaves).await;
+        }
+    };
     if let Some(status) = plan.fail_before {
+        delay().await;
         let mut response = ApiError::new(status, fault_message(status)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
             response
@@ -190,6 +201,7 @@ pub(crate) async fn inject(
         return response;
     }
     let response = next.run(req).await;
+    delay().await;
     if plan.drop_after && response.status().is_success() {
         audit.dropped();
         let (parts, _) = response.into_parts();

@@ -39,6 +39,10 @@ use manifest::Size;
 use measure::{ApplyRun, MAX_TAILNETS, Persistence, PlanRun, Tailform};
 use world::{Requests, World};
 
+/// The binary's allocator (see `src/main.rs`), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Any failure: the bench stops and says why.
 pub type Fail = Box<dyn std::error::Error + Send + Sync>;
 

@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 
 use tailform::validate::{ValidateOptions, load_and_validate};
 
+/// The binary's allocator (see `src/main.rs`), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const FILES: usize = 50;
 const CLIENTS: usize = 20;
 const KEYS: usize = 79;

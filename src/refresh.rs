@@ -71,13 +71,11 @@ impl Scope {
                 }
             }
         }
-        // Addresses are sorted by tailnet: one look-up per run of a tailnet's records.
-        let mut previous: Option<&Name> = None;
+        // A name is cloned only when new (not once per record).
         for address in state.resources.keys() {
-            if previous != Some(&address.tailnet) && !scope.tailnets.contains(&address.tailnet) {
+            if !scope.tailnets.contains(&address.tailnet) {
                 scope.tailnets.insert(address.tailnet.clone());
             }
-            previous = Some(&address.tailnet);
         }
         scope
     }

@@ -104,25 +104,9 @@ mod tests {
     use super::*;
     use crate::address::Address;
     use crate::plan::Step;
-    use crate::state::KeyAttributes;
 
     fn key(tailnet: &str, name: &str) -> Step {
-        Step::CreateKey {
-            address: format!("tailnet.{tailnet}.auth_key.{name}")
-                .parse()
-                .unwrap(),
-            attributes: KeyAttributes {
-                description: String::new(),
-                reusable: true,
-                ephemeral: false,
-                preauthorized: false,
-                tags: vec![],
-                expiry_seconds: 3600,
-                created_by: None,
-            },
-            depose_current: false,
-            keep_previous: None,
-        }
+        super::super::tests::create_key(&format!("tailnet.{tailnet}.auth_key.{name}"))
     }
 
     fn tailnet(name: &str) -> Step {

@@ -27,7 +27,8 @@ fn attrs() -> KeyAttributes {
     }
 }
 
-fn create_key(a: &str) -> Step {
+/// A key create at address `a` (also the ready queue's tests' step).
+pub(super) fn create_key(a: &str) -> Step {
     Step::CreateKey {
         address: addr(a),
         attributes: attrs(),

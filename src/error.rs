@@ -108,6 +108,31 @@ pub enum Error {
         /// The destination's serial.
         theirs: u64,
     },
+    /// `output` was asked for secrets that are encrypted and that no key given opens.
+    #[error(
+        "{} secret(s) asked for are encrypted in the state and no key given opens them ({}): \
+         {hint}",
+        addresses.len(),
+        addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        hint = crate::state::UNSEAL_HINT
+    )]
+    SealedOutput {
+        /// The sealed secrets' addresses.
+        addresses: Vec<crate::address::Address>,
+    },
+    /// `output ADDR` for a record whose secret the state does not hold.
+    #[error(
+        "the state holds no secret for `{0}`: it was imported, and the API never shows a secret \
+         again (`tailform apply --replace {0}` creates one with a new secret)"
+    )]
+    NoSecret(crate::address::Address),
+    /// Apply needs credentials that are sealed and no key given opens (nothing was done).
+    #[error(
+        "apply needs secrets that are encrypted in the state and no key given opens them, so \
+         nothing was done: {}",
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    SealedCredentials(Vec<crate::plan::SealedCredential>),
     /// The address is not in the state.
     #[error("`{0}` is not in the state")]
     NotInState(crate::address::Address),

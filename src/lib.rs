@@ -17,6 +17,7 @@
 pub mod address;
 pub mod api;
 pub mod apply;
+pub mod atomic_file;
 pub mod cli;
 pub mod commands;
 pub mod credentials;

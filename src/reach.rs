@@ -7,7 +7,7 @@
 
 use crate::api::Credential;
 use crate::model::TailnetRef;
-use crate::state::{BootstrapClient, ClientRecord, DeposedTailnet, TailnetRecord};
+use crate::state::{BootstrapClient, ClientRecord, DeposedTailnet, SecretKnowledge, TailnetRecord};
 
 /// A credential and the path segment to use with it.
 #[derive(Debug, Clone)]
@@ -33,6 +33,13 @@ pub enum ReachError {
          with it; `--replace` the client first"
     )]
     ClientSecretUnknown(String),
+    /// A `createdBy` client's secret is sealed and no configured key opens it.
+    #[error(
+        "the secret of the OAuth client `{0}` is encrypted in the state and no key given opens \
+         it, so keys cannot be created with it; {hint}",
+        hint = crate::state::UNSEAL_HINT
+    )]
+    ClientSecretSealed(String),
 }
 
 /// Reaches a tailnet tailform created.
@@ -46,7 +53,12 @@ pub fn deposed(org: &Credential, deposed: &DeposedTailnet) -> Result<Reach, Reac
 }
 
 fn via(org: &Credential, id: &str, own: Option<&BootstrapClient>) -> Result<Reach, ReachError> {
-    let credential = match own.and_then(|c| c.secret.clone().map(|s| (c.id.clone(), s))) {
+    // A sealed (or missing) own secret falls back to the organization's client.
+    let open = own.and_then(|c| {
+        let secret = c.secret.as_ref()?.open()?;
+        Some((c.id.clone(), secret.clone()))
+    });
+    let credential = match open {
         Some((client_id, secret)) => Credential::oauth(client_id, secret),
         None => with_tailnet_param(org, id)?,
     };
@@ -85,10 +97,15 @@ pub fn created_by(
     client_name: &str,
     client: &ClientRecord,
 ) -> Result<Reach, ReachError> {
-    let secret = client
-        .secret
-        .clone()
-        .ok_or_else(|| ReachError::ClientSecretUnknown(client_name.to_owned()))?;
+    let secret = match SecretKnowledge::of(client.secret.as_ref()) {
+        SecretKnowledge::Open(s) => s.clone(),
+        SecretKnowledge::Sealed => {
+            return Err(ReachError::ClientSecretSealed(client_name.to_owned()));
+        }
+        SecretKnowledge::Absent => {
+            return Err(ReachError::ClientSecretUnknown(client_name.to_owned()));
+        }
+    };
     Ok(Reach {
         credential: Credential::oauth(client.id.clone(), secret),
         path: tailnet.path.clone(),
@@ -130,7 +147,7 @@ mod tests {
             prevent_destroy: true,
             oauth_client: own.then(|| BootstrapClient {
                 id: "kboot".into(),
-                secret: Some(Secret::new("boot")),
+                secret: Some(Secret::new("boot").into()),
             }),
             deposed: vec![],
         }

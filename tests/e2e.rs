@@ -14,6 +14,7 @@ mod e2e {
     mod failures;
     mod faults;
     mod hostile;
+    mod keyless;
     mod lifecycle;
     mod locking;
     mod policy;

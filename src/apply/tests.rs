@@ -158,7 +158,7 @@ impl Executor for Fake {
                 address: address.clone(),
                 record: KeyRecord {
                     id: format!("id-{address}"),
-                    secret: Some(Secret::new("s")),
+                    secret: Some(Secret::new("s").into()),
                     created: None,
                     expires: None,
                     attributes: attrs(),

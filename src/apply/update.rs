@@ -247,7 +247,7 @@ mod tests {
     fn key(id: &str) -> KeyRecord {
         KeyRecord {
             id: id.into(),
-            secret: Some(Secret::new(format!("secret-{id}"))),
+            secret: Some(Secret::new(format!("secret-{id}")).into()),
             created: None,
             expires: None,
             attributes: KeyAttributes {
@@ -285,7 +285,10 @@ mod tests {
         .apply_to(&mut state);
         let r = state.auth_key(&a).unwrap();
         assert_eq!(r.id, "k2");
-        assert_eq!(r.secret.as_ref().unwrap().expose(), "secret-k2");
+        assert_eq!(
+            r.secret.as_ref().unwrap().open().unwrap().expose(),
+            "secret-k2"
+        );
         assert_eq!(
             r.deposed,
             [Deposed {

@@ -21,7 +21,7 @@ use crate::apply::{self, ApplyOptions, ApplyReport, SaveFailed, TailscaleExecuto
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::plan::{StepGraph, Summary};
+use crate::plan::{Step, StepGraph, Summary, sealed_credentials};
 use crate::planfile::SavedPlan;
 use crate::refresh;
 use crate::render::progress::Progress;
@@ -70,6 +70,7 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
     if !planned.plan.has_changes() {
         return Ok(Exit::Success);
     }
+    refuse_sealed(planned.plan.graph.steps().map(|(_, s)| s), &state)?;
     if !args.auto_approve {
         confirm()?;
     }
@@ -116,6 +117,20 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
     })
 }
 
+/// Refuses, before anything runs, a plan with steps that need a credential sealed in the state
+/// (a `createdBy` client's secret) when no key given opens it.
+fn refuse_sealed<'s>(
+    steps: impl IntoIterator<Item = &'s Step>,
+    state: &State,
+) -> Result<(), Error> {
+    let sealed = sealed_credentials(steps, state);
+    if sealed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::SealedCredentials(sealed))
+    }
+}
+
 fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Result<Exit, Error> {
     let session = Session::open(global)?;
     let mut backend = session::backend(global)?;
@@ -134,6 +149,7 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     if graph.is_empty() {
         return Ok(Exit::Success);
     }
+    refuse_sealed(graph.steps().map(|(_, s)| s), &state)?;
     let mut run = Runner {
         global,
         args,

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::exit::Exit;
 use crate::seal::Mode;
 use crate::secret::REDACTED;
-use crate::state::{Backend, Record, State};
+use crate::state::{Backend, Record, State, StoredSecret};
 
 use super::session;
 
@@ -113,8 +113,9 @@ fn copy(
     }
     if state
         .resources
-        .keys()
-        .any(|a| from.sealing().is_unreadable(&a.to_string()))
+        .values()
+        .flat_map(Record::stored_secrets)
+        .any(StoredSecret::is_sealed)
     {
         return Err(Error::SealedSecrets {
             from: from.describe(),

@@ -146,10 +146,8 @@ impl Planner<'_> {
                 let mut change = Change::new(address.clone(), Action::NoOp)
                     .unchanged(view)
                     .sensitive();
-                if record.secret.is_none() {
-                    change = change.note(
-                        "its secret is unknown to tailform (imported); `--replace` it to get one",
-                    );
+                if let Some(note) = super::secret_note(record.secret.as_ref()) {
+                    change = change.note(note);
                 }
                 self.changes.push(change);
             }

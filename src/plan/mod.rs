@@ -13,6 +13,7 @@ mod oauth_client;
 mod orphan;
 mod policy;
 mod reason;
+mod secret_note;
 mod step;
 mod tailnet;
 mod view;
@@ -25,6 +26,9 @@ use crate::address::{Address, Member};
 use crate::live::Live;
 use crate::model::{Desired, Name, TailnetKind, TailnetRef};
 use crate::state::State;
+
+use secret_note::secret_note;
+pub use secret_note::{SealedCredential, sealed_credentials};
 
 pub use action::Action;
 pub use change::Change;
@@ -336,6 +340,9 @@ impl<'a> Planner<'a> {
         }
         self.changes
             .sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
+        for sealed in sealed_credentials(&self.steps, self.state) {
+            self.warnings.push(sealed.to_string());
+        }
         let graph = StepGraph::build(self.steps, &self.created_by);
         let existing = self
             .desired

@@ -4,9 +4,9 @@
 //! read a file that group or others can read. Between full saves, [`StateFile::save_changes`]
 //! appends small changes to the journal (`journal.rs`) instead; loading replays it.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use std::collections::BTreeSet;
@@ -76,6 +76,42 @@ pub enum StateFileError {
         #[source]
         source: JournalError,
     },
+    /// The path is not a regular file (or a link to one).
+    #[error("cannot use `{}` as the state file", path.display())]
+    NotAFile {
+        /// The path as given.
+        path: PathBuf,
+        /// Why (a device, a directory, a link loop, …).
+        #[source]
+        source: io::Error,
+    },
+    /// Another run wrote the state since this one read it (the lock was bypassed or removed).
+    #[error(
+        "the state file `{}` was changed by another run since it was read (it is at serial \
+         {stored}{other}; this run would write serial {writing}): refusing to overwrite it — run \
+         the command again",
+        path.display(),
+        other = if *other_lineage { ", of another lineage" } else { "" }
+    )]
+    Moved {
+        /// The file.
+        path: PathBuf,
+        /// The serial on disk (file plus journal).
+        stored: u64,
+        /// The serial this save would have written.
+        writing: u64,
+        /// The file on disk holds another state altogether.
+        other_lineage: bool,
+    },
+    /// The serial cannot be incremented any further.
+    #[error("the state file `{}`: {source}", path.display())]
+    Serial {
+        /// The file.
+        path: PathBuf,
+        /// The serial.
+        #[source]
+        source: super::SerialExhausted,
+    },
     /// Writing failed; the previous state file is untouched.
     #[error("cannot write the state file `{}` (the previous version is untouched)", path.display())]
     Write {
@@ -90,20 +126,78 @@ pub enum StateFileError {
 /// The state file at a path.
 #[derive(Debug, Clone)]
 pub struct StateFile {
+    /// Where the state is: the path given, or the file a symbolic link there points to.
     path: PathBuf,
+    /// Why the path given cannot hold a state (a device, a directory, a link loop).
+    unusable: Option<Arc<io::Error>>,
     allow_insecure_permissions: bool,
     sealer: std::sync::Arc<crate::seal::Sealer>,
     journal: Arc<Mutex<journal::Writer>>,
+    /// What this process last read or wrote (its compare-and-swap base).
+    seen: Arc<Mutex<Option<Seen>>>,
+}
+
+/// The file and journal as this process last read or wrote them: a save refuses when the files
+/// on disk are no longer these (another run wrote since) and hold a serial it would not follow,
+/// as the PostgreSQL backend's transaction does. Identities are (device, inode, length): every
+/// write tailform makes either renames a new file in or appends, so each changes one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    file: Option<FileId>,
+    journal: Option<FileId>,
+    /// The lineage and serial they hold (`None`: no state file).
+    stored: Option<(uuid::Uuid, u64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+}
+
+impl FileId {
+    fn of(path: &Path) -> io::Result<Option<FileId>> {
+        match fs::metadata(path) {
+            Ok(m) => Ok(Some(FileId {
+                dev: m.dev(),
+                ino: m.ino(),
+                len: m.len(),
+            })),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl StateFile {
     /// The state file at `path` (it need not exist yet).
+    ///
+    /// A symbolic link is followed: the state, its backup, journal and lock live next to the
+    /// file it points to, and saves replace that file (the link keeps working).
     pub fn new(path: impl Into<PathBuf>) -> Self {
+        let given = path.into();
+        let (path, unusable) = match crate::atomic_file::resolve(&given) {
+            Ok(p) => (p, None),
+            Err(e) => (given, Some(Arc::new(e))),
+        };
         Self {
-            path: path.into(),
+            path,
+            unusable,
             allow_insecure_permissions: false,
             sealer: std::sync::Arc::default(),
             journal: Arc::default(),
+            seen: Arc::default(),
+        }
+    }
+
+    fn check_usable(&self) -> Result<(), StateFileError> {
+        match &self.unusable {
+            None => Ok(()),
+            Some(e) => Err(StateFileError::NotAFile {
+                path: self.path.clone(),
+                source: io::Error::new(e.kind(), e.to_string()),
+            }),
         }
     }
 
@@ -142,7 +236,21 @@ impl StateFile {
     /// Loads the state (the file, then its journal replayed); a missing file is a new, empty
     /// state.
     pub fn load(&self) -> Result<State, StateFileError> {
+        self.check_usable()?;
+        let mut seen = self.seen();
+        let (state, now) = self.read()?;
+        *seen = Some(now);
+        Ok(state)
+    }
+
+    /// Reads the file and journal, with what was read.
+    fn read(&self) -> Result<(State, Seen), StateFileError> {
         let journal_path = self.journal_path();
+        let journal_id = FileId::of(&journal_path).map_err(|source| StateFileError::Read {
+            path: journal_path.clone(),
+            source,
+        })?;
+        let file_id = FileId::of(&self.path).map_err(|e| self.read_err(e))?;
         let journal = match fs::read(&journal_path) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -162,7 +270,14 @@ impl StateFile {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return match journal {
                     Some(_) => Err(journal_err(JournalError::Orphaned)),
-                    None => Ok(State::new()),
+                    None => Ok((
+                        State::new(),
+                        Seen {
+                            file: None,
+                            journal: None,
+                            stored: None,
+                        },
+                    )),
                 };
             }
             Err(source) => return Err(self.read_err(source)),
@@ -183,16 +298,88 @@ impl StateFile {
                 path: self.path.clone(),
                 source,
             })?;
-        State::from_json(value).map_err(|source| StateFileError::Format {
+        let state = State::from_json(value).map_err(|source| StateFileError::Format {
             path: self.path.clone(),
             source,
-        })
+        })?;
+        let seen = Seen {
+            file: file_id,
+            journal: journal_id,
+            stored: Some((state.lineage, state.serial)),
+        };
+        Ok((state, seen))
+    }
+
+    fn seen(&self) -> MutexGuard<'_, Option<Seen>> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The compare-and-swap check before writing serial `next` of `state`: the files on disk
+    /// must still be the ones this process last read or wrote, or hold this lineage at a serial
+    /// below `next` (a first save in this process reads them to find out).
+    fn check_unmoved(
+        &self,
+        seen: &Option<Seen>,
+        state: &State,
+        next: u64,
+    ) -> Result<(), StateFileError> {
+        let journal_path = self.journal_path();
+        let now = (
+            FileId::of(&self.path).map_err(|e| self.read_err(e))?,
+            FileId::of(&journal_path).map_err(|source| StateFileError::Read {
+                path: journal_path,
+                source,
+            })?,
+        );
+        let stored = match seen {
+            Some(seen) if (seen.file, seen.journal) == now => seen.stored,
+            _ if now == (None, None) => None,
+            // Someone else wrote (or this process never read): what do the files hold now?
+            _ => self.read()?.1.stored,
+        };
+        match stored {
+            Some((lineage, serial)) if lineage != state.lineage || serial >= next => {
+                Err(StateFileError::Moved {
+                    path: self.path.clone(),
+                    stored: serial,
+                    writing: next,
+                    other_lineage: lineage != state.lineage,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn next_serial(&self, state: &State) -> Result<u64, StateFileError> {
+        state
+            .next_serial()
+            .map_err(|source| StateFileError::Serial {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// Writes `state` atomically with `serial` incremented, keeping the previous file as the
     /// backup. On error the previous file is untouched and `state.serial` is unchanged.
     pub fn save(&self, state: &mut State) -> Result<(), StateFileError> {
-        let mut next = state.serial + 1;
+        self.write_full(state, true)
+    }
+
+    /// Saves `state` whatever the file holds (another lineage, a newer serial), with a serial
+    /// above both: `state push --force`.
+    pub fn overwrite(&self, state: &mut State) -> Result<(), StateFileError> {
+        self.check_usable()?;
+        let stored = match self.read() {
+            Ok((_, seen)) => seen.stored.map_or(0, |(_, serial)| serial),
+            Err(_) => 0,
+        };
+        state.serial = state.serial.max(stored);
+        self.write_full(state, false)
+    }
+
+    fn write_full(&self, state: &mut State, check: bool) -> Result<(), StateFileError> {
+        self.check_usable()?;
+        let mut next = self.next_serial(state)?;
         let mut doc = {
             let old = std::mem::replace(&mut state.serial, next);
             let doc = state.to_json();
@@ -205,20 +392,53 @@ impl StateFile {
                 path: self.path.clone(),
                 source,
             })?;
+        // When this save changed the envelope (encrypted a plaintext state, or sealed the state
+        // key to a new passphrase or recipients), the previous version must not survive as the
+        // backup or the journal: they hold the secrets in plaintext or under the old key.
+        let new_envelope = self.sealer.take_envelope_changed();
         let mut bytes = serde_json::to_vec_pretty(&doc).expect("a JSON value always serialises");
         bytes.push(b'\n');
         let mut writer = self.writer();
-        self.write_atomically(&bytes)
-            .map_err(|source| StateFileError::Write {
-                path: self.path.clone(),
+        let mut seen = self.seen();
+        if check {
+            self.check_unmoved(&seen, state, next)?;
+        }
+        let write_err = |source| StateFileError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let dir = self.ensure_folder().map_err(write_err)?;
+        let had_file = self.path.exists();
+        crate::atomic_file::replace(&self.path, &bytes, 0o600, || {
+            if had_file && !new_envelope {
+                self.refresh_backup(&dir)
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(write_err)?;
+        std::mem::swap(&mut state.serial, &mut next);
+        if new_envelope {
+            // The backup is this very version; the plaintext (or old-key) one is gone.
+            self.refresh_backup(&dir)
+                .map_err(|source| StateFileError::Write {
+                    path: self.backup_path(),
+                    source,
+                })?;
+            journal::remove(&self.journal_path()).map_err(|source| StateFileError::Write {
+                path: self.journal_path(),
                 source,
             })?;
-        std::mem::swap(&mut state.serial, &mut next);
-        if let Err(e) = journal::remove(&self.journal_path()) {
+        } else if let Err(e) = journal::remove(&self.journal_path()) {
             // Harmless: every line in it is now older than the file, so loading skips them.
             tracing::warn!(error = %e, "could not remove the state journal after a full save");
         }
         writer.based_on(state.resources.keys().cloned().collect());
+        *seen = Some(Seen {
+            file: FileId::of(&self.path).ok().flatten(),
+            journal: FileId::of(&self.journal_path()).ok().flatten(),
+            stored: Some((state.lineage, state.serial)),
+        });
         Ok(())
     }
 
@@ -271,7 +491,9 @@ impl StateFile {
             );
         }
         let touched: BTreeSet<Address> = touched.into_iter().cloned().collect();
-        let next = state.serial + 1;
+        let next = self.next_serial(state)?;
+        let mut seen = self.seen();
+        self.check_unmoved(&seen, state, next)?;
         let mut entry = state.partial_json(next, &touched);
         self.sealer
             .close(&mut entry)
@@ -295,6 +517,11 @@ impl StateFile {
                 source,
             })?;
         state.serial = next;
+        if let Some(seen) = seen.as_mut() {
+            seen.journal = FileId::of(&self.journal_path()).ok().flatten();
+            seen.stored = Some((state.lineage, state.serial));
+        }
+        drop(seen);
         drop(writer);
         #[cfg(debug_assertions)]
         self.check_replay(state);
@@ -329,22 +556,6 @@ impl StateFile {
 
     fn writer(&self) -> MutexGuard<'_, journal::Writer> {
         self.journal.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write_atomically(&self, bytes: &[u8]) -> io::Result<()> {
-        let dir = self.ensure_folder()?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tailform-state-")
-            .suffix(".tmp")
-            .permissions(fs::Permissions::from_mode(0o600))
-            .tempfile_in(&dir)?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        if self.path.exists() {
-            self.refresh_backup(&dir)?;
-        }
-        tmp.persist(&self.path).map_err(|e| e.error)?;
-        File::open(&dir)?.sync_all()
     }
 
     /// Points `<file>.backup` at the current file (a hard link made under a temporary name and
@@ -415,6 +626,7 @@ pub(super) fn sibling(path: &Path, suffix: &str) -> PathBuf {
 mod tests {
     use super::*;
     use crate::state::{PolicyRecord, Record};
+    use std::os::unix::fs::PermissionsExt;
 
     fn with_record(state: &mut State) {
         let a: Address = "tailnet.a.policy".parse().unwrap();
@@ -520,7 +732,7 @@ mod tests {
             a.clone(),
             Record::AuthKey(KeyRecord {
                 id: format!("k{name}CNTRL"),
-                secret: Some(crate::secret::Secret::new(secret)),
+                secret: Some(crate::secret::Secret::new(secret).into()),
                 created: None,
                 expires: None,
                 attributes: KeyAttributes {
@@ -662,8 +874,14 @@ mod tests {
         // Without the key the record loads with its secret unreadable, never in plaintext.
         let plain = StateFile::new(&path);
         let loaded = plain.load().unwrap();
-        assert!(plain.sealing().is_unreadable(&k.to_string()));
-        assert!(loaded.auth_key(&k).unwrap().secret.is_none());
+        assert!(
+            loaded
+                .auth_key(&k)
+                .unwrap()
+                .secret
+                .as_ref()
+                .is_some_and(crate::state::StoredSecret::is_sealed)
+        );
     }
 
     #[test]

@@ -107,15 +107,21 @@ fn a_wrong_passphrase_writes_nothing() {
         "nothing was written"
     );
     // Without any key the state still plans (secrets stay sealed), and output says why it
-    // cannot show them.
+    // cannot show them — and fails, since the secrets asked for cannot be given (issue 13).
     w.run(&["plan", "--detailed-exitcode"]).code(0);
     let out = w.run(&["output"]);
-    out.code(0);
+    out.code(1);
     assert!(
         out.stdout
             .contains("(encrypted: set TAILFORM_PASSPHRASE or pass --age-identity)"),
         "{}",
         out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("set TAILFORM_PASSPHRASE or pass --age-identity"),
+        "{}",
+        out.stderr
     );
 }
 

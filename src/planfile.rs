@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -175,24 +174,19 @@ impl SavedPlan {
         }
     }
 
-    /// Writes the plan to `path` (atomically).
+    /// Writes the plan to `path` atomically (a symbolic link is written through; a device,
+    /// folder or other non-regular file is refused, never replaced). Mode 0600: a plan holds no
+    /// secret, but it names every managed object.
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
         let io = |source| PlanFileError::Io {
             action: "write",
             path: path.to_path_buf(),
             source,
         };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let target = crate::atomic_file::resolve(path).map_err(io)?;
         let mut bytes = serde_json::to_vec_pretty(self).expect("a saved plan serialises");
         bytes.push(b'\n');
-        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
-        tmp.write_all(&bytes).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(path).map_err(|e| io(e.error))?;
-        Ok(())
+        crate::atomic_file::replace(&target, &bytes, 0o600, || Ok(())).map_err(io)
     }
 
     /// Reads a plan from `path`.

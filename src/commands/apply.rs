@@ -226,22 +226,30 @@ impl Runner<'_> {
     }
 }
 
-/// The state could not be saved: say, once, what is held only in memory — the secrets redacted
-/// unless `--reveal-on-failure` — so nothing is lost silently.
+/// The state could not be saved: list, once, the new secrets held only in memory — redacted
+/// unless this apply was run with `--reveal-on-failure` (a later run cannot show them: they die
+/// with this process) — so nothing is lost silently. Results without a secret are not listed:
+/// the next plan reads them again from the API.
 fn report_unsaved(failed: &SaveFailed, state: &State, reveal: bool) {
-    if failed.unsaved.is_empty() {
+    if failed.unsaved_secrets.is_empty() {
         return;
     }
-    errln!("These results could not be saved to the state; they exist only in this process:");
-    for address in &failed.unsaved {
+    errln!("These new secrets could not be saved to the state; they exist only in this process:");
+    for address in &failed.unsaved_secrets {
         let record = state.get(address);
         let id = record.and_then(|r| r.id()).unwrap_or("-");
         let secret = match record.and_then(|r| r.secret()) {
             Some(s) if reveal => s.expose().to_owned(),
-            Some(_) => format!("{REDACTED} (rerun with --reveal-on-failure to see it)"),
-            None => "(none)".to_owned(),
+            _ => REDACTED.to_owned(),
         };
         errln!("  {address}: id {id}, secret {secret}");
+    }
+    if !reveal {
+        errln!(
+            "(`tailform apply --reveal-on-failure` prints such secrets here in clear when a save \
+             fails. Once the state can be written, the next apply revokes these objects — their \
+             create intents are in the state — and creates them again.)"
+        );
     }
 }
 

@@ -11,6 +11,7 @@ mod lock;
 pub mod postgres;
 mod record;
 mod stored_secret;
+mod strict_json;
 mod workspace;
 
 use std::collections::BTreeMap;

@@ -439,7 +439,27 @@ impl PostgresBackend {
             self.refuse_moved(state, &lineage, u64::try_from(stored).unwrap_or(0), next)?;
         }
         state.serial = next;
+        if self.sealer.take_envelope_changed() {
+            self.purge_old_versions();
+        }
         Ok(())
+    }
+
+    /// After a save that changed the encryption envelope (`state encrypt`, a roll-over), the
+    /// row's previous versions — plaintext, or sealed to the old key — still sit in the table's
+    /// storage until PostgreSQL reuses it. `VACUUM FULL` rewrites the table without them. Best
+    /// effort: a role that may not vacuum gets a warning (the README says what else keeps old
+    /// rows: WAL, replicas, backups).
+    fn purge_old_versions(&self) {
+        let conn = Arc::clone(&self.conn);
+        let client = &conn.client;
+        if let Err(e) = conn.block(client.batch_execute("VACUUM FULL tailform.states")) {
+            tracing::warn!(
+                error = %e,
+                "could not VACUUM FULL tailform.states: earlier versions of the state may remain \
+                 in the table's storage"
+            );
+        }
     }
 
     fn refuse_moved(

@@ -96,7 +96,7 @@ pub(crate) fn authenticate(
         let is_client_secret = rest
             .split_once('-')
             .and_then(|(id, _)| store.valid_client(id, now))
-            .is_some_and(|c| c.secret.expose() == presented);
+            .is_some_and(|c| c.secret.matches(&presented));
         if is_client_secret {
             return Err(ApiError::client_secret_as_token());
         }
@@ -114,7 +114,7 @@ fn caller_for_token(
     let token = store
         .tokens
         .get(id)
-        .filter(|t| t.secret.expose() == presented && t.expires > now)
+        .filter(|t| t.secret.matches(presented) && t.expires > now)
         .ok_or_else(ApiError::token_invalid)?;
     if store.valid_client(&token.client_id, now).is_none()
         || !store.tailnets.contains_key(&token.tailnet)

@@ -11,22 +11,26 @@
 use jiff::Timestamp;
 
 use super::store::{KeyKind, KeyRecord};
+use crate::secret::Secret;
 use super::wire::{CapabilitiesOut, CreateOut, DevicesOut, KeyOut, Revealed, WholeSeconds};
 
 /// Whether the secret is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reveal {
-    /// Only in the create response.
-    Secret,
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Reveal<'s> {
+    /// Only in the create response: the secret just made (the store keeps only its hash).
+    Secret(&'s Secret),
     /// Everywhere else.
     Metadata,
 }
 
 /// The wire form of `key` at `now`, borrowed from the record.
-pub(crate) fn key_out(key: &KeyRecord, now: Timestamp, reveal: Reveal) -> KeyOut<'_> {
+pub(crate) fn key_out<'a>(key: &'a KeyRecord, now: Timestamp, reveal: Reveal<'a>) -> KeyOut<'a> {
     let mut out = KeyOut {
         id: &key.id,
-        key: (reveal == Reveal::Secret).then(|| Revealed(key.secret.expose())),
+        key: match reveal {
+            Reveal::Secret(s) => Some(Revealed(s.expose())),
+            Reveal::Metadata => None,
+        },
         key_type: "auth",
         expiry_seconds: None,
         created: WholeSeconds(key.created),

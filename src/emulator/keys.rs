@@ -37,9 +37,11 @@ use super::key_requests::{
 };
 use super::key_view::{Reveal, key_out};
 use super::scope::{Resource, Scope};
+use super::secret_hash::SecretHash;
 use super::state::Shared;
 use super::store::{AuthKey, KeyKind, KeyRecord, NewClient, Store};
 use super::tags::check_requested;
+use crate::secret::Secret;
 use super::wire::KeyList;
 
 const READ_AUTH: Scope = Scope::read(Resource::AuthKeys);
@@ -147,7 +149,7 @@ pub(crate) async fn create(
             tailnet: &tailnet,
             now,
         };
-        let id = match probe_key_type(&body)? {
+        let (id, secret) = match probe_key_type(&body)? {
             KeyRequestType::Auth => {
                 caller.require(WRITE_AUTH)?;
                 create_auth_key(store, &ctx, parse_auth_key(&body)?)?
@@ -159,7 +161,7 @@ pub(crate) async fn create(
         };
         audit.key(&id);
         let key = store.keys.get(&id).ok_or_else(ApiError::key_not_found)?;
-        Ok(Json(key_out(key, now, Reveal::Secret)).into_response())
+        Ok(Json(key_out(key, now, Reveal::Secret(&secret))).into_response())
     })
 }
 
@@ -186,7 +188,7 @@ fn create_auth_key(
     store: &mut Store,
     ctx: &Ctx<'_>,
     spec: AuthKeySpec,
-) -> Result<String, ApiError> {
+) -> Result<(String, Secret), ApiError> {
     if spec.tags.is_empty() {
         return Err(ApiError::bad_request(
             "auth keys created with an OAuth client's token must have tags",
@@ -195,11 +197,12 @@ fn create_auth_key(
     check_tags(store, ctx, &spec.tags)?;
     let id = store.fresh_key_id();
     let created = whole_seconds(ctx.now);
+    let secret = store.ids.secret(SecretKind::AuthKey, &id);
     let record = KeyRecord {
         id: id.clone(),
         seq: 0,
         tailnet: ctx.tailnet.to_owned(),
-        secret: store.ids.secret(SecretKind::AuthKey, &id),
+        secret: SecretHash::of(&secret),
         created,
         description: spec.description,
         revoked: None,
@@ -214,7 +217,7 @@ fn create_auth_key(
         }),
     };
     store.insert_key(record);
-    Ok(id)
+    Ok((id, secret))
 }
 
 fn check_grant(ctx: &Ctx<'_>, spec: &ClientSpec) -> Result<(), ApiError> {
@@ -226,7 +229,11 @@ fn check_grant(ctx: &Ctx<'_>, spec: &ClientSpec) -> Result<(), ApiError> {
     }
 }
 
-fn create_client(store: &mut Store, ctx: &Ctx<'_>, spec: ClientSpec) -> Result<String, ApiError> {
+fn create_client(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    spec: ClientSpec,
+) -> Result<(String, Secret), ApiError> {
     check_grant(ctx, &spec)?;
     check_tags(store, ctx, &spec.tags)?;
     let id = store.fresh_key_id();
@@ -234,13 +241,13 @@ fn create_client(store: &mut Store, ctx: &Ctx<'_>, spec: ClientSpec) -> Result<S
     store.insert_client(NewClient {
         id: id.clone(),
         tailnet: ctx.tailnet.to_owned(),
-        secret,
+        secret: SecretHash::of(&secret),
         scopes: spec.requested.scopes,
         tags: spec.tags,
         description: spec.description,
         now: ctx.now,
     });
-    Ok(id)
+    Ok((id, secret))
 }
 
 /// `PUT /api/v2/tailnet/{tailnet}/keys/{keyId}`: replaces a client's scopes, tags and

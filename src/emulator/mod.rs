@@ -41,6 +41,7 @@ mod persist;
 mod policy;
 mod policy_check;
 mod scope;
+mod secret_hash;
 mod server;
 mod state;
 mod stats;
@@ -143,14 +144,13 @@ impl Emulator {
         let data = config.data.clone().map(DataFile::new);
         let store = load_or_create(&config, data.as_ref())?;
         let org_client_id = store.org.client_id.clone();
-        let org_client_secret = store
-            .keys
-            .get(&org_client_id)
-            .map(|k| k.secret.clone())
-            .ok_or_else(|| EmulatorError::InconsistentData {
+        if !store.keys.contains_key(&org_client_id) {
+            return Err(EmulatorError::InconsistentData {
                 path: config.data.clone().unwrap_or_default(),
                 what: "the organization's OAuth client was deleted".to_owned(),
-            })?;
+            });
+        }
+        let org_client_secret = store.org.client_secret.clone();
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -262,10 +262,7 @@ fn load_or_create(
             what: "id",
         });
     }
-    let stored_secret = store
-        .keys
-        .get(&store.org.client_id)
-        .map(|k| k.secret.expose());
+    let stored_secret = Some(store.org.client_secret.expose());
     if config
         .client_secret
         .as_deref()

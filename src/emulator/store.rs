@@ -19,6 +19,7 @@ use super::clock::{Clock, plus_seconds, whole_seconds};
 use super::ids::{IdGen, SecretKind};
 use super::policy::PolicyRecord;
 use super::scope::{Resource, Scope, Scopes};
+use super::secret_hash::SecretHash;
 use crate::secret::{Secret, expose_serialize};
 
 /// Version of the `--data` file layout.
@@ -60,6 +61,9 @@ pub(crate) struct Org {
     pub original_tailnet: String,
     /// The organization's OAuth client (scopes `all`, `tailnets`).
     pub client_id: String,
+    /// Its secret, kept in clear (the only one): the emulator prints it at every start.
+    #[serde(serialize_with = "expose_serialize")]
+    pub client_secret: Secret,
 }
 
 /// A tailnet and its policy file.
@@ -81,8 +85,9 @@ pub(crate) struct KeyRecord {
     /// Creation order (set by [`Store::insert_key`]).
     pub seq: u64,
     pub tailnet: String,
-    #[serde(serialize_with = "expose_serialize")]
-    pub secret: Secret,
+    /// The SHA-256 of the key or client secret (shown once, at creation).
+    #[serde(rename = "secretSha256", alias = "secret")]
+    pub secret: SecretHash,
     pub created: Timestamp,
     pub description: String,
     pub revoked: Option<Timestamp>,
@@ -127,8 +132,9 @@ pub(crate) struct OAuthClient {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct TokenRecord {
     pub id: String,
-    #[serde(serialize_with = "expose_serialize")]
-    pub secret: Secret,
+    /// The SHA-256 of the access token.
+    #[serde(rename = "secretSha256", alias = "secret")]
+    pub secret: SecretHash,
     pub client_id: String,
     /// The tailnet the token acts on (the client's own, or one named by `tailnet=`).
     pub tailnet: String,
@@ -210,6 +216,7 @@ impl Store {
                 id: org_id,
                 original_tailnet: tailnet_id.clone(),
                 client_id: client_id.clone(),
+                client_secret: secret.clone(),
             },
             tailnets: BTreeMap::new(),
             keys: BTreeMap::new(),
@@ -231,7 +238,7 @@ impl Store {
         store.insert_client(NewClient {
             id: client_id,
             tailnet: tailnet_id,
-            secret,
+            secret: SecretHash::of(&secret),
             scopes,
             tags: Vec::new(),
             description: ORG_CLIENT_DESCRIPTION.to_owned(),
@@ -369,7 +376,7 @@ impl Store {
 pub(crate) struct NewClient {
     pub id: String,
     pub tailnet: String,
-    pub secret: Secret,
+    pub secret: SecretHash,
     pub scopes: Scopes,
     pub tags: Vec<String>,
     pub description: String,
@@ -400,7 +407,29 @@ mod tests {
             client.as_client().unwrap().scopes.names(),
             ["all", "tailnets"]
         );
-        assert!(client.secret.expose().starts_with("tskey-client-"));
+        assert!(s.org.client_secret.expose().starts_with("tskey-client-"));
+        assert!(client.secret.matches(s.org.client_secret.expose()));
+    }
+
+    /// The data file holds only hashes of the secrets the emulator issued (its organization
+    /// client's excepted): under `tailform --emulator` it sits next to an encrypted state.
+    #[test]
+    fn the_serialised_store_holds_no_issued_secret() {
+        let (mut s, _) = store();
+        let key_id = s.fresh_key_id();
+        let key_secret = s.ids.secret(SecretKind::AuthKey, &key_id);
+        s.insert_client(NewClient {
+            id: key_id,
+            tailnet: s.org.original_tailnet.clone(),
+            secret: SecretHash::of(&key_secret),
+            scopes: Scopes::new([Scope::write(Resource::All)]),
+            tags: Vec::new(),
+            description: String::new(),
+            now: Timestamp::UNIX_EPOCH,
+        });
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains(key_secret.expose()));
+        assert_eq!(json.matches("tskey-").count(), 1, "only the org client's secret");
     }
 
     #[test]
@@ -410,7 +439,7 @@ mod tests {
         let token_secret = s.ids.secret(SecretKind::AccessToken, &token_id);
         let token = TokenRecord {
             id: token_id.clone(),
-            secret: token_secret.clone(),
+            secret: SecretHash::of(&token_secret),
             client_id: s.org.client_id.clone(),
             tailnet: s.org.original_tailnet.clone(),
             scopes: Scopes::new([Scope::write(Resource::All)]),
@@ -424,7 +453,7 @@ mod tests {
             id: key_id.clone(),
             seq: 0,
             tailnet: s.org.original_tailnet.clone(),
-            secret: key_secret.clone(),
+            secret: SecretHash::of(&key_secret),
             created: now,
             description: String::new(),
             revoked: None,
@@ -438,7 +467,7 @@ mod tests {
                 used: None,
             }),
         });
-        let org_secret = s.keys[&s.org.client_id].secret.expose().to_owned();
+        let org_secret = s.org.client_secret.expose().to_owned();
         let debugs = [
             format!("{s:?}"),
             format!("{:?}", s.keys[&key_id]),
@@ -452,7 +481,7 @@ mod tests {
                 super::super::key_view::key_out(
                     &s.keys[&key_id],
                     now,
-                    super::super::key_view::Reveal::Secret
+                    super::super::key_view::Reveal::Secret(&key_secret)
                 )
             ),
         ];

@@ -16,6 +16,7 @@ mod e2e {
     mod hostile;
     mod lifecycle;
     mod locking;
+    mod orphans;
     mod policy;
     mod postgres;
     mod saved_plan;

@@ -17,6 +17,7 @@ mod e2e {
     mod keyless;
     mod lifecycle;
     mod locking;
+    mod orphans;
     mod policy;
     mod postgres;
     mod saved_plan;

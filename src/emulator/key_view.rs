@@ -11,8 +11,8 @@
 use jiff::Timestamp;
 
 use super::store::{KeyKind, KeyRecord};
-use crate::secret::Secret;
 use super::wire::{CapabilitiesOut, CreateOut, DevicesOut, KeyOut, Revealed, WholeSeconds};
+use crate::secret::Secret;
 
 /// Whether the secret is shown.
 #[derive(Debug, Clone, Copy)]

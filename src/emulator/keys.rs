@@ -41,8 +41,8 @@ use super::secret_hash::SecretHash;
 use super::state::Shared;
 use super::store::{AuthKey, KeyKind, KeyRecord, NewClient, Store};
 use super::tags::check_requested;
-use crate::secret::Secret;
 use super::wire::KeyList;
+use crate::secret::Secret;
 
 const READ_AUTH: Scope = Scope::read(Resource::AuthKeys);
 const READ_CLIENTS: Scope = Scope::read(Resource::OAuthKeys);

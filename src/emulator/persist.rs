@@ -138,7 +138,10 @@ fn create_private_folder(folder: &Path) -> std::io::Result<()> {
 /// record's secret is read as the plaintext to hash.
 fn keep_org_secret(mut value: Value) -> Value {
     if value["org"].get("clientSecret").is_none() {
-        let client_id = value["org"]["clientId"].as_str().unwrap_or_default().to_owned();
+        let client_id = value["org"]["clientId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let secret = value["keys"][client_id.as_str()]["secret"].clone();
         if secret.as_str().is_some_and(|s| s.starts_with("tskey-"))
             && let Some(org) = value["org"].as_object_mut()
@@ -148,7 +151,6 @@ fn keep_org_secret(mut value: Value) -> Value {
     }
     value
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -429,7 +429,11 @@ mod tests {
         });
         let json = serde_json::to_string(&s).unwrap();
         assert!(!json.contains(key_secret.expose()));
-        assert_eq!(json.matches("tskey-").count(), 1, "only the org client's secret");
+        assert_eq!(
+            json.matches("tskey-").count(),
+            1,
+            "only the org client's secret"
+        );
     }
 
     #[test]

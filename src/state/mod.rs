@@ -122,7 +122,8 @@ impl State {
     }
 
     /// A partial document for the journal: the records at `changed` (an address without a
-    /// record is listed under `removed`) and every pending intent, at `serial`.
+    /// record is listed under `removed`), at `serial`. The journal adds what changed in
+    /// `pending` itself (it knows what the file and journal already hold).
     pub(crate) fn partial_json<'a>(
         &self,
         serial: u64,
@@ -144,7 +145,6 @@ impl State {
             "serial": serial,
             "resources": resources,
             "removed": removed,
-            "pending": self.pending,
         })
     }
 

@@ -108,7 +108,11 @@ fn an_encrypted_embedded_world_leaves_no_plaintext_secret_in_the_state_folder() 
         let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         for s in &secrets {
             let random = s.rsplit('-').next().unwrap();
-            assert!(!text.contains(random), "plaintext secret in {}", path.display());
+            assert!(
+                !text.contains(random),
+                "plaintext secret in {}",
+                path.display()
+            );
         }
     }
 }

@@ -133,6 +133,21 @@ pub enum Error {
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     SealedCredentials(Vec<crate::plan::SealedCredential>),
+    /// Another live run has creates in flight (the state lock was removed or bypassed).
+    #[error(
+        "another tailform run (pid {pid} on {host}) is still creating {}: its state lock was \
+         removed or bypassed, so this run would race it; wait for it to finish, then run the \
+         command again (nothing was done)",
+        addresses.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+    )]
+    CreatesInFlight {
+        /// Its process id.
+        pid: u32,
+        /// Its host.
+        host: String,
+        /// What it is creating.
+        addresses: Vec<crate::address::Address>,
+    },
     /// The address is not in the state.
     #[error("`{0}` is not in the state")]
     NotInState(crate::address::Address),

@@ -142,6 +142,7 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
         &saved.scope,
         &state,
     ))?;
+    planning::refuse_in_flight(&state)?;
     saved.check_fresh(&state, &live)?;
     saved.adopt_lineage(&mut state);
     out!("{}", saved.text);

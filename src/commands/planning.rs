@@ -43,6 +43,7 @@ pub fn make(
     desired: &Desired,
     state: &State,
 ) -> Result<Planned, Error> {
+    refuse_in_flight(state)?;
     let scope = Scope::of(desired, state);
     let live =
         session
@@ -57,6 +58,25 @@ pub fn make(
         return Err(report(problems));
     }
     Ok(Planned { plan, live, scope })
+}
+
+/// Refuses to plan over creates another live run still has in flight (its lock was removed or
+/// bypassed): recovering them now would clear an intent whose object is about to exist, or
+/// create its address a second time.
+pub fn refuse_in_flight(state: &State) -> Result<(), Error> {
+    let busy: Vec<&crate::state::Intent> = state
+        .pending
+        .iter()
+        .filter(|i| i.in_flight_elsewhere())
+        .collect();
+    match busy.first().and_then(|i| i.holder.as_ref()) {
+        None => Ok(()),
+        Some(holder) => Err(Error::CreatesInFlight {
+            pid: holder.pid,
+            host: holder.host.clone(),
+            addresses: busy.iter().map(|i| i.address.clone()).collect(),
+        }),
+    }
 }
 
 fn report(errors: Vec<PlanError>) -> Error {

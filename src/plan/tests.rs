@@ -791,6 +791,7 @@ fn intent(
     fingerprint: serde_json::Value,
 ) -> crate::state::Intent {
     crate::state::Intent {
+        holder: None,
         id: uuid::Uuid::new_v4(),
         address: addr(address),
         tailnet_id: tailnet_id.map(str::to_owned),

@@ -5,6 +5,7 @@
 
 mod backend;
 mod file;
+mod holder;
 mod intent;
 mod journal;
 mod lock;
@@ -23,6 +24,7 @@ use crate::address::{Address, ResourceKind};
 
 pub use backend::{Backend, BackendError, FileBackend, LockGuard};
 pub use file::{StateFile, StateFileError};
+pub use holder::Holder;
 pub use intent::Intent;
 pub use journal::JournalError;
 pub use lock::{LockError, LockInfo, StateLock};

@@ -2,8 +2,21 @@
 //! client or auth key is created or rotated — a file written with mode 0600, atomically; or a
 //! command that gets the secret on **stdin only** (never in its argv or environment). This module
 //! owns the sink value and the I/O of running one; the plan decides when.
+//!
+//! **A command's environment** is tailform's own minus tailform's credentials and keys
+//! ([`is_withheld`]): every `TAILFORM_*` variable (`TAILFORM_PASSPHRASE`,
+//! `TAILFORM_PASSPHRASE_FALLBACK`, `TAILFORM_BACKEND` — a database URL that may hold a password —
+//! and the `TAILFORM_…` names `tailform output --format env` exports secrets under), the
+//! organization credential ([`crate::credentials::ENV_VARS`]: `TAILSCALE_OAUTH_CLIENT_ID`,
+//! `TAILSCALE_OAUTH_CLIENT_SECRET`, `TAILSCALE_API_KEY`, `OAUTH_CLIENT_ID`,
+//! `OAUTH_CLIENT_SECRET`) and the backend's `PGPASSWORD`. Everything else passes through
+//! unchanged — `PATH`, `HOME`, `VAULT_ADDR`, `VAULT_TOKEN`, `AWS_*`, `TAILSCALE_BASE_URL`, … — so
+//! the tool a command runs finds its own configuration and credentials (an allow-list would break
+//! exactly those).
 
+use std::ffi::OsStr;
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,6 +29,9 @@ use crate::secret::Secret;
 
 /// How long a delivery command may run.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The libpq password variable the PostgreSQL backend reads.
+const PGPASSWORD: &str = "PGPASSWORD";
 
 /// One resolved `deliver:` entry (no secret: it is read from the state when the step runs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,7 +180,13 @@ async fn run_command(argv: &[String], dir: &Path, secret: &Secret) -> Result<(),
     } else {
         PathBuf::from(&program)
     };
-    let mut child = tokio::process::Command::new(&resolved)
+    let mut command = tokio::process::Command::new(&resolved);
+    for (name, _) in std::env::vars_os() {
+        if is_withheld(&name) {
+            command.env_remove(name);
+        }
+    }
+    let mut child = command
         .arg0(&program)
         .args(&argv[1..])
         .current_dir(dir)
@@ -214,6 +236,18 @@ async fn run_command(argv: &[String], dir: &Path, secret: &Secret) -> Result<(),
     })
 }
 
+/// True for a variable of tailform's environment that a delivery command does not inherit (the
+/// list is in the module doc): every `TAILFORM_*` name, the organization credential and
+/// `PGPASSWORD`.
+pub fn is_withheld(name: &OsStr) -> bool {
+    let name = name.as_bytes();
+    name.starts_with(b"TAILFORM_")
+        || name == PGPASSWORD.as_bytes()
+        || crate::credentials::ENV_VARS
+            .iter()
+            .any(|v| v.as_bytes() == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +269,35 @@ mod tests {
         );
         sink.deliver(&Secret::new("rotated")).await.unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "rotated");
+    }
+
+    #[test]
+    fn tailforms_credentials_and_keys_are_withheld_from_commands() {
+        for name in [
+            "TAILSCALE_OAUTH_CLIENT_ID",
+            "TAILSCALE_OAUTH_CLIENT_SECRET",
+            "TAILSCALE_API_KEY",
+            "OAUTH_CLIENT_ID",
+            "OAUTH_CLIENT_SECRET",
+            "TAILFORM_PASSPHRASE",
+            "TAILFORM_PASSPHRASE_FALLBACK",
+            "TAILFORM_BACKEND",
+            "TAILFORM_DEMO_AUTH_KEY_WEB",
+            "PGPASSWORD",
+        ] {
+            assert!(is_withheld(OsStr::new(name)), "{name}");
+        }
+        for name in [
+            "PATH",
+            "HOME",
+            "VAULT_TOKEN",
+            "TAILSCALE_BASE_URL",
+            "PGHOST",
+            "TAILFORM",
+            "tailform_passphrase",
+        ] {
+            assert!(!is_withheld(OsStr::new(name)), "{name}");
+        }
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::address::Address;
-use crate::model::Duration;
+use crate::model::{Duration, DurationError};
 use crate::secret::Secret;
 use crate::state::Workspace;
 
@@ -96,8 +96,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub insecure_permissions: bool,
 
-    /// Give up on one API request (and retry it when that is safe) after this long.
-    #[arg(long, global = true, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    /// Give up on one API request (and retry it when that is safe) after this long (at least 1s).
+    #[arg(long, global = true, default_value = "30s", value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Duration,
 }
 
@@ -361,6 +361,30 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::parse(s).map_err(|e| e.to_string())
 }
 
+/// Why a `--request-timeout` value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestTimeoutError {
+    /// Not a duration.
+    #[error(transparent)]
+    Duration(#[from] DurationError),
+    /// Zero: no request could ever finish (and a zero timer is no limit to some clients).
+    #[error("a request timeout must be at least 1s (`{given}` is zero); the default is 30s")]
+    Zero {
+        /// The value as written.
+        given: String,
+    },
+}
+
+fn parse_request_timeout(s: &str) -> Result<Duration, RequestTimeoutError> {
+    let timeout = Duration::parse(s)?;
+    if timeout == Duration::ZERO {
+        return Err(RequestTimeoutError::Zero {
+            given: s.trim().to_owned(),
+        });
+    }
+    Ok(timeout)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,5 +400,18 @@ mod tests {
         let cli = Cli::try_parse_from(["tailform", "plan", "-v", "--state", "x.json"]).unwrap();
         assert_eq!(cli.global.verbose, 1);
         assert_eq!(cli.global.state, Some(PathBuf::from("x.json")));
+    }
+
+    #[test]
+    fn a_request_timeout_is_at_least_one_second() {
+        assert_eq!(parse_request_timeout("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(
+            parse_request_timeout("0m"),
+            Err(RequestTimeoutError::Zero { given: "0m".into() })
+        );
+        assert!(matches!(
+            parse_request_timeout("soon"),
+            Err(RequestTimeoutError::Duration(_))
+        ));
     }
 }

@@ -6,6 +6,17 @@
 use crate::api::Credential;
 use crate::secret::Secret;
 
+/// Every variable [`from_vars`] reads (each holds the credential or half of it), the
+/// provider's older unprefixed names of the OAuth pair included. A delivery command never sees
+/// them (`crate::deliver`).
+pub const ENV_VARS: [&str; 5] = [
+    "TAILSCALE_OAUTH_CLIENT_ID",
+    "TAILSCALE_OAUTH_CLIENT_SECRET",
+    "TAILSCALE_API_KEY",
+    "OAUTH_CLIENT_ID",
+    "OAUTH_CLIENT_SECRET",
+];
+
 /// Why no credential could be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialsError {
@@ -64,6 +75,28 @@ mod tests {
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn env_vars_lists_every_variable_read() {
+        let read = std::cell::RefCell::new(Vec::new());
+        let _ = from_vars(|name| {
+            read.borrow_mut().push(name.to_owned());
+            None
+        });
+        let _ = from_vars(|name| {
+            read.borrow_mut().push(name.to_owned());
+            (name == "OAUTH_CLIENT_ID").then(|| "k".to_owned())
+        });
+        let read = read.into_inner();
+        assert!(
+            read.iter().all(|n| ENV_VARS.contains(&n.as_str())),
+            "{read:?}"
+        );
+        assert!(
+            ENV_VARS.iter().all(|n| read.iter().any(|r| r == n)),
+            "{read:?}"
+        );
     }
 
     #[test]

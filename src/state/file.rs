@@ -812,6 +812,7 @@ mod tests {
 
     fn pending_intent(n: usize) -> crate::state::Intent {
         crate::state::Intent {
+            holder: None,
             id: uuid::Uuid::new_v4(),
             address: format!("tailnet.a.auth_key.k{n}").parse().unwrap(),
             tailnet_id: Some("T1CNTRL".into()),

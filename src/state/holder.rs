@@ -69,7 +69,10 @@ mod tests {
         let me = Holder::current();
         assert!(me.start > 0);
         assert!(!me.is_another_live_process());
-        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
         let live = Holder {
             pid: child.id(),
             start: start_ticks(child.id()).unwrap(),
@@ -80,7 +83,10 @@ mod tests {
             start: live.start + 1,
             ..live.clone()
         };
-        assert!(!reused.is_another_live_process(), "a reused pid is not the holder");
+        assert!(
+            !reused.is_another_live_process(),
+            "a reused pid is not the holder"
+        );
         let elsewhere = Holder {
             host: format!("{}-elsewhere", me.host),
             ..live.clone()

@@ -528,6 +528,7 @@ mod tests {
 
     fn real_intent(n: u128) -> Intent {
         Intent {
+            holder: None,
             id: uuid(n),
             address: "tailnet.a.auth_key.k".parse().unwrap(),
             tailnet_id: None,

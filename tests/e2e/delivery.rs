@@ -268,7 +268,11 @@ crate::on_each_backend! {
             .chain(backend.iter().map(|(k, v)| (*k, v.as_str())));
         for (name, value) in withheld {
             assert!(!got.contains_key(name), "{name} reached the command:\n{dumped}");
-            assert!(!dumped.contains(value), "the value of {name} reached the command");
+            // A flag's value (`1`) is found anywhere; a credential's is unique.
+            assert!(
+                value.len() < 8 || !dumped.contains(value),
+                "the value of {name} reached the command"
+            );
         }
         assert!(
             got.keys().all(|k| !k.starts_with("TAILFORM_")),

@@ -24,10 +24,9 @@
 //! encodes the secret some other way (base64, reversed) is beyond recognition.
 
 use std::ffi::OsStr;
-use std::io::Write;
 use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -160,17 +159,15 @@ impl Sink {
     }
 }
 
-/// Writes `bytes` to `path` with mode 0600, atomically (temporary file in the same folder,
-/// fsync, rename); creates a missing folder with mode 0700.
+/// Writes `bytes` to `path` with mode 0600, atomically (`atomic_file`: a symbolic link is
+/// written through, a non-regular file refused); creates a missing folder with mode 0700.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DeliveryError> {
     let err = |e: std::io::Error| DeliveryError::File {
         path: path.to_path_buf(),
         detail: e.to_string(),
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let target = crate::atomic_file::resolve(path).map_err(err)?;
+    let dir = crate::atomic_file::folder_of(&target);
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -178,15 +175,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DeliveryError> {
             .create(&dir)
             .map_err(err)?;
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tailform-deliver-")
-        .permissions(std::fs::Permissions::from_mode(0o600))
-        .tempfile_in(&dir)
-        .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    crate::atomic_file::replace(&target, bytes, 0o600, || Ok(())).map_err(err)
 }
 
 async fn run_command(argv: &[String], dir: &Path, secret: &Secret) -> Result<(), DeliveryError> {

@@ -78,21 +78,24 @@ fn a_removed_lock_does_not_let_a_second_apply_race_the_first() {
     );
     let first = w.spawn(&["apply", "--auto-approve"]);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !w
+    while w
         .stored()
-        .is_some_and(|s| s["pending"].as_array().is_some_and(|p| !p.is_empty()))
+        .is_none_or(|s| s["pending"].as_array().is_none_or(Vec::is_empty))
     {
-        assert!(Instant::now() < deadline, "the first apply never recorded an intent");
+        assert!(
+            Instant::now() < deadline,
+            "the first apply never recorded an intent"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     std::fs::remove_file(w.path("state/tailform.json.lock")).unwrap();
     let second = w.run(&["apply", "--auto-approve"]);
     second.code(1);
     assert!(
-        second.stderr.contains(&format!(
-            "another tailform run (pid {} on ",
-            first.id()
-        )) && second.stderr.contains("nothing was done"),
+        second
+            .stderr
+            .contains(&format!("another tailform run (pid {} on ", first.id()))
+            && second.stderr.contains("nothing was done"),
         "{}",
         second.stderr
     );

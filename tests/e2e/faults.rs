@@ -54,8 +54,8 @@ fn converges_under_faults(seed: u64) {
         None,
         Some(json!({})),
     );
-    let violations = crate::invariants::check(
-        &crate::invariants::Emulator {
+    let violations = crate::common::invariants::check(
+        &crate::common::invariants::Emulator {
             base_url: &w.base_url,
             client_id: &w.client_id,
             client_secret: &w.client_secret,

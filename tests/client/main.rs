@@ -3,5 +3,8 @@
 //!
 //! One test binary; one module per area.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod api_client;
 mod wire;

@@ -6,3 +6,5 @@
 
 pub mod fixture_cases;
 pub mod invariants;
+pub mod postgres;
+pub mod retry;

@@ -15,7 +15,8 @@ use tailform::seal::Sealer;
 use tailform::state::postgres::{PostgresBackend, Target};
 use tailform::state::{Backend, State, Workspace};
 
-use super::world::{World, postgres_url, unique_workspace};
+use super::world::World;
+use crate::common::postgres::{postgres_url, unique_workspace};
 
 const PASS: (&str, &str) = ("TAILFORM_PASSPHRASE", "correct horse battery staple");
 

@@ -1,9 +1,9 @@
 //! The token endpoint and request authentication: form and Basic credentials, down-scoping,
 //! `tailnet=`, tokens and client secrets as bearer credentials, tailnet mismatch.
 
+use crate::support::{Emu, keys_of};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use crate::support::{Emu, keys_of};
 use serde_json::json;
 
 #[tokio::test]

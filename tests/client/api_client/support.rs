@@ -5,22 +5,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tailform::api::{Client, ClientConfig, Credential, RetryPolicy};
+use tailform::api::{Client, ClientConfig, Credential};
 use tailform::secret::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-/// Retries with tiny delays, so retry tests are fast.
-pub fn fast_retry(max_retries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_retries,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        max_retry_after: Duration::from_secs(2),
-    }
-}
+use crate::common::retry::fast_retry;
 
 /// A config for `base_url` with fast retries and a 5 s timeout.
 pub fn config(base_url: &str) -> ClientConfig {

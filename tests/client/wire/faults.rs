@@ -9,7 +9,8 @@ use tailform::api::{
     ApiError, AuthKeyRequest, Credential, KeyType, Method, RetryPolicy, UnknownCause,
 };
 
-use super::support::{CREATE_KEY, LIST_KEYS, TOKEN, Wire, fast_retry};
+use super::support::{CREATE_KEY, LIST_KEYS, TOKEN, Wire};
+use crate::common::retry::fast_retry;
 
 const KEYS: &str = "/api/v2/tailnet/-/keys";
 

@@ -18,7 +18,8 @@ use tailform::model::Name;
 use tailform::refresh::{self, Scope};
 use tailform::state::{BootstrapClient, KeyAttributes, KeyRecord, Record, State, TailnetRecord};
 
-use super::support::{LIST_KEYS, LIST_TAILNETS, TOKEN, Wire, fast_retry};
+use super::support::{LIST_KEYS, LIST_TAILNETS, TOKEN, Wire};
+use crate::common::retry::fast_retry;
 
 const GET_POLICY: &str = "GET /api/v2/tailnet/{tailnet}/acl";
 

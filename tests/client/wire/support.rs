@@ -21,6 +21,8 @@ use tailform::api::{
 use tailform::emulator::{Emulator, EmulatorConfig};
 use tailform::secret::Secret;
 
+use crate::common::retry::fast_retry;
+
 /// The seed every test's emulator starts with (same requests ⇒ same ids, secrets and faults).
 pub const SEED: u64 = 2;
 
@@ -34,16 +36,6 @@ pub const CREATE_TAILNET: &str = "POST /api/v2/organizations/{org}/tailnets";
 pub const LIST_KEYS: &str = "GET /api/v2/tailnet/{tailnet}/keys";
 /// `POST /api/v2/tailnet/{tailnet}/keys`.
 pub const CREATE_KEY: &str = "POST /api/v2/tailnet/{tailnet}/keys";
-
-/// Retries with tiny delays, so a test only waits for what the server asks.
-pub fn fast_retry(max_retries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_retries,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        max_retry_after: Duration::from_secs(2),
-    }
-}
 
 /// A running emulator, a typed client for it, and a raw HTTP client.
 pub struct Wire {

@@ -4,7 +4,8 @@
 use tailform::api::{ApiError, Credential, KeyType, Method};
 use tailform::secret::Secret;
 
-use super::support::{LIST_KEYS, LIST_TAILNETS, TOKEN, Wire, fast_retry, status_error, step};
+use super::support::{LIST_KEYS, LIST_TAILNETS, TOKEN, Wire, status_error, step};
+use crate::common::retry::fast_retry;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn form_and_basic_token_exchanges_both_give_tokens_the_client_can_use() {

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
+pub mod command;
 pub mod fixture_cases;
 pub mod invariants;
 pub mod postgres;

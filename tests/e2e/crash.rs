@@ -10,12 +10,11 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::command::Tailform;
 use crate::common::invariants;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tailform");
 
 struct EmulatorProcess {
     child: Child,
@@ -26,7 +25,7 @@ struct EmulatorProcess {
 
 impl EmulatorProcess {
     fn start(dir: &Path, seed: u64) -> Self {
-        let mut child = Command::new(BIN)
+        let mut child = Tailform::new()
             .args([
                 "emulator",
                 "--max-tailnets",
@@ -38,8 +37,7 @@ impl EmulatorProcess {
             .arg(dir.join("emulator.json"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .spawn()
-            .expect("the emulator starts");
+            .spawn();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut value = |key: &str| {
             let line = lines.next().expect("an announcement line").unwrap();
@@ -58,18 +56,15 @@ impl EmulatorProcess {
         }
     }
 
-    fn tailform(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
+    fn tailform(&self, dir: &Path, args: &[&str]) -> Tailform {
+        Tailform::new()
+            .args(args)
             .current_dir(dir)
             .env_clear()
             .env("NO_COLOR", "1")
             .env("TAILSCALE_BASE_URL", &self.base_url)
             .env("TAILSCALE_OAUTH_CLIENT_ID", &self.client_id)
             .env("TAILSCALE_OAUTH_CLIENT_SECRET", &self.client_secret)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
     }
 
     fn set_latency(&self, ms: u64) {
@@ -134,12 +129,12 @@ fn calibrate(manifest: &Path) -> Duration {
     let emulator = EmulatorProcess::start(dir.path(), 0);
     emulator.set_latency(LATENCY_MS);
     let started = Instant::now();
-    let ok = emulator
+    let apply = emulator
         .tailform(dir.path(), &["apply", "--auto-approve"])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "the uninterrupted apply works");
-    started.elapsed()
+        .run();
+    let elapsed = started.elapsed();
+    apply.success(); // the uninterrupted apply works
+    elapsed
 }
 
 /// What one iteration saw.
@@ -160,8 +155,9 @@ fn run_iteration(seed: u64, manifest: &Path, window: Duration) -> Iteration {
     let started = Instant::now();
     let mut apply = emulator
         .tailform(dir.path(), &["apply", "--auto-approve"])
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
     let point = loop {
         if let Some(status) = apply.try_wait().unwrap() {
             break format!("finished ({status})");
@@ -180,15 +176,14 @@ fn run_iteration(seed: u64, manifest: &Path, window: Duration) -> Iteration {
     for _ in 0..3 {
         let out = emulator
             .tailform(dir.path(), &["apply", "--auto-approve"])
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
-        let progress = String::from_utf8_lossy(&out.stderr);
-        orphans_revoked += progress
+            .stdout(Stdio::null())
+            .run();
+        orphans_revoked += out
+            .stderr
             .lines()
             .filter(|l| l.contains(" orphaned ") && l.contains(": done"))
             .count();
-        if out.status.success() {
+        if out.exit_code() == 0 {
             recovered = true;
             break;
         }
@@ -198,10 +193,14 @@ fn run_iteration(seed: u64, manifest: &Path, window: Duration) -> Iteration {
     }
     let plan = emulator
         .tailform(dir.path(), &["plan", "--detailed-exitcode"])
-        .status()
-        .unwrap();
-    if plan.code() != Some(0) {
-        violations.push(format!("plan after recovery is not empty ({plan})"));
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .run();
+    if plan.exit_code() != 0 {
+        violations.push(format!(
+            "plan after recovery is not empty (exit code {})",
+            plan.exit_code()
+        ));
     }
     violations.extend(invariants::check(
         &invariants::Emulator {

@@ -26,7 +26,7 @@ fn converges_under_faults(seed: u64) {
     let mut outputs = Vec::new();
     let converged = (0..3).any(|_| {
         let run = w.run(&["apply", "--auto-approve"]);
-        let ok = run.code == 0;
+        let ok = run.exit_code() == 0;
         outputs.push(format!("{}\n{}", run.stdout, run.stderr));
         ok
     });
@@ -43,9 +43,11 @@ fn converges_under_faults(seed: u64) {
     // Re-plan with the faults still on: nothing left to do.
     let plan = w.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(
-        plan.code, 0,
+        plan.exit_code(),
+        0,
         "seed {seed}:\n{}\n{}",
-        plan.stdout, plan.stderr
+        plan.stdout,
+        plan.stderr
     );
     // The checker's own requests must not meet the injected faults.
     w.api(

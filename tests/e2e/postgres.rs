@@ -178,8 +178,7 @@ fn lock_timeout_waits_for_the_holder() {
         .command(&["plan", "--lock-timeout", "30s"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     std::thread::sleep(Duration::from_millis(800));
     assert!(
         waiting.try_wait().unwrap().is_none(),
@@ -286,8 +285,7 @@ fn a_dropped_connection_mid_apply_keeps_every_secret_saved_so_far() {
         .env("PGAPPNAME", &app)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     // Wait until the tailnet's own client secret is committed, then cut the connection.
     let deadline = Instant::now() + Duration::from_secs(30);
     let saved = loop {

@@ -3,7 +3,8 @@
 //! with `cargo run --release [-q] --` replaced by the binary under test.
 
 use std::path::Path;
-use std::process::Command;
+
+use crate::common::command::{BIN, Run, Tailform};
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
@@ -30,26 +31,18 @@ fn setup_command(text: &str) -> String {
     line.split("  #").next().unwrap().trim().to_owned()
 }
 
-fn run(script: &str, dir: &Path) -> (i32, String, String) {
-    let bin = env!("CARGO_BIN_EXE_tailform");
+fn run(script: &str, dir: &Path) -> Run {
     let script = script
-        .replace("cargo run --release -q --", bin)
-        .replace("cargo run --release --", bin);
-    let out = Command::new("bash")
-        .args(["-e", "-u", "-o", "pipefail", "-c", &script])
+        .replace("cargo run --release -q --", BIN)
+        .replace("cargo run --release --", BIN);
+    Tailform::bash(&script)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("TAILSCALE_BASE_URL")
         .env_remove("TAILSCALE_OAUTH_CLIENT_ID")
         .env_remove("TAILSCALE_OAUTH_CLIENT_SECRET")
         .env_remove("TAILSCALE_API_KEY")
-        .output()
-        .expect("bash runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .run()
 }
 
 fn workdir() -> tempfile::TempDir {
@@ -73,16 +66,14 @@ fn setup_command_and_walkthrough_work_as_written() {
         setup,
         "cargo run --release -- --emulator apply -f examples/quickstart.yaml --auto-approve"
     );
-    let (code, stdout, stderr) = run(&setup, dir.path());
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("Apply complete! Resources: 5 added"),
-        "{stdout}"
-    );
+    run(&setup, dir.path())
+        .success()
+        .stdout_has("Apply complete! Resources: 5 added");
 
     let walkthrough = block_after(&text, "<!-- walkthrough:");
-    let (code, stdout, stderr) = run(&walkthrough, dir.path());
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let walked = run(&walkthrough, dir.path());
+    walked.success();
+    let stdout = &walked.stdout;
     let expected_in_order = [
         "No changes. Your tailnets match the manifests.",
         "TAILFORM_DEMO_AUTH_KEY_WEB='tskey-auth-",
@@ -107,13 +98,10 @@ fn emulator_curl_sequence_works_as_written() {
     let text = readme();
     let dir = tempfile::tempdir().unwrap();
     let script = block_after(&text, "<!-- curl:");
-    let (code, stdout, stderr) = run(&script, dir.path());
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("\"oauthClient\":{\"id\":\"k"), "{stdout}");
-    assert!(stdout.contains("HTTP/1.1 200 OK"), "{stdout}");
-    assert!(stdout.contains("\"key\":\"tskey-auth-"), "{stdout}");
-    assert!(
-        stdout.contains("{\"message\":\"requested tags [tag:web] are invalid or not permitted\"}"),
-        "{stdout}"
-    );
+    run(&script, dir.path())
+        .success()
+        .stdout_has("\"oauthClient\":{\"id\":\"k")
+        .stdout_has("HTTP/1.1 200 OK")
+        .stdout_has("\"key\":\"tskey-auth-")
+        .stdout_has("{\"message\":\"requested tags [tag:web] are invalid or not permitted\"}");
 }

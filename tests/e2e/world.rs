@@ -9,11 +9,12 @@
 //! skip it silently.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Stdio;
 
 use serde_json::{Value, json};
 use tailform::emulator::{Emulator, EmulatorConfig};
 
+use crate::common::command::{Run, Tailform};
 use crate::common::postgres::{pg_connect, postgres_url, unique_workspace};
 
 /// Where a world's state lives.
@@ -67,35 +68,6 @@ pub struct LogEntry {
     pub method: String,
     pub path: String,
     pub status: u64,
-}
-
-/// What one run of the binary did.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    fn from(output: Output) -> Self {
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    /// Asserts the exit code, showing both streams when it differs.
-    #[track_caller]
-    pub fn code(&self, expected: i32) -> &Self {
-        assert_eq!(
-            self.code, expected,
-            "exit code {} (expected {expected})\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        );
-        self
-    }
 }
 
 impl World {
@@ -235,9 +207,9 @@ impl World {
     }
 
     /// The binary, set up to talk to this world's emulator.
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tailform"));
-        cmd.args(args)
+    pub fn command(&self, args: &[&str]) -> Tailform {
+        Tailform::new()
+            .args(args)
             .current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -245,29 +217,22 @@ impl World {
             .env("TAILSCALE_BASE_URL", &self.base_url)
             .env("TAILSCALE_OAUTH_CLIENT_ID", &self.client_id)
             .env("TAILSCALE_OAUTH_CLIENT_SECRET", &self.client_secret)
-            .envs(self.backend_env());
-        cmd
+            .envs(self.backend_env())
     }
 
     /// Runs the binary to completion.
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("the binary runs"))
+        self.command(args).run()
     }
 
     /// Runs the binary with extra environment variables.
     pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
-        let mut cmd = self.command(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Run::from(cmd.output().expect("the binary runs"))
+        self.command(args).envs(env.iter().copied()).run()
     }
 
     /// Runs the binary against another endpoint (a proxy in front of the emulator).
     pub fn run_via(&self, base_url: &str, args: &[&str]) -> Run {
-        let mut cmd = self.command(args);
-        cmd.env("TAILSCALE_BASE_URL", base_url);
-        Run::from(cmd.output().expect("the binary runs"))
+        self.command(args).env("TAILSCALE_BASE_URL", base_url).run()
     }
 
     /// Runs async work on the world's runtime (e.g. starting a proxy).
@@ -278,11 +243,10 @@ impl World {
     /// Starts the binary with piped stdin and stdout (for interactive tests).
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
         self.command(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
-            .expect("the binary starts")
     }
 
     /// Posts a HuJSON policy text to the emulator with `token`; returns the status.

@@ -6,14 +6,15 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use serde_json::{Value, json};
 
+use crate::common::command::Tailform;
+
 fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tailform"))
+    Tailform::new()
         .arg("emulator")
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the binary starts")
 }
 
 /// Kills the child when a test ends early (a failed assertion must not leave it running).
@@ -162,14 +163,10 @@ fn sigterm_stops_it_cleanly_and_the_data_file_is_private() {
 
 #[test]
 fn a_non_loopback_address_is_refused() {
-    let output = Command::new(env!("CARGO_BIN_EXE_tailform"))
+    Tailform::new()
         .args(["emulator", "--listen", "0.0.0.0:0"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
-        "error: the emulator listens on loopback only, but `0.0.0.0:0` is not a loopback address (use 127.0.0.1 or [::1])\n"
-    );
+        .run()
+        .code(1)
+        .stdout_is("")
+        .stderr_is("error: the emulator listens on loopback only, but `0.0.0.0:0` is not a loopback address (use 127.0.0.1 or [::1])\n");
 }

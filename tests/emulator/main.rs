@@ -4,6 +4,9 @@
 //!
 //! One test binary; one module per area.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod support;
 
 mod auth;

@@ -1,25 +1,24 @@
 //! `tailform validate` and `tailform schema` as a user runs them: exit codes, where output goes,
 //! and the exact text, JSON and GitHub formats.
 
-use assert_cmd::Command;
 use serde::Deserialize;
+
+use crate::common::command::Tailform;
 
 const INVALID: &str = "tests/fixtures/manifests/invalid";
 
-fn tailform() -> Command {
-    let mut c = Command::cargo_bin("tailform").unwrap();
-    c.env_remove("NO_COLOR");
-    c
+fn tailform() -> Tailform {
+    Tailform::new().env_remove("NO_COLOR")
 }
 
 #[test]
 fn valid_manifest_exits_0_with_a_summary_on_stderr() {
     tailform()
         .args(["validate", "-f", "examples/quickstart.yaml"])
-        .assert()
+        .run()
         .success()
-        .stdout("")
-        .stderr("valid: 1 tailnet, 1 OAuth client, 2 auth keys\n");
+        .stdout_is("")
+        .stderr_is("valid: 1 tailnet, 1 OAuth client, 2 auth keys\n");
 }
 
 #[test]
@@ -32,9 +31,9 @@ fn several_paths_are_merged() {
             "-f",
             "examples/quickstart.yaml",
         ])
-        .assert()
+        .run()
         .success()
-        .stderr("valid: 4 tailnets, 4 OAuth clients, 5 auth keys\n");
+        .stderr_is("valid: 4 tailnets, 4 OAuth clients, 5 auth keys\n");
 }
 
 #[test]
@@ -68,22 +67,20 @@ invalid: 2 errors
     );
     tailform()
         .args(["validate", "-f", &format!("{INVALID}/tag-prefix.yaml")])
-        .assert()
+        .run()
         .code(1)
-        .stdout("")
-        .stderr(expected);
+        .stdout_is("")
+        .stderr_is(expected);
 }
 
 #[test]
 fn policy_file_errors_show_the_policy_file() {
-    let out = tailform()
+    let text = tailform()
         .args(["validate", "-f", &format!("{INVALID}/policy-file-invalid")])
-        .assert()
+        .run()
         .code(1)
-        .get_output()
         .stderr
         .clone();
-    let text = String::from_utf8(out).unwrap();
     assert!(
         text.contains(&format!(
             "╭─[{INVALID}/policy-file-invalid/policy.hujson:4:18]"
@@ -129,13 +126,12 @@ fn json_format_lists_every_diagnostic_on_stdout() {
     let file = format!("{INVALID}/duplicate-key.yaml");
     let out = tailform()
         .args(["validate", "--format", "json", "-f", &file])
-        .assert()
+        .run()
         .code(1)
-        .stderr("")
-        .get_output()
+        .stderr_is("")
         .stdout
         .clone();
-    let diags: Vec<JsonDiag> = serde_json::from_slice(&out).unwrap();
+    let diags: Vec<JsonDiag> = serde_json::from_str(&out).unwrap();
     assert_eq!(
         diags,
         [JsonDiag {
@@ -168,12 +164,11 @@ fn json_format_of_a_valid_manifest_lists_its_warnings() {
             "-f",
             "tests/fixtures/manifests/valid/legacy-scope.yaml",
         ])
-        .assert()
+        .run()
         .success()
-        .get_output()
         .stdout
         .clone();
-    let diags: Vec<JsonDiag> = serde_json::from_slice(&out).unwrap();
+    let diags: Vec<JsonDiag> = serde_json::from_str(&out).unwrap();
     let codes: Vec<(&str, &str, &str)> = diags
         .iter()
         .map(|d| (d.code.as_str(), d.slug.as_str(), d.severity.as_str()))
@@ -192,10 +187,10 @@ fn github_format_prints_annotations() {
     let file = format!("{INVALID}/display-name-on-existing.yaml");
     tailform()
         .args(["validate", "--format", "github", "-f", &file])
-        .assert()
+        .run()
         .code(1)
-        .stderr("")
-        .stdout(format!(
+        .stderr_is("")
+        .stdout_is(format!(
             "::error file={file},line=4,col=18,title=E034 display-name-on-existing::tailnets.home.displayName: `displayName` has no effect on an existing tailnet (one with `id`)%0Ahint: remove `displayName`, or remove `id` to have tailform create the tailnet\n\
              ::warning file={file},line=5,col=21,title=W035 prevent-destroy-ignored::tailnets.home.preventDestroy: `preventDestroy` is ignored on an existing tailnet: tailform never deletes it\n"
         ));
@@ -207,21 +202,21 @@ fn default_manifest_is_tailform_yaml_in_the_current_folder() {
     tailform()
         .current_dir(dir.path())
         .arg("validate")
-        .assert()
+        .run()
         .code(1)
-        .stderr(
+        .stderr_is(
             "E003 no-manifests\n\n  × tailform.yaml: no `tailform.yaml` in the current folder\n  help: name manifest files or folders with `-f PATH`\n\ninvalid: 1 error\n",
         );
     std::fs::write(dir.path().join("tailform.yaml"), "tailnets:\n  a: {}\n").unwrap();
     tailform()
         .current_dir(dir.path())
         .arg("validate")
-        .assert()
+        .run()
         .success()
-        .stderr("valid: 1 tailnet, 0 OAuth clients, 0 auth keys\n");
+        .stderr_is("valid: 1 tailnet, 0 OAuth clients, 0 auth keys\n");
     tailform()
         .args(["-C", dir.path().to_str().unwrap(), "validate"])
-        .assert()
+        .run()
         .success();
 }
 
@@ -230,22 +225,21 @@ fn max_tailnets_is_honoured() {
     let file = format!("{INVALID}/tailnet-cap.yaml");
     tailform()
         .args(["validate", "--max-tailnets", "12", "-f", &file])
-        .assert()
+        .run()
         .success();
-    tailform().args(["validate", "-f", &file]).assert().code(1);
+    tailform().args(["validate", "-f", &file]).run().code(1);
 }
 
 #[test]
 fn schema_command_prints_the_schema() {
     let out = tailform()
         .arg("schema")
-        .assert()
+        .run()
         .success()
-        .stderr("")
-        .get_output()
+        .stderr_is("")
         .stdout
         .clone();
-    let printed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let printed: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(printed, tailform::manifest::schema::json_schema());
 }
 
@@ -257,17 +251,13 @@ fn validate_in_every_format(dir: &std::path::Path) -> Vec<(&'static str, String)
     ["text", "json", "github"]
         .into_iter()
         .map(|format| {
-            let out = tailform()
+            let run = tailform()
                 .current_dir(dir)
                 .env("NO_COLOR", "1")
                 .args(["validate", "--format", format])
-                .assert()
-                .code(1)
-                .get_output()
-                .clone();
-            let text = String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr);
-            (format, text)
+                .run();
+            run.code(1);
+            (format, run.stdout + &run.stderr)
         })
         .collect()
 }

@@ -8,7 +8,7 @@
 //! - no orphan stays live: every live key in a managed tailnet is tracked, and the organization
 //!   lists no tailnet tailform created but does not track.
 //!
-//! Shared by `tests/crash.rs` and the fault matrix in `tests/e2e/faults.rs`.
+//! Shared by the crash harness (`tests/e2e/crash.rs`) and the fault matrix (`tests/e2e/faults.rs`).
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1,9 +1,10 @@
 //! The crash harness (issue 5): start `tailform emulator --data`, apply a 30-resource manifest,
 //! `kill -9` tailform at a random moment, run apply again until it recovers, then check every
-//! invariant (`tests/invariants/mod.rs`) and that `plan` shows no changes.
+//! invariant (`tests/common/invariants.rs`) and that `plan` shows no changes.
 //!
 //! 50 iterations in CI. A long run: `TAILFORM_CRASH_ITERATIONS=1000 cargo test --release --test
-//! crash -- --nocapture`; it prints iterations, the kill points reached and the violations.
+//! e2e crash::crash_harness -- --nocapture`; it prints iterations, the kill points reached and
+//! the violations.
 
 #![allow(clippy::print_stdout, reason = "the harness's figures are its report")]
 

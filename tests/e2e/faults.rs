@@ -1,7 +1,7 @@
 //! The fault matrix (issue 5): apply and re-plan under 429s (0.3), server errors (0.2), responses
 //! lost after the change was committed (0.1) and 20 ms latency, for several seeds: tailform
 //! converges, with zero duplicates and zero lost secrets (every invariant of
-//! `tests/invariants/mod.rs`).
+//! `tests/common/invariants.rs`).
 
 use serde_json::json;
 

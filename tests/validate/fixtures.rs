@@ -5,7 +5,7 @@
 //! diagnostic: `file:line:column code slug severity path`, the message, the hint and related
 //! places. Valid fixtures end with the summary line. Adding a case is adding the two files.
 //!
-//! `BLESS=1 cargo nextest run --test validate_fixtures` writes the sidecars from the current
+//! `BLESS=1 cargo nextest run --test validate fixtures::` writes the sidecars from the current
 //! output (review the diff before committing).
 
 use crate::common::fixture_cases::{Case, Kind, cases};

@@ -13,6 +13,7 @@ mod e2e {
     mod embedded;
     mod failures;
     mod faults;
+    mod habits;
     mod hand_edited;
     mod hostile;
     mod keyless;

@@ -22,9 +22,9 @@ pub fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Exit, Error> {
     let session = Session::open(global)?;
     let mut backend = session::backend(global)?;
     let _lock = session::lock(global, backend.as_mut(), "plan")?;
-    let state = backend.load()?;
+    let mut state = backend.load()?;
     let options = planning::options(global, &args.options, args.refresh_only);
-    let planned = planning::make(&options, &session, &desired, &state)?;
+    let planned = planning::make(&options, &session, &desired, &mut state)?;
     let view = PlanView::new(&planned.plan);
     let out = match args.format {
         PlanFormat::Text => render::text::render(&view, Style::new(session::stdout_color(global))),

@@ -4,6 +4,7 @@
 mod apply;
 mod completions;
 mod console;
+mod doctor;
 mod emulator;
 mod import;
 mod output;
@@ -74,6 +75,7 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
         Command::Completions(args) => Ok(completions::run(&args)),
         Command::Plan(args) => plan::run(&global, args),
         Command::Apply(args) => apply::run(&global, args),
+        Command::Doctor(args) => doctor::run(&global, &args),
         Command::Output(args) => output::run(&global, &args),
         Command::Import(args) => import::run(&global, args),
         Command::State(command) => state::run(&global, command),

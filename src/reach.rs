@@ -49,7 +49,7 @@ impl std::fmt::Display for Via {
             Via::OwnClient { client_id } => {
                 write!(f, "its own OAuth client `{client_id}` (from the state)")
             }
-            Via::Organization => f.write_str("the organization's credential, in its own tailnet"),
+            Via::Organization => f.write_str("the configured credential, in its own tailnet"),
             Via::OrganizationFor { tailnet } => {
                 write!(
                     f,

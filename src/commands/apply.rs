@@ -60,6 +60,7 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
     let mut backend = session::backend(global)?;
     let _lock = session::lock(global, backend.as_mut(), "apply")?;
     let mut state = backend.load()?;
+    planning::warn_expiring_credential(global, &session);
     let mut options = planning::options(global, &args.options, false);
     let planned = planning::make(&options, &session, &desired, &state)?;
     let view = PlanView::new(&planned.plan);
@@ -136,6 +137,7 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     let mut backend = session::backend(global)?;
     let _lock = session::lock(global, backend.as_mut(), "apply")?;
     let mut state = backend.load()?;
+    planning::warn_expiring_credential(global, &session);
     let live = session.runtime.block_on(refresh::read(
         &session.client,
         &session.org,

@@ -29,7 +29,7 @@ pub(super) async fn check(
         });
     }
     if let Some(record) = o.plan.state.tailnet(&address).filter(|t| !t.existing) {
-        let what = format!("`{}` (from the state)", record.id);
+        let what = format!("`{}`", record.id);
         if listed.is_some_and(|l| !l.iter().any(|t| t.id == record.id)) {
             return Some(Finding::warning(
                 check,

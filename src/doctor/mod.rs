@@ -96,13 +96,13 @@ pub struct Inputs<'a> {
 }
 
 /// The manifests and state as the checks read them (empty when absent or unusable).
-struct Plan<'a> {
+struct Context<'a> {
     desired: &'a Desired,
     state: &'a State,
     scope: Scope,
 }
 
-impl Plan<'_> {
+impl Context<'_> {
     /// True when plan would list the organization's tailnets: the manifests create a tailnet, or
     /// the state holds one tailform created.
     fn lists_tailnets(&self) -> bool {
@@ -151,7 +151,7 @@ pub async fn examine(inputs: &Inputs<'_>) -> Report {
         Loaded::Ready(s) => s,
         _ => &empty_state,
     };
-    let plan = Plan {
+    let plan = Context {
         desired,
         state,
         scope: Scope::of(desired, state),

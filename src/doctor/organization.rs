@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::credential::{self, ReadExpiryError, api_key_id, credential_id, expiring};
 use super::finding::{Check, CredentialKind, CredentialSummary, Finding};
 use super::refusal::{Refusal, answer};
-use super::{Loaded, Plan, Source};
+use super::{Context, Loaded, Source};
 use crate::api::{ApiError, Client, Credential, TailnetInfo};
 use crate::credentials::CredentialsError;
 use crate::model::{Desired, Duration, TailnetKind};
@@ -24,7 +24,7 @@ pub(super) const ORG_CLIENT_FIX: &str = "create an organization OAuth client wit
 pub(super) struct Org<'a> {
     pub client: &'a Client,
     pub org: &'a Credential,
-    pub plan: &'a Plan<'a>,
+    pub plan: &'a Context<'a>,
     pub warn_expiry: Duration,
     pub max_tailnets: usize,
 }

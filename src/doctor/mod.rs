@@ -8,8 +8,8 @@
 //!
 //! Every check is a read or a token exchange through the client (`crate::api`); nothing is
 //! created, changed or saved. [`examine`] turns its [`Inputs`] into a [`Report`] of typed
-//! [`Finding`]s; `render` prints it as text or JSON. A problem is what would make plan or apply
-//! fail; a warning is worth knowing but stops nothing.
+//! [`Finding`]s; `render` turns it into text or JSON (the command prints it). A problem is what
+//! would make plan or apply fail; a warning is worth knowing but stops nothing.
 //!
 //! Layout: `finding` (the types), `credential` (naming it, its expiry — shared with plan and
 //! apply), `organization` (token, scopes, cap), `tailnets` (one finding per tailnet), `refusal`

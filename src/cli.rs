@@ -99,6 +99,18 @@ pub struct GlobalArgs {
     /// Give up on one API request (and retry it when that is safe) after this long (at least 1s).
     #[arg(long, global = true, default_value = "30s", value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Duration,
+
+    /// Warn (doctor, plan, apply) when the credential in use — an API key — expires within this
+    /// long (0 never warns).
+    #[arg(
+        long,
+        global = true,
+        env = "TAILFORM_WARN_EXPIRY",
+        default_value = "14d",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub warn_expiry: Duration,
 }
 
 /// The subcommands.
@@ -117,6 +129,9 @@ pub enum Command {
     Show(ShowArgs),
     /// Print the plan's dependency graph as Graphviz DOT.
     Graph(GraphArgs),
+    /// Check the credential, its scopes and every tailnet's reach before a real apply
+    /// (read-only; exit 1 on any problem).
+    Doctor(DoctorArgs),
     /// Print secrets and ids from the state.
     Output(OutputArgs),
     /// Adopt an existing object into the state.
@@ -335,6 +350,26 @@ pub struct GraphArgs {
     /// Plan shaping.
     #[command(flatten)]
     pub options: PlanOptions,
+}
+
+/// `tailform doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Manifests whose tailnets to check [default: tailform.yaml when it exists].
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// Formats for `tailform doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One line per finding and a summary.
+    Text,
+    /// A JSON document (`format_version`, `findings`).
+    Json,
 }
 
 /// Formats for `tailform output`.

@@ -105,6 +105,7 @@ fn apply_fresh(
     let mut backend = session::backend(global)?;
     let _lock = session::lock(global, backend.as_mut(), "apply")?;
     let mut state = backend.load()?;
+    planning::warn_expiring_credential(global, &session);
     let mut options = planning::options(global, &args.options, args.refresh_only);
     options.destroy_targets = destroy_targets;
     let planned = planning::make(&options, &session, desired, &mut state)?;
@@ -189,6 +190,7 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     let mut state = backend.load()?;
     let serial = state.serial;
     plan::follow_moves(&mut state, &saved.moves())?;
+    planning::warn_expiring_credential(global, &session);
     let live = session.runtime.block_on(refresh::read(
         &session.client,
         &session.org,

@@ -5,6 +5,7 @@ mod apply;
 mod completions;
 mod confirm;
 mod console;
+mod doctor;
 mod emulator;
 mod graph;
 mod habits;
@@ -90,6 +91,7 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
         Command::Destroy(args) => apply::destroy(&global, args),
         Command::Show(args) => show::run(&global, &args),
         Command::Graph(args) => graph::run(&global, &args),
+        Command::Doctor(args) => doctor::run(&global, &args),
         Command::Output(args) => output::run(&global, &args),
         Command::Import(args) => import::run(&global, args),
         Command::State(command) => state::run(&global, command),

@@ -3,6 +3,7 @@
 
 use super::console::errln;
 use crate::cli::{GlobalArgs, PlanOptions as CliPlanOptions};
+use crate::doctor;
 use crate::error::Error;
 use crate::live::Live;
 use crate::model::{Desired, Policy};
@@ -63,6 +64,22 @@ pub fn make(
         return Err(report(problems));
     }
     Ok(Planned { plan, live, scope })
+}
+
+/// The warning `tailform doctor` gives when the credential in use is an API key with less than
+/// `--warn-expiry` left: printed on stderr as one line (unless `-q`) and returned, for the
+/// formats that carry warnings (`plan --format json|markdown`).
+pub fn warn_expiring_credential(global: &GlobalArgs, session: &Session) -> Option<String> {
+    let soon = session.runtime.block_on(doctor::expiry_warning(
+        &session.client,
+        &session.org,
+        global.warn_expiry,
+    ))?;
+    let line = soon.line();
+    if !global.quiet {
+        errln!("warning: {line}");
+    }
+    Some(line)
 }
 
 /// Refuses to plan over creates another live run still has in flight (its lock was removed or

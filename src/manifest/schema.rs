@@ -333,7 +333,10 @@ mod tests {
         let s = json_schema();
         let d = &s["$defs"];
         assert_eq!(keys(&s), sorted(raw::TOP_FIELDS));
-        assert_eq!(keys(&s["properties"]["moved"]["items"]), sorted(raw::MOVED_FIELDS));
+        assert_eq!(
+            keys(&s["properties"]["moved"]["items"]),
+            sorted(raw::MOVED_FIELDS)
+        );
         assert_eq!(keys(&d["tailnet"]), sorted(raw::TAILNET_FIELDS));
         assert_eq!(keys(&d["policy"]), sorted(raw::POLICY_FIELDS));
         assert_eq!(keys(&d["oauthClient"]), sorted(raw::OAUTH_CLIENT_FIELDS));

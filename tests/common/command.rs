@@ -158,6 +158,29 @@ impl Tailform {
         Run::new(shown, output)
     }
 
+    /// Runs to completion with `input` written to its stdin, capturing both streams.
+    pub fn run_with_stdin(self, input: &str) -> Run {
+        use std::io::Write;
+        let shown = self.shown();
+        let mut child = self
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .command()
+            .spawn()
+            .unwrap_or_else(|e| panic!("`{shown}` does not start: {e}"));
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input.as_bytes())
+            .unwrap_or_else(|e| panic!("`{shown}`: writing stdin: {e}"));
+        let output = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("`{shown}`: waiting: {e}"));
+        Run::new(shown, output)
+    }
+
     /// Starts it (streams are inherited unless set); the test waits for it.
     pub fn spawn(self) -> Child {
         let shown = self.shown();

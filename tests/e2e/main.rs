@@ -10,14 +10,17 @@ mod common;
 
 mod world;
 
+mod api_keys;
 mod at_rest;
 mod ci_workflows;
 mod crash;
 mod delivery;
 mod destroy;
+mod doctor;
 mod embedded;
 mod failures;
 mod faults;
+mod habits;
 mod hand_edited;
 mod hostile;
 mod keyless;

@@ -27,6 +27,7 @@ pub mod emulator;
 pub mod error;
 pub mod exit;
 pub mod fingerprint;
+pub mod kind;
 pub mod live;
 pub mod manifest;
 pub mod model;

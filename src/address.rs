@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use crate::kind::ResourceKind;
-use crate::model::Name;
+use crate::name::Name;
 
 /// What inside a tailnet an address names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

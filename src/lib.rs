@@ -17,6 +17,8 @@
 pub mod address;
 pub mod api;
 pub mod apply;
+#[cfg(test)]
+mod architecture;
 pub mod atomic_file;
 pub mod cli;
 pub mod commands;
@@ -31,6 +33,7 @@ pub mod kind;
 pub mod live;
 pub mod manifest;
 pub mod model;
+pub mod name;
 pub mod plan;
 pub mod planfile;
 pub mod policy_doc;

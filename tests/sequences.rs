@@ -1,0 +1,286 @@
+//! The command-sequence harness ("No secret lost on any path"): a seeded, model-based test that
+//! drives the real binary against `tailform emulator --data` over loopback, on the state file
+//! and on PostgreSQL. Each sequence draws operations at random — apply (with and without the
+//! key), saved plans (sometimes stale), `state encrypt` / `decrypt` / roll-over, `output` (with
+//! and without the key), `apply --replace`, `state rm` + `import`, manifest edits, the
+//! emulator's clock, out-of-band revokes and uses, `kill -9` of an apply, a lock removed by
+//! hand before a second apply, a full disk during a save, injected faults — and checks every
+//! invariant after every operation (`tests/sequences/check.rs` lists them).
+//!
+//! Environment:
+//! - `TAILFORM_SEQUENCES` — sequences per backend (default 8); `TAILFORM_SEQUENCE_SEED` — the
+//!   first sequence's seed (default 1; sequence *i* uses seed + *i*);
+//!   `TAILFORM_SEQUENCE_LENGTH` — operations per sequence (default 14).
+//! - `TAILFORM_SEQUENCE_OPS` — which operations to draw: `-apply_nokey,-lock_rm` leaves those
+//!   out, `apply,kill,edit` draws only those.
+//! - `TAILFORM_SEQUENCE_REPLAY='apply; kill(40); apply'` — runs exactly these operations (with
+//!   the world of `TAILFORM_SEQUENCE_SEED`), as a failure report prints them.
+//! - `TAILFORM_SEQUENCE_SHRINK=0` — report a failure without shrinking it;
+//!   `TAILFORM_SEQUENCE_VERBOSE=1` — print every operation with its commands and exit codes.
+//! - PostgreSQL: `TAILFORM_TEST_POSTGRES_URL` as in `tests/e2e/world.rs` (skipped without it,
+//!   a failure under `CI=true`); each sequence gets a workspace of its own.
+//!
+//! A failure prints the seed, the operations up to the failing one, the shrunk sequence, the
+//! violated invariant with its evidence (ids and secret hashes, never a secret) and the
+//! command that replays it.
+
+#![allow(
+    clippy::print_stdout,
+    reason = "the harness's figures and failure reports are its output"
+)]
+
+mod sequences {
+    pub mod check;
+    pub mod manifest;
+    pub mod ops;
+    pub mod rng;
+    pub mod run;
+    pub mod world;
+}
+
+use sequences::{ops, run};
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use ops::Op;
+
+const POSTGRES_URL_VAR: &str = "TAILFORM_TEST_POSTGRES_URL";
+
+struct Config {
+    sequences: u64,
+    seed: u64,
+    length: usize,
+    ops_spec: Option<String>,
+    enabled: std::collections::BTreeSet<&'static str>,
+    replay: Option<Vec<Op>>,
+    shrink: bool,
+    verbose: bool,
+}
+
+impl Config {
+    fn from_env() -> Config {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let num = |name: &str, default: u64| {
+            var(name).map_or(default, |v| {
+                v.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{name}={v} is not a number"))
+            })
+        };
+        let ops_spec = var("TAILFORM_SEQUENCE_OPS");
+        let enabled = ops::enabled(ops_spec.as_deref()).unwrap_or_else(|e| panic!("{e}"));
+        let replay = var("TAILFORM_SEQUENCE_REPLAY")
+            .map(|t| ops::parse(&t).unwrap_or_else(|e| panic!("TAILFORM_SEQUENCE_REPLAY: {e}")));
+        Config {
+            sequences: num("TAILFORM_SEQUENCES", 8),
+            seed: num("TAILFORM_SEQUENCE_SEED", 1),
+            length: num("TAILFORM_SEQUENCE_LENGTH", 14) as usize,
+            ops_spec,
+            enabled,
+            replay,
+            shrink: var("TAILFORM_SEQUENCE_SHRINK").is_none_or(|v| v != "0"),
+            verbose: var("TAILFORM_SEQUENCE_VERBOSE").is_some_and(|v| v != "0"),
+        }
+    }
+
+    fn env_prefix(&self, seed: u64) -> String {
+        let mut s = format!("TAILFORM_SEQUENCE_SEED={seed} TAILFORM_SEQUENCES=1");
+        if self.length != 14 {
+            s.push_str(&format!(" TAILFORM_SEQUENCE_LENGTH={}", self.length));
+        }
+        if let Some(o) = &self.ops_spec {
+            s.push_str(&format!(" TAILFORM_SEQUENCE_OPS='{o}'"));
+        }
+        s
+    }
+}
+
+/// Shrinks a failing sequence by dropping chunks of operations while a violation of the same
+/// class still shows, within a budget of re-runs.
+fn shrink(
+    seed: u64,
+    ops: &[Op],
+    class: &str,
+    postgres: Option<&str>,
+) -> (Vec<Op>, run::Outcome, usize) {
+    let budget_runs = 40;
+    let budget = Duration::from_secs(150);
+    let started = Instant::now();
+    let mut best = ops.to_vec();
+    let mut best_outcome = None;
+    let mut runs = 0;
+    let reproduces = |candidate: &[Op], runs: &mut usize| {
+        *runs += 1;
+        let out = run::sequence(seed, candidate, postgres, false);
+        let hit = out.violations.iter().any(|v| v.class() == class);
+        hit.then_some(out)
+    };
+    let mut chunk = best.len().div_ceil(2);
+    while chunk >= 1 {
+        let mut i = 0;
+        while i < best.len() {
+            if runs >= budget_runs || started.elapsed() > budget {
+                break;
+            }
+            let mut candidate = best.clone();
+            candidate.drain(i..(i + chunk).min(best.len()));
+            if candidate.is_empty() {
+                i += chunk;
+                continue;
+            }
+            match reproduces(&candidate, &mut runs) {
+                Some(out) => {
+                    let end = out.failed_at.map_or(candidate.len(), |f| f + 1);
+                    candidate.truncate(end);
+                    best = candidate;
+                    best_outcome = Some(out);
+                }
+                None => i += chunk,
+            }
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk = chunk.div_ceil(2).min(chunk - 1).max(1);
+    }
+    let outcome = best_outcome.unwrap_or_else(|| run::sequence(seed, &best, postgres, false));
+    (best, outcome, runs)
+}
+
+fn run_backend(postgres: Option<&str>) {
+    let cfg = Config::from_env();
+    let backend = if postgres.is_some() {
+        "postgres"
+    } else {
+        "file"
+    };
+    let started = Instant::now();
+    let (mut ops_run, mut commands, mut checks) = (0usize, 0usize, 0usize);
+    let mut failures: Vec<String> = Vec::new();
+    let mut classes: BTreeMap<String, u64> = BTreeMap::new();
+    let count = if cfg.replay.is_some() {
+        1
+    } else {
+        cfg.sequences
+    };
+    for i in 0..count {
+        let seed = cfg.seed + i;
+        let ops = match &cfg.replay {
+            Some(ops) => ops.clone(),
+            None => ops::generate(seed, cfg.length, &cfg.enabled),
+        };
+        let t = Instant::now();
+        let out = run::sequence(seed, &ops, postgres, cfg.verbose);
+        ops_run += out.ops;
+        commands += out.commands;
+        checks += out.checks;
+        if cfg.verbose {
+            println!(
+                "sequence seed {seed} ({backend}, {} ops, {:.1}s): {}",
+                out.ops,
+                t.elapsed().as_secs_f64(),
+                ops::render(&ops)
+            );
+            for line in &out.trace {
+                println!("{line}");
+            }
+        }
+        let Some(at) = out.failed_at else { continue };
+        let first = out.violations[0].class();
+        let new_class = !classes.contains_key(&first);
+        for v in &out.violations {
+            *classes.entry(v.class()).or_default() += 1;
+        }
+        let mut report = format!(
+            "sequence seed {seed} ({backend} backend) broke an invariant at operation {at} `{}`:\n",
+            ops[at]
+        );
+        for v in &out.violations {
+            report.push_str(&format!("  {v}\n"));
+        }
+        report.push_str("  evidence:\n");
+        for e in &out.evidence {
+            report.push_str(&format!("    {e}\n"));
+        }
+        report.push_str(&format!(
+            "  operations so far: {}\n  replay: {} cargo nextest run --test sequences {backend}\n",
+            ops::render(&ops[..=at]),
+            cfg.env_prefix(seed)
+        ));
+        if cfg.shrink && new_class && cfg.replay.is_none() {
+            let (min, min_out, runs) = shrink(seed, &ops[..=at], &first, postgres);
+            report.push_str(&format!(
+                "  shrunk ({runs} re-runs) to: {}\n  replay it: TAILFORM_SEQUENCE_SEED={seed} TAILFORM_SEQUENCE_REPLAY='{}' cargo nextest run --test sequences {backend}\n",
+                ops::render(&min),
+                ops::render(&min)
+            ));
+            for v in min_out.violations.iter().filter(|v| v.class() == first) {
+                report.push_str(&format!("    {v}\n"));
+            }
+        }
+        println!("{report}");
+        failures.push(report);
+    }
+    println!(
+        "sequences ({backend} backend): {count} sequences, {ops_run} operations, {commands} commands, {checks} invariant checks, {} violating sequence(s) in {:.0}s{}",
+        failures.len(),
+        started.elapsed().as_secs_f64(),
+        if classes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; violations by class: {}",
+                classes
+                    .iter()
+                    .map(|(c, n)| format!("{c} ×{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {count} sequences broke an invariant:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn file() {
+    run_backend(None);
+}
+
+#[test]
+fn postgres() {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.is_empty() => run_backend(Some(&url)),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
+            "{POSTGRES_URL_VAR} is not set but CI=true: the PostgreSQL sequences must run in CI \
+             (.ci/run starts a server and sets it)"
+        ),
+        _ => eprintln!(
+            "skipped: set {POSTGRES_URL_VAR}=postgres://… to run the PostgreSQL sequences"
+        ),
+    }
+}
+
+#[test]
+fn operations_round_trip_through_their_text_form() {
+    let all = ops::enabled(None).unwrap();
+    for seed in 0..50 {
+        let seq = ops::generate(seed, 30, &all);
+        assert_eq!(ops::parse(&ops::render(&seq)).unwrap(), seq);
+    }
+    let some = ops::enabled(Some("-kill,-lock_rm")).unwrap();
+    assert!(!some.contains("kill") && some.contains("apply"));
+    let only = ops::enabled(Some("apply,edit")).unwrap();
+    assert_eq!(only.len(), 2);
+    assert!(ops::enabled(Some("-nope")).is_err());
+    assert!(
+        ops::generate(3, 40, &only)
+            .iter()
+            .all(|o| matches!(o, Op::Apply | Op::Edit(..)))
+    );
+}

@@ -55,7 +55,7 @@ struct Config {
     enabled: std::collections::BTreeSet<&'static str>,
     replay: Option<Vec<Op>>,
     shrink: bool,
-    verbose: bool,
+    opts: run::Options,
 }
 
 impl Config {
@@ -80,7 +80,10 @@ impl Config {
             enabled,
             replay,
             shrink: var("TAILFORM_SEQUENCE_SHRINK").is_none_or(|v| v != "0"),
-            verbose: var("TAILFORM_SEQUENCE_VERBOSE").is_some_and(|v| v != "0"),
+            opts: run::Options {
+                verbose: var("TAILFORM_SEQUENCE_VERBOSE").is_some_and(|v| v != "0"),
+                twins: var("TAILFORM_SEQUENCE_TWINS").is_none_or(|v| v != "0"),
+            },
         }
     }
 
@@ -91,6 +94,9 @@ impl Config {
         }
         if let Some(o) = &self.ops_spec {
             s.push_str(&format!(" TAILFORM_SEQUENCE_OPS='{o}'"));
+        }
+        if !self.opts.twins {
+            s.push_str(" TAILFORM_SEQUENCE_TWINS=0");
         }
         s
     }
@@ -103,7 +109,12 @@ fn shrink(
     ops: &[Op],
     class: &str,
     postgres: Option<&str>,
+    opts: run::Options,
 ) -> (Vec<Op>, run::Outcome, usize) {
+    let opts = run::Options {
+        verbose: false,
+        ..opts
+    };
     let budget_runs = 40;
     let budget = Duration::from_secs(150);
     let started = Instant::now();
@@ -112,7 +123,7 @@ fn shrink(
     let mut runs = 0;
     let reproduces = |candidate: &[Op], runs: &mut usize| {
         *runs += 1;
-        let out = run::sequence(seed, candidate, postgres, false);
+        let out = run::sequence(seed, candidate, postgres, &opts);
         let hit = out.violations.iter().any(|v| v.class() == class);
         hit.then_some(out)
     };
@@ -144,7 +155,7 @@ fn shrink(
         }
         chunk = chunk.div_ceil(2).min(chunk - 1).max(1);
     }
-    let outcome = best_outcome.unwrap_or_else(|| run::sequence(seed, &best, postgres, false));
+    let outcome = best_outcome.unwrap_or_else(|| run::sequence(seed, &best, postgres, &opts));
     (best, outcome, runs)
 }
 
@@ -171,11 +182,11 @@ fn run_backend(postgres: Option<&str>) {
             None => ops::generate(seed, cfg.length, &cfg.enabled),
         };
         let t = Instant::now();
-        let out = run::sequence(seed, &ops, postgres, cfg.verbose);
+        let out = run::sequence(seed, &ops, postgres, &cfg.opts);
         ops_run += out.ops;
         commands += out.commands;
         checks += out.checks;
-        if cfg.verbose {
+        if cfg.opts.verbose {
             println!(
                 "sequence seed {seed} ({backend}, {} ops, {:.1}s): {}",
                 out.ops,
@@ -209,10 +220,11 @@ fn run_backend(postgres: Option<&str>) {
             cfg.env_prefix(seed)
         ));
         if cfg.shrink && new_class && cfg.replay.is_none() {
-            let (min, min_out, runs) = shrink(seed, &ops[..=at], &first, postgres);
+            let (min, min_out, runs) = shrink(seed, &ops[..=at], &first, postgres, cfg.opts);
             report.push_str(&format!(
-                "  shrunk ({runs} re-runs) to: {}\n  replay it: TAILFORM_SEQUENCE_SEED={seed} TAILFORM_SEQUENCE_REPLAY='{}' cargo nextest run --test sequences {backend}\n",
+                "  shrunk ({runs} re-runs) to: {}\n  replay it: TAILFORM_SEQUENCE_SEED={seed}{} TAILFORM_SEQUENCE_REPLAY='{}' cargo nextest run --test sequences {backend}\n",
                 ops::render(&min),
+                if cfg.opts.twins { "" } else { " TAILFORM_SEQUENCE_TWINS=0" },
                 ops::render(&min)
             ));
             for v in min_out.violations.iter().filter(|v| v.class() == first) {

@@ -178,7 +178,7 @@ pub struct Holder {
 }
 
 /// The state, as the checker needs it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct StateView {
     pub serial: u64,
     pub lineage: String,

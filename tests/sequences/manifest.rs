@@ -5,7 +5,8 @@
 //! validation error; the harness checks that with `tailform validate` after each one.
 //!
 //! Some keys are generated in identical pairs (same description, tags, flags and expiry) so
-//! that an apply has identical creates in flight, which orphan recovery must tell apart.
+//! that an apply has identical creates in flight, which orphan recovery must tell apart
+//! (`TAILFORM_SEQUENCE_TWINS=0` turns that off).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -65,6 +66,8 @@ pub struct Manifest {
     pub tailnets: Vec<Tailnet>,
     /// Names handed out so far (new names never reuse an old one).
     next_name: u32,
+    /// Whether keys are made in identical pairs now and then.
+    twins: bool,
 }
 
 /// What an `edit` operation changes.
@@ -187,11 +190,12 @@ fn new_key(rng: &mut Rng, clients: &BTreeMap<String, Client>) -> Key {
 
 impl Manifest {
     /// The manifest a sequence starts with.
-    pub fn generate(seed: u64) -> Manifest {
+    pub fn generate(seed: u64, twins: bool) -> Manifest {
         let mut rng = Rng::new(seed.wrapping_mul(31).wrapping_add(7));
         let mut m = Manifest {
             tailnets: Vec::new(),
             next_name: 0,
+            twins,
         };
         let tailnets = if rng.chance(25) { 2 } else { 1 };
         for (i, display_name) in DISPLAY_NAMES.iter().enumerate().take(tailnets) {
@@ -207,7 +211,7 @@ impl Manifest {
             }
             for _ in 0..2 + rng.below(3) {
                 let key = new_key(&mut rng, &t.clients);
-                if rng.chance(30) && t.keys.len() + 2 <= MAX_KEYS {
+                if rng.chance(30) && m.twins && t.keys.len() + 2 <= MAX_KEYS {
                     // An identical pair: two creates with the same fingerprint in flight.
                     let twin = m.fresh("k");
                     t.keys.insert(twin, key.clone());
@@ -277,7 +281,7 @@ impl Manifest {
                 let key = new_key(rng, &t.clients);
                 // Sometimes the twin of an existing key (identical creates in flight).
                 let key = match t.keys.values().next() {
-                    Some(existing) if rng.chance(30) => existing.clone(),
+                    Some(existing) if rng.chance(30) && self.twins => existing.clone(),
                     _ => key,
                 };
                 self.next_name += 1;

@@ -129,7 +129,7 @@ impl Op {
     fn random(kind: &str, rng: &mut Rng) -> Op {
         let choice = |rng: &mut Rng| rng.below(1000) as u32;
         let key = |rng: &mut Rng| {
-            if rng.chance(50) {
+            if rng.chance(35) {
                 KeyKind::Passphrase
             } else {
                 KeyKind::Age

@@ -83,8 +83,31 @@ impl Config {
             opts: run::Options {
                 verbose: var("TAILFORM_SEQUENCE_VERBOSE").is_some_and(|v| v != "0"),
                 twins: var("TAILFORM_SEQUENCE_TWINS").is_none_or(|v| v != "0"),
+                tolerate: var("TAILFORM_SEQUENCE_TOLERATE")
+                    .map(|v| {
+                        v.split(',')
+                            .map(|c| c.trim().to_owned())
+                            .filter(|c| !c.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             },
         }
+    }
+
+    /// The world flags a replay needs.
+    fn flags(&self) -> String {
+        let mut s = String::new();
+        if !self.opts.twins {
+            s.push_str(" TAILFORM_SEQUENCE_TWINS=0");
+        }
+        if !self.opts.tolerate.is_empty() {
+            s.push_str(&format!(
+                " TAILFORM_SEQUENCE_TOLERATE={}",
+                self.opts.tolerate.join(",")
+            ));
+        }
+        s
     }
 
     fn env_prefix(&self, seed: u64) -> String {
@@ -95,9 +118,7 @@ impl Config {
         if let Some(o) = &self.ops_spec {
             s.push_str(&format!(" TAILFORM_SEQUENCE_OPS='{o}'"));
         }
-        if !self.opts.twins {
-            s.push_str(" TAILFORM_SEQUENCE_TWINS=0");
-        }
+        s.push_str(&self.flags());
         s
     }
 }
@@ -109,11 +130,11 @@ fn shrink(
     ops: &[Op],
     class: &str,
     postgres: Option<&str>,
-    opts: run::Options,
+    opts: &run::Options,
 ) -> (Vec<Op>, run::Outcome, usize) {
     let opts = run::Options {
         verbose: false,
-        ..opts
+        ..opts.clone()
     };
     let budget_runs = 40;
     let budget = Duration::from_secs(150);
@@ -170,6 +191,8 @@ fn run_backend(postgres: Option<&str>) {
     let (mut ops_run, mut commands, mut checks) = (0usize, 0usize, 0usize);
     let mut failures: Vec<String> = Vec::new();
     let mut classes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut tolerated: BTreeMap<String, u64> = BTreeMap::new();
+    let mut events: BTreeMap<&'static str, usize> = BTreeMap::new();
     let count = if cfg.replay.is_some() {
         1
     } else {
@@ -184,6 +207,12 @@ fn run_backend(postgres: Option<&str>) {
         let t = Instant::now();
         let out = run::sequence(seed, &ops, postgres, &cfg.opts);
         ops_run += out.ops;
+        for (e, n) in &out.events {
+            *events.entry(e).or_default() += n;
+        }
+        for v in &out.tolerated {
+            *tolerated.entry(v.class()).or_default() += 1;
+        }
         commands += out.commands;
         checks += out.checks;
         if cfg.opts.verbose {
@@ -220,11 +249,11 @@ fn run_backend(postgres: Option<&str>) {
             cfg.env_prefix(seed)
         ));
         if cfg.shrink && new_class && cfg.replay.is_none() {
-            let (min, min_out, runs) = shrink(seed, &ops[..=at], &first, postgres, cfg.opts);
+            let (min, min_out, runs) = shrink(seed, &ops[..=at], &first, postgres, &cfg.opts);
             report.push_str(&format!(
                 "  shrunk ({runs} re-runs) to: {}\n  replay it: TAILFORM_SEQUENCE_SEED={seed}{} TAILFORM_SEQUENCE_REPLAY='{}' cargo nextest run --test sequences {backend}\n",
                 ops::render(&min),
-                if cfg.opts.twins { "" } else { " TAILFORM_SEQUENCE_TWINS=0" },
+                cfg.flags(),
                 ops::render(&min)
             ));
             for v in min_out.violations.iter().filter(|v| v.class() == first) {
@@ -235,7 +264,7 @@ fn run_backend(postgres: Option<&str>) {
         failures.push(report);
     }
     println!(
-        "sequences ({backend} backend): {count} sequences, {ops_run} operations, {commands} commands, {checks} invariant checks, {} violating sequence(s) in {:.0}s{}",
+        "sequences ({backend} backend): {count} sequences, {ops_run} operations, {commands} commands, {checks} invariant checks, {} violating sequence(s) in {:.0}s{}{}",
         failures.len(),
         started.elapsed().as_secs_f64(),
         if classes.is_empty() {
@@ -249,8 +278,23 @@ fn run_backend(postgres: Option<&str>) {
                     .collect::<Vec<_>>()
                     .join(", ")
             )
+        },
+        if tolerated.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; tolerated (TAILFORM_SEQUENCE_TOLERATE): {}",
+                tolerated
+                    .iter()
+                    .map(|(c, n)| format!("{c} ×{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     );
+    for (e, n) in &events {
+        println!("  {e}: {n}");
+    }
     assert!(
         failures.is_empty(),
         "{} of {count} sequences broke an invariant:\n{}",

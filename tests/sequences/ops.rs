@@ -53,13 +53,14 @@ pub enum Op {
     Revoke(u32),
     /// An out-of-band use of an auth key (a one-off key becomes invalid).
     Use(u32),
-    /// `kill -9` of an apply this many milliseconds after it started.
+    /// `kill -9` of an apply: below 40, this many milliseconds after it started; from 40,
+    /// (N - 40) % 30 ms after its first create reached the emulator.
     Kill(u32),
     /// An apply waits at its prompt; the lock is removed by hand; a second apply runs; the
     /// first is confirmed.
     LockRm(u32),
-    /// The state cannot be written this many milliseconds into an apply (a full disk; for
-    /// PostgreSQL, the connection is terminated).
+    /// The state cannot be written (a full disk; for PostgreSQL, the connection is
+    /// terminated) during an apply, at a moment chosen as for [`Op::Kill`].
     DiskFull(u32),
     /// An apply under injected 429s, 5xx and lost responses (seeded).
     Faults(u32),

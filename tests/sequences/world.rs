@@ -358,6 +358,27 @@ impl World {
         }
     }
 
+    /// The ids of the intents the stored state holds (read without a key: cheap).
+    pub fn pending_ids(&self) -> std::collections::BTreeSet<String> {
+        match &self.backend {
+            Backend::File => tailform::state::StateFile::new(self.state_path())
+                .load()
+                .map(|s| s.pending.iter().map(|i| i.id.to_string()).collect())
+                .unwrap_or_default(),
+            Backend::Postgres { workspace, .. } => {
+                let client = self.pg.as_ref().expect("a PostgreSQL world");
+                self.rt
+                    .block_on(client.query(
+                        "SELECT p->>'id' FROM tailform.states, \
+                         jsonb_array_elements(data->'pending') AS p WHERE name = $1",
+                        &[workspace],
+                    ))
+                    .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect())
+                    .unwrap_or_default()
+            }
+        }
+    }
+
     /// Every stored byte of the state: each file under the state's folder (the state, its
     /// backup, journal, lock, temporary files), or the workspace's row.
     pub fn stored(&self) -> Vec<(String, Vec<u8>)> {

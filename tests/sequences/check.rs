@@ -11,12 +11,17 @@
 //!   search for each secret and for its random part); no saved plan ever does; no command's
 //!   output shows one (except `output`, whose job it is).
 //! - **(c)** no object is tracked at two addresses; after a successful apply no live object
-//!   tailform created is untracked (unless released) and no intent is left.
+//!   tailform created is untracked (unless released) and no intent is left — so every managed
+//!   address has at most one live object then, besides the deposed ones of a replace. Between
+//!   an interrupted apply and the next successful one, an orphan may stand beside its address's
+//!   object: that is the design (the next plan revokes it), not a second tracked object.
 //! - **(d)** after a successful apply the plan is empty (`plan --detailed-exitcode` exits 0); a
 //!   saved plan made at another serial is refused.
 //! - **(e)** no command panics or dies of a signal it was not sent; every failure exits non-zero
-//!   with an `error: …` sentence on stderr and no Rust `Debug` dump; `output` that cannot show a
-//!   secret it holds (no key) fails instead of exiting 0.
+//!   with a sentence on stderr — an `error: …` line, or for apply a failed step's
+//!   `<step>: FAILED: …` line (its summary goes to stdout with the plan) — starting with a letter
+//!   and at least three words long, and no Rust `Debug` dump (`Os {`, `Some(`, `kind: `, …);
+//!   `output` that cannot show a secret it holds (no key) fails instead of exiting 0.
 //! - **(f)** (added for orphan recovery) one command deletes each object at most once.
 //!
 //! Reports never show a secret: objects are named by id, secrets by a short SHA-256.

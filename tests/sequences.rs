@@ -155,11 +155,23 @@ fn shrink(
     let mut best = ops.to_vec();
     let mut best_outcome = None;
     let mut runs = 0;
+    // A candidate with a timing-dependent operation (where a kill or a full disk lands, which
+    // apply wins) gets a second chance before it is judged not to reproduce.
     let reproduces = |candidate: &[Op], runs: &mut usize| {
-        *runs += 1;
-        let out = run::sequence(seed, candidate, postgres, &opts);
-        let hit = out.violations.iter().any(|v| v.class() == class);
-        hit.then_some(out)
+        let timed = candidate.iter().any(|o| {
+            matches!(
+                o,
+                Op::Kill(_) | Op::DiskFull(_) | Op::LockRm(_) | Op::Faults(_)
+            )
+        });
+        for _ in 0..if timed { 2 } else { 1 } {
+            *runs += 1;
+            let out = run::sequence(seed, candidate, postgres, &opts);
+            if out.violations.iter().any(|v| v.class() == class) {
+                return Some(out);
+            }
+        }
+        None
     };
     let mut chunk = best.len().div_ceil(2);
     while chunk >= 1 {

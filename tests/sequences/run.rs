@@ -103,6 +103,14 @@ pub fn sequence(seed: u64, ops: &[Op], postgres: Option<&str>, opts: &Options) -
     let world = World::new(seed, postgres);
     let manifest = Manifest::generate(seed, opts.twins);
     world.write("tailform.yaml", &manifest.yaml());
+    let valid = world.run(&["validate"], &KeyEnv::default());
+    assert_eq!(
+        valid.code,
+        Some(0),
+        "the harness generated a manifest `tailform validate` rejects (seed {seed}):\n{}\n{}",
+        manifest.yaml(),
+        valid.stderr
+    );
     let mut s = Seq {
         world,
         seed,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::address::Address;
-use crate::model::Duration;
+use crate::model::{Duration, DurationError};
 use crate::secret::Secret;
 use crate::state::Workspace;
 
@@ -96,9 +96,21 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub insecure_permissions: bool,
 
-    /// Give up on one API request (and retry it when that is safe) after this long.
-    #[arg(long, global = true, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    /// Give up on one API request (and retry it when that is safe) after this long (at least 1s).
+    #[arg(long, global = true, default_value = "30s", value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Duration,
+
+    /// Warn (doctor, plan, apply) when the credential in use — an API key — expires within this
+    /// long (0 never warns).
+    #[arg(
+        long,
+        global = true,
+        env = "TAILFORM_WARN_EXPIRY",
+        default_value = "14d",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub warn_expiry: Duration,
 }
 
 /// The subcommands.
@@ -110,6 +122,16 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the live tailnets match the manifests.
     Apply(ApplyArgs),
+    /// Delete everything the state tracks (same guards as apply: `preventDestroy`,
+    /// `--allow-destroy`).
+    Destroy(DestroyArgs),
+    /// Show a saved plan, or the state (secrets redacted).
+    Show(ShowArgs),
+    /// Print the plan's dependency graph as Graphviz DOT.
+    Graph(GraphArgs),
+    /// Check the credential, its scopes and every tailnet's reach before a real apply
+    /// (read-only; exit 1 on any problem).
+    Doctor(DoctorArgs),
     /// Print secrets and ids from the state.
     Output(OutputArgs),
     /// Adopt an existing object into the state.
@@ -125,6 +147,25 @@ pub enum Command {
     Schema,
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Print the version and the commit it was built from.
+    Version(VersionArgs),
+}
+
+/// `tailform version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VersionFormat::Text)]
+    pub format: VersionFormat,
+}
+
+/// Formats for `tailform version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VersionFormat {
+    /// `tailform 0.1.0 (commit …, target)`.
+    Text,
+    /// `{"version", "commit", "target"}`.
+    Json,
 }
 
 /// Manifest inputs shared by validate, plan and apply.
@@ -228,6 +269,107 @@ pub struct ApplyArgs {
     /// printed redacted otherwise).
     #[arg(long)]
     pub reveal_on_failure: bool,
+    /// Accept drift into the state: forget records whose objects are gone, record live
+    /// expiries and policy edits; never create, update or delete anything.
+    #[arg(long)]
+    pub refresh_only: bool,
+}
+
+/// `tailform destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Destroy only ADDR (a tailnet: with everything in it); repeatable. The rest stays as the
+    /// manifests declare it, so they are read (`-f`).
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<Address>,
+    /// Manifests, read only with --target [default: tailform.yaml].
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Allow deleting tailnets whose last apply recorded `preventDestroy: false`.
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Maximum concurrent API operations.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+    /// If the state cannot be saved, print the secrets held only in memory in clear.
+    #[arg(long)]
+    pub reveal_on_failure: bool,
+}
+
+impl DestroyArgs {
+    /// The apply that destroys: no manifests, only these options.
+    pub fn into_apply(self) -> ApplyArgs {
+        ApplyArgs {
+            plan_file: None,
+            manifests: self.manifests,
+            options: PlanOptions {
+                target: self.target,
+                replace: Vec::new(),
+                allow_destroy: self.allow_destroy,
+            },
+            auto_approve: self.auto_approve,
+            parallelism: self.parallelism,
+            reveal_on_failure: self.reveal_on_failure,
+            refresh_only: false,
+        }
+    }
+}
+
+/// `tailform show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved by `tailform plan --out`; without it, the state.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+/// Formats for `tailform show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// For people.
+    Text,
+    /// Terraform's `show -json` shapes (a plan's `resource_changes`; the state's `values`).
+    Json,
+}
+
+/// `tailform graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Graph this saved plan instead of planning now.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Manifests.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Plan shaping.
+    #[command(flatten)]
+    pub options: PlanOptions,
+}
+
+/// `tailform doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Manifests whose tailnets to check [default: tailform.yaml when it exists].
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// Formats for `tailform doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One line per finding and a summary.
+    Text,
+    /// A JSON document (`format_version`, `findings`).
+    Json,
 }
 
 /// Formats for `tailform output`.
@@ -283,11 +425,25 @@ pub enum StateCommand {
         #[arg(value_name = "ADDR")]
         address: Address,
     },
-    /// Forget an object (it stays live, unmanaged).
+    /// Forget an object (it stays live, unmanaged). A record holding a secret asks first: the
+    /// secret is gone with it.
     Rm {
         /// The address.
         #[arg(value_name = "ADDR")]
         address: Address,
+        /// Remove it without asking, even when its secret is lost with it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Rename a record (its object, id and secret stay): `state mv FROM TO`, as a `moved:`
+    /// entry does. Same kind only; an OAuth client or auth key stays in its tailnet.
+    Mv {
+        /// The address in the state.
+        #[arg(value_name = "FROM")]
+        from: Address,
+        /// The new address.
+        #[arg(value_name = "TO")]
+        to: Address,
     },
     /// Encrypt the state's secrets (with TAILFORM_PASSPHRASE or --age-recipients) and enforce
     /// encryption from now on.
@@ -361,6 +517,30 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::parse(s).map_err(|e| e.to_string())
 }
 
+/// Why a `--request-timeout` value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestTimeoutError {
+    /// Not a duration.
+    #[error(transparent)]
+    Duration(#[from] DurationError),
+    /// Zero: no request could ever finish (and a zero timer is no limit to some clients).
+    #[error("a request timeout must be at least 1s (`{given}` is zero); the default is 30s")]
+    Zero {
+        /// The value as written.
+        given: String,
+    },
+}
+
+fn parse_request_timeout(s: &str) -> Result<Duration, RequestTimeoutError> {
+    let timeout = Duration::parse(s)?;
+    if timeout == Duration::ZERO {
+        return Err(RequestTimeoutError::Zero {
+            given: s.trim().to_owned(),
+        });
+    }
+    Ok(timeout)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,5 +556,18 @@ mod tests {
         let cli = Cli::try_parse_from(["tailform", "plan", "-v", "--state", "x.json"]).unwrap();
         assert_eq!(cli.global.verbose, 1);
         assert_eq!(cli.global.state, Some(PathBuf::from("x.json")));
+    }
+
+    #[test]
+    fn a_request_timeout_is_at_least_one_second() {
+        assert_eq!(parse_request_timeout("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(
+            parse_request_timeout("0m"),
+            Err(RequestTimeoutError::Zero { given: "0m".into() })
+        );
+        assert!(matches!(
+            parse_request_timeout("soon"),
+            Err(RequestTimeoutError::Duration(_))
+        ));
     }
 }

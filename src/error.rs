@@ -108,6 +108,52 @@ pub enum Error {
         /// The destination's serial.
         theirs: u64,
     },
+    /// `output` was asked for secrets that are encrypted and that no key given opens.
+    #[error(
+        "{} secret(s) asked for are encrypted in the state and no key given opens them ({}): \
+         {hint}",
+        addresses.len(),
+        addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        hint = crate::state::UNSEAL_HINT
+    )]
+    SealedOutput {
+        /// The sealed secrets' addresses.
+        addresses: Vec<crate::address::Address>,
+    },
+    /// `output ADDR` for a record whose secret the state does not hold.
+    #[error(
+        "the state holds no secret for `{0}`: it was imported, and the API never shows a secret \
+         again (`tailform apply --replace {0}` creates one with a new secret)"
+    )]
+    NoSecret(crate::address::Address),
+    /// Apply needs credentials that are sealed and no key given opens (nothing was done).
+    #[error(
+        "apply needs secrets that are encrypted in the state and no key given opens them, so \
+         nothing was done: {}",
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    SealedCredentials(Vec<crate::plan::SealedCredential>),
+    /// Another live run has creates in flight (the state lock was removed or bypassed).
+    #[error(
+        "another tailform run (pid {pid} on {host}) is still creating {}: its state lock was \
+         removed or bypassed, so this run would race it; wait for it to finish, then run the \
+         command again (nothing was done)",
+        addresses.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+    )]
+    CreatesInFlight {
+        /// Its process id.
+        pid: u32,
+        /// Its host.
+        host: String,
+        /// What it is creating.
+        addresses: Vec<crate::address::Address>,
+    },
+    /// A `moved` entry or `state mv` cannot be followed.
+    #[error(transparent)]
+    Move(#[from] crate::plan::MoveStateError),
+    /// `state mv` of two addresses that cannot be a move.
+    #[error(transparent)]
+    BadMove(#[from] crate::model::MoveError),
     /// The address is not in the state.
     #[error("`{0}` is not in the state")]
     NotInState(crate::address::Address),

@@ -17,10 +17,12 @@
 pub mod address;
 pub mod api;
 pub mod apply;
+pub mod atomic_file;
 pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod deliver;
+pub mod doctor;
 pub mod emulator;
 pub mod error;
 pub mod exit;

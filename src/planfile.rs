@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +14,8 @@ use uuid::Uuid;
 use crate::address::Address;
 use crate::fingerprint;
 use crate::live::Live;
-use crate::plan::{Plan, Step, StepGraph};
+use crate::model::Move;
+use crate::plan::{Moved, Plan, Step, StepGraph};
 use crate::refresh::Scope;
 use crate::render::PlanView;
 use crate::state::State;
@@ -47,6 +47,13 @@ pub struct SavedPlan {
     pub fingerprints: BTreeMap<Address, String>,
     /// The plan as text (no colour), shown when it is applied.
     pub text: String,
+    /// Records the plan renames (`moved` entries) before its steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Moved>,
+    /// The plan as its JSON rendering (`tailform show PLANFILE --format json`); absent in plan
+    /// files written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<serde_json::Value>,
 }
 
 /// Why a saved plan cannot be used.
@@ -129,7 +136,31 @@ impl SavedPlan {
                 &PlanView::new(plan),
                 crate::render::text::Style::new(false),
             ),
+            json: serde_json::from_str(&crate::render::json::render(&PlanView::new(plan))).ok(),
+            moved: plan.moved.clone(),
         }
+    }
+
+    /// The renames to follow on the loaded state before checking freshness.
+    pub fn moves(&self) -> Vec<Move> {
+        self.moved
+            .iter()
+            .map(|m| Move {
+                from: m.from.clone(),
+                to: m.to.clone(),
+                origin: None,
+            })
+            .collect()
+    }
+
+    /// The plan's JSON rendering, pretty-printed; refused for a plan file older than it.
+    pub fn json_text(&self, path: &Path) -> Result<String, PlanFileError> {
+        let json = self.json.as_ref().ok_or_else(|| PlanFileError::NotAPlan {
+            path: path.to_path_buf(),
+            detail: "it was saved by a tailform that did not keep the JSON plan; make a new plan"
+                .into(),
+        })?;
+        Ok(serde_json::to_string_pretty(json).expect("JSON values serialise"))
     }
 
     /// Gives a still-empty state the plan's lineage, so the state the plan creates carries it.
@@ -175,24 +206,19 @@ impl SavedPlan {
         }
     }
 
-    /// Writes the plan to `path` (atomically).
+    /// Writes the plan to `path` atomically (a symbolic link is written through; a device,
+    /// folder or other non-regular file is refused, never replaced). Mode 0600: a plan holds no
+    /// secret, but it names every managed object.
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
         let io = |source| PlanFileError::Io {
             action: "write",
             path: path.to_path_buf(),
             source,
         };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let target = crate::atomic_file::resolve(path).map_err(io)?;
         let mut bytes = serde_json::to_vec_pretty(self).expect("a saved plan serialises");
         bytes.push(b'\n');
-        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
-        tmp.write_all(&bytes).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(path).map_err(|e| io(e.error))?;
-        Ok(())
+        crate::atomic_file::replace(&target, &bytes, 0o600, || Ok(())).map_err(io)
     }
 
     /// Reads a plan from `path`.

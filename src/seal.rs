@@ -16,7 +16,7 @@
 //! Works on the JSON document, so every state backend shares it; plaintext copies made while
 //! sealing are zeroized.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -61,6 +61,15 @@ pub enum SealError {
         "the sealed secret at `{pointer}` cannot be decrypted with the state key: the state is damaged"
     )]
     Damaged {
+        /// JSON pointer of the value.
+        pointer: String,
+    },
+    /// A sealed value in a document without an encryption header (hand-edited or damaged).
+    #[error(
+        "the state holds an encrypted secret at `{pointer}` but no `encryption` header to open \
+         it: the state is damaged (restore it from a backup that has the header)"
+    )]
+    NoHeader {
         /// JSON pointer of the value.
         pointer: String,
     },
@@ -315,8 +324,9 @@ struct Inner {
     state_key: Option<x25519::Identity>,
     /// The header needs sealing to the current keys (new state key, or roll-over).
     reseal: bool,
-    /// Sealed values the configured keys cannot open, by JSON pointer: carried over unchanged.
-    unreadable: BTreeMap<String, String>,
+    /// The last `close` created the header or sealed the state key anew (encryption turned on,
+    /// or a roll-over to a new passphrase or recipients).
+    envelope_changed: bool,
     /// Ciphertexts already made, by SHA-256 of the plaintext (each save seals only new secrets).
     cache: HashMap<[u8; 32], String>,
 }
@@ -329,7 +339,6 @@ impl std::fmt::Debug for Inner {
                 "state_key",
                 &self.state_key.as_ref().map(|_| crate::secret::REDACTED),
             )
-            .field("unreadable", &self.unreadable.keys().collect::<Vec<_>>())
             .field("cached", &self.cache.len())
             .finish()
     }
@@ -357,27 +366,29 @@ impl Sealer {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// True once after a `close` that created the encryption header or sealed the state key to
+    /// new keys: the previous version of the document (a backup, a journal) holds the secrets
+    /// in plaintext or under the old key, and must not be kept.
+    pub fn take_envelope_changed(&self) -> bool {
+        std::mem::take(&mut self.inner().envelope_changed)
+    }
+
     /// True when the document loaded was encrypted.
     pub fn is_encrypted(&self) -> bool {
         self.inner().header.is_some()
     }
 
-    /// True when the secret of `address` is sealed and no configured key opens it.
-    pub fn is_unreadable(&self, address: &str) -> bool {
-        let inner = self.inner();
-        inner
-            .unreadable
-            .keys()
-            .any(|p| p.starts_with(&format!("/resources/{}/", escape(address))))
-    }
-
     /// After reading a document: removes the header and replaces each sealed secret by its
-    /// plaintext (or by `null` when no configured key opens it).
+    /// plaintext; without a key that opens the state key, sealed secrets stay `{"age": …}`
+    /// (they load as sealed `StoredSecret`s, carried over unchanged).
     pub fn open(&self, doc: &mut Value) -> Result<(), SealError> {
         let mut inner = self.inner();
         *inner = Inner::default();
         let Some(header) = doc.as_object_mut().and_then(|o| o.remove("encryption")) else {
-            return Ok(());
+            return match first_sealed(doc) {
+                Some(pointer) => Err(SealError::NoHeader { pointer }),
+                None => Ok(()),
+            };
         };
         let header: Header = serde_json::from_value(header)
             .map_err(|e| SealError::Age(format!("the encryption header is malformed: {e}")))?;
@@ -401,25 +412,24 @@ impl Sealer {
             else {
                 return;
             };
-            let opened = inner
-                .state_key
-                .as_ref()
-                .and_then(|k| unb64(&ciphertext).and_then(|c| age::decrypt(k, &c).ok()))
+            let Some(state_key) = inner.state_key.as_ref() else {
+                // No key opens it: it stays `{"age": …}` in the record (a sealed
+                // `StoredSecret`) and is written back byte for byte.
+                return;
+            };
+            let opened = unb64(&ciphertext)
+                .and_then(|c| age::decrypt(state_key, &c).ok())
                 .and_then(|p| String::from_utf8(p).ok());
-            match (opened, &inner.state_key) {
-                (Some(plain), _) => {
+            match opened {
+                Some(plain) => {
                     let digest: [u8; 32] = Sha256::digest(plain.as_bytes()).into();
                     inner.cache.insert(digest, ciphertext);
                     *value = Value::String(plain);
                 }
-                (None, Some(_)) => {
+                None => {
                     failure = Some(SealError::Damaged {
                         pointer: pointer.to_owned(),
                     })
-                }
-                (None, None) => {
-                    inner.unreadable.insert(pointer.to_owned(), ciphertext);
-                    *value = Value::Null;
                 }
             }
         });
@@ -427,11 +437,11 @@ impl Sealer {
     }
 
     /// Before writing a document: seals every plaintext secret (or refuses under `enforce`),
-    /// carries over sealed values it could not open, and adds the header.
+    /// leaves sealed values as they are, and adds the header.
     pub fn close(&self, doc: &mut Value) -> Result<(), SealError> {
         let mut inner = self.inner();
         if self.mode == Mode::Decrypt {
-            if !inner.unreadable.is_empty() {
+            if first_sealed(doc).is_some() {
                 return Err(SealError::CannotDecrypt);
             }
             if self.keys.enforce {
@@ -442,6 +452,9 @@ impl Sealer {
         let wants_encryption =
             inner.header.is_some() || self.keys.can_seal() || self.mode == Mode::Encrypt;
         if !wants_encryption {
+            if let Some(pointer) = first_sealed(doc) {
+                return Err(SealError::NoHeader { pointer });
+            }
             // Under enforce, no write at all: even one without a secret (the intents saved
             // before a create) would let an apply start that could only end with a secret held
             // in memory.
@@ -465,6 +478,7 @@ impl Sealer {
             inner.reseal = true;
         }
         if inner.reseal {
+            inner.envelope_changed = true;
             let key = inner
                 .state_key
                 .as_ref()
@@ -484,8 +498,9 @@ impl Sealer {
         .map_err(|e| SealError::Age(format!("the state's recipient is malformed: {e}")))?;
         let mut failure = None;
         let inner = &mut *inner;
-        walk_secrets(doc, &mut String::new(), &mut |pointer, value| match value {
-            Value::String(plain) => {
+        // Sealed values no key opened (`{"age": …}`) are written back as they are.
+        walk_secrets(doc, &mut String::new(), &mut |_, value| {
+            if let Value::String(plain) = value {
                 let digest: [u8; 32] = Sha256::digest(plain.as_bytes()).into();
                 let ciphertext = match inner.cache.get(&digest) {
                     Some(c) => c.clone(),
@@ -504,12 +519,6 @@ impl Sealer {
                 plain.zeroize();
                 *value = json!({ "age": ciphertext });
             }
-            Value::Null => {
-                if let Some(c) = inner.unreadable.get(pointer) {
-                    *value = json!({ "age": c });
-                }
-            }
-            _ => {}
         });
         if let Some(e) = failure {
             return Err(e);
@@ -551,6 +560,17 @@ fn walk_secrets(doc: &mut Value, pointer: &mut String, f: &mut dyn FnMut(&str, &
         }
         _ => {}
     }
+}
+
+/// The JSON pointer of the first sealed (`{"age": …}`) secret in the document, if any.
+fn first_sealed(doc: &mut Value) -> Option<String> {
+    let mut found = None;
+    walk_secrets(doc, &mut String::new(), &mut |pointer, value| {
+        if found.is_none() && value.is_object() {
+            found = Some(pointer.to_owned());
+        }
+    });
+    found
 }
 
 fn escape(segment: &str) -> String {
@@ -617,10 +637,9 @@ mod tests {
         let keyless = Sealer::default();
         keyless.open(&mut d).unwrap();
         assert_eq!(
-            d["resources"]["tailnet.a.auth_key.web"]["secret"],
-            Value::Null
+            d["resources"]["tailnet.a.auth_key.web"]["secret"], sealed,
+            "a sealed value no key opens stays in the document as it was"
         );
-        assert!(keyless.is_unreadable("tailnet.a.auth_key.web"));
         // A new secret is sealed to the state's public recipient; the old one is kept as it was.
         d["resources"]["tailnet.a.auth_key.api"] = json!({"id": "k2", "secret": "fresh-secret"});
         keyless.close(&mut d).unwrap();

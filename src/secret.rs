@@ -64,17 +64,6 @@ pub fn expose_serialize<S: Serializer>(secret: &Secret, serializer: S) -> Result
     serializer.serialize_str(secret.expose())
 }
 
-/// `serialize_with` helper for `Option<Secret>`.
-pub fn expose_serialize_opt<S: Serializer>(
-    secret: &Option<Secret>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match secret {
-        Some(s) => serializer.serialize_some(s.expose()),
-        None => serializer.serialize_none(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

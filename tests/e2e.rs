@@ -7,15 +7,21 @@ mod invariants;
 mod e2e {
     pub mod world;
 
+    mod api_keys;
     mod at_rest;
     mod delivery;
     mod destroy;
+    mod doctor;
     mod embedded;
     mod failures;
     mod faults;
+    mod habits;
+    mod hand_edited;
     mod hostile;
+    mod keyless;
     mod lifecycle;
     mod locking;
+    mod orphans;
     mod policy;
     mod postgres;
     mod saved_plan;

@@ -248,3 +248,92 @@ fn schema_command_prints_the_schema() {
     let printed: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(printed, tailform::manifest::schema::json_schema());
 }
+
+/// What no output of a run may hold: it is only in files that are not policies.
+const MARKER: &str = "NOT-FOR-CI-LOGS-4f1d";
+
+/// Runs `validate` in `dir` in every format; returns each format's stdout and stderr together.
+fn validate_in_every_format(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    ["text", "json", "github"]
+        .into_iter()
+        .map(|format| {
+            let out = tailform()
+                .current_dir(dir)
+                .env("NO_COLOR", "1")
+                .args(["validate", "--format", format])
+                .assert()
+                .code(1)
+                .get_output()
+                .clone();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            (format, text)
+        })
+        .collect()
+}
+
+#[test]
+fn a_policy_file_that_is_not_hujson_is_never_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &[u8]| std::fs::write(dir.path().join(name), text).unwrap();
+    // What an untrusted change could point `policy.file` at.
+    write(
+        "passwd",
+        format!("root:x:0:0:{MARKER}:/root:/bin/bash\ndaemon:x:1:1::/:/sbin/nologin\n").as_bytes(),
+    );
+    write("list.json", format!("[\"{MARKER}\"]\n").as_bytes());
+    write(
+        "key.bin",
+        &[b"\xff\xfe{".as_slice(), MARKER.as_bytes()].concat(),
+    );
+    write(
+        "tailform.yaml",
+        b"tailnets:\n  a:\n    policy:\n      file: passwd\n  b:\n    policy:\n      file: list.json\n  c:\n    policy:\n      file: key.bin\n",
+    );
+    for (format, out) in validate_in_every_format(dir.path()) {
+        assert!(!out.contains(MARKER), "{format}:\n{out}");
+        assert!(out.contains("E031"), "{format}:\n{out}");
+        assert!(out.contains("E030"), "{format}:\n{out}");
+    }
+    // Without a snippet, the text format still says where.
+    let (_, text) = &validate_in_every_format(dir.path())[0];
+    assert!(
+        text.contains("passwd:1:1: the policy file is not valid HuJSON"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_syntax_error_deep_in_a_policy_file_is_quoted_up_to_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut policy = String::from("// The tailnet's policy.\n{\n  \"tagOwners\": {\n");
+    for i in 0..20 {
+        policy.push_str(&format!("    \"tag:t{i}\": [\"autogroup:admin\"],\n"));
+    }
+    policy.push_str("    \"tag:last\": [\"autogroup:admin\"]\n");
+    policy.push_str(&format!("    \"tag:{MARKER}\": [],\n  }},\n}}\n"));
+    std::fs::write(dir.path().join("policy.hujson"), policy).unwrap();
+    std::fs::write(
+        dir.path().join("tailform.yaml"),
+        "tailnets:\n  a:\n    policy:\n      file: policy.hujson\n",
+    )
+    .unwrap();
+    let outputs = validate_in_every_format(dir.path());
+    for (format, out) in &outputs {
+        assert!(!out.contains(MARKER), "{format}:\n{out}");
+    }
+    let (_, text) = &outputs[0];
+    assert!(text.contains("╭─[policy.hujson:24:36]"), "{text}");
+    assert!(
+        text.contains(r#"23 │     "tag:t19": ["autogroup:admin"],"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"24 │     "tag:last": ["autogroup:admin"]"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("the policy file is not valid HuJSON: expected comma"),
+        "{text}"
+    );
+}

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use crate::plan::Step;
-use crate::state::{Intent, Record, State};
+use crate::state::{Holder, Intent, Record, State};
 
 /// The intent for `step`, when it creates something; `None` otherwise.
 pub fn intent_for(step: &Step, state: &State, now: Timestamp) -> Option<Intent> {
@@ -42,5 +42,6 @@ pub fn intent_for(step: &Step, state: &State, now: Timestamp) -> Option<Intent> 
         tailnet_id,
         fingerprint,
         started: now,
+        holder: Some(Holder::current()),
     })
 }

@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 
 use crate::address::Address;
 use crate::plan::StepGraph;
-use crate::state::{Backend, BackendError, State};
+use crate::state::{Backend, BackendError, Record, State};
 
 use ready::Ready;
 
@@ -107,18 +107,41 @@ impl ApplyReport {
 /// The state could not be saved: apply stopped.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "the state could not be saved, so apply stopped before starting another step; results held \
-     only in memory for: {}",
-    unsaved.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    "the state could not be saved, so apply stopped before starting another step; {}",
+    held(unsaved_secrets, unsaved)
 )]
 pub struct SaveFailed {
     /// The save error.
     #[source]
     pub source: BackendError,
-    /// Addresses whose results (possibly secrets) are not on disk.
+    /// Addresses whose results are not on disk.
     pub unsaved: Vec<Address>,
+    /// Those of them holding a new secret that exists only in this process.
+    pub unsaved_secrets: Vec<Address>,
     /// The report up to the failure.
     pub report: ApplyReport,
+}
+
+/// The tail of [`SaveFailed`]'s message: which secrets exist only in memory, or that none do.
+fn held(secrets: &[Address], unsaved: &[Address]) -> String {
+    let list = |a: &[Address]| {
+        a.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (secrets.is_empty(), unsaved.is_empty()) {
+        (false, _) => format!(
+            "the new secrets of {} exist only in this process",
+            list(secrets)
+        ),
+        (true, false) => format!(
+            "no secret is held only in memory; the results not saved ({}) are read again from \
+             the API by the next plan",
+            list(unsaved)
+        ),
+        (true, true) => "nothing was left unsaved".to_owned(),
+    }
 }
 
 /// Runs the plan. Returns the report, or [`SaveFailed`] when the state could not be saved
@@ -166,6 +189,8 @@ struct Walker<'g> {
     rate_limited_seen: u64,
     /// The intent recorded for each running create.
     intents: HashMap<NodeIndex, uuid::Uuid>,
+    /// Creates absorbed since the last save: their new secrets are only in memory until it.
+    fresh_secrets: Vec<Address>,
     report: ApplyReport,
 }
 
@@ -200,6 +225,7 @@ impl<'g> Walker<'g> {
             calm: 0,
             rate_limited_seen: 0,
             intents: HashMap::new(),
+            fresh_secrets: Vec::new(),
             report: ApplyReport::default(),
         }
     }
@@ -226,6 +252,7 @@ impl<'g> Walker<'g> {
                     return Err(self.stop(source, running, state, reporter, unsaved).await);
                 }
                 unsaved.clear();
+                self.fresh_secrets.clear();
             }
             for node in launch {
                 self.launch(node, state, executor, reporter, &mut running);
@@ -336,6 +363,9 @@ impl<'g> Walker<'g> {
                     update.apply_to(state);
                     self.clear_intent(node, state);
                     reporter.applied(step, &detail);
+                    if step.creates_secret() {
+                        self.fresh_secrets.push(address.clone());
+                    }
                     self.report.applied.push(step.describe());
                     self.status.insert(node, Status::Done);
                     self.release(node);
@@ -426,9 +456,16 @@ impl<'g> Walker<'g> {
         self.skip_rest(reporter);
         unsaved.sort();
         unsaved.dedup();
+        let mut unsaved_secrets: Vec<Address> = std::mem::take(&mut self.fresh_secrets)
+            .into_iter()
+            .filter(|a| state.get(a).and_then(Record::secret).is_some())
+            .collect();
+        unsaved_secrets.sort();
+        unsaved_secrets.dedup();
         Box::new(SaveFailed {
             source,
             unsaved,
+            unsaved_secrets,
             report: self.report,
         })
     }

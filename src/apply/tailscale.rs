@@ -106,7 +106,7 @@ impl Executor for TailscaleExecutor {
                             prevent_destroy,
                             oauth_client: Some(BootstrapClient {
                                 id: created.oauth_client_id,
-                                secret: Some(created.oauth_client_secret),
+                                secret: Some(created.oauth_client_secret.into()),
                             }),
                             deposed: Vec::new(),
                         },
@@ -209,7 +209,7 @@ impl Executor for TailscaleExecutor {
                         address,
                         record: ClientRecord {
                             id: created.key.id,
-                            secret: Some(created.secret),
+                            secret: Some(created.secret.into()),
                             created: created.key.created,
                             attributes,
                             delivered: Vec::new(),
@@ -289,7 +289,7 @@ impl Executor for TailscaleExecutor {
                         address,
                         record: KeyRecord {
                             id: created.key.id,
-                            secret: Some(created.secret),
+                            secret: Some(created.secret.into()),
                             created: created.key.created,
                             expires: created.key.expires,
                             attributes,
@@ -343,6 +343,9 @@ impl Executor for TailscaleExecutor {
             }
             Step::Forget { address, target } => {
                 Box::pin(async move { Ok(StateUpdate::Forgotten { address, target }) })
+            }
+            Step::RecordExpiry { address, expires } => {
+                Box::pin(async move { Ok(StateUpdate::ExpiryRecorded { address, expires }) })
             }
         };
         Ok(op)

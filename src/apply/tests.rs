@@ -146,6 +146,7 @@ impl Executor for Fake {
             }
         }
         let completed = self.completed.clone();
+        let creates = step.creates_secret();
         Ok(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
             in_flight.lock().unwrap().0 -= 1;
@@ -154,11 +155,17 @@ impl Executor for Fake {
             if fail {
                 return Err(StepFailure::new(format!("{address} failed")));
             }
+            if !creates {
+                return Ok(StateUpdate::ObjectDeleted {
+                    address: address.clone(),
+                    target: crate::plan::Target::Current(format!("id-{address}")),
+                });
+            }
             Ok(StateUpdate::KeyCreated {
                 address: address.clone(),
                 record: KeyRecord {
                     id: format!("id-{address}"),
-                    secret: Some(Secret::new("s")),
+                    secret: Some(Secret::new("s").into()),
                     created: None,
                     expires: None,
                     attributes: attrs(),
@@ -307,6 +314,7 @@ async fn a_failed_save_stops_before_another_step_starts() {
         [addr("tailnet.t.auth_key.k0"), addr("tailnet.t.auth_key.k1")]
     );
     assert_eq!(err.report.skipped.len(), 4);
+    assert_eq!(err.unsaved_secrets, err.unsaved);
     assert!(
         err.to_string()
             .contains("tailnet.t.auth_key.k0, tailnet.t.auth_key.k1"),
@@ -314,6 +322,46 @@ async fn a_failed_save_stops_before_another_step_starts() {
     );
     // The results are still in memory for the caller to report.
     assert_eq!(state.resources.len(), 2);
+}
+
+/// Issue 13, defect 13: only new secrets are reported as held in memory; a delete's unsaved
+/// result is read again from the API and is not called a secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_save_lists_only_the_new_secrets_as_held_in_memory() {
+    let delete = Step::DeleteKey {
+        address: addr("tailnet.t.auth_key.old"),
+        target: crate::plan::Target::Current("id-old".into()),
+    };
+    let g = graph(vec![create_key("tailnet.t.auth_key.new"), delete], &[]);
+    let mut sink = Sink {
+        fail_from: Some(1),
+        ..Sink::default()
+    };
+    let exec = Fake::new(&sink);
+    let mut state = State::new();
+    let err = apply(
+        &g,
+        &mut state,
+        &mut sink,
+        &exec,
+        &Silent,
+        ApplyOptions { parallelism: 2 },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.unsaved,
+        [
+            addr("tailnet.t.auth_key.new"),
+            addr("tailnet.t.auth_key.old")
+        ]
+    );
+    assert_eq!(err.unsaved_secrets, [addr("tailnet.t.auth_key.new")]);
+    assert!(
+        err.to_string()
+            .ends_with("the new secrets of tailnet.t.auth_key.new exist only in this process"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

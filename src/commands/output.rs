@@ -16,31 +16,49 @@ use crate::error::Error;
 use crate::exit::Exit;
 use crate::model::EnvName;
 use crate::secret::{REDACTED, Secret};
-use crate::state::{Record, State};
+use crate::state::{Record, SecretKnowledge, State};
 
 use super::session;
 
-/// What `output` shows for a secret that is encrypted and no configured key opens.
+/// What `output` shows (text format) for a secret that is encrypted and no configured key
+/// opens; the command then fails.
 const SEALED: &str = "(encrypted: set TAILFORM_PASSPHRASE or pass --age-identity)";
 
 /// One secret the state holds.
 struct Output<'s> {
     address: Address,
     id: &'s str,
-    secret: Option<&'s Secret>,
+    secret: SecretKnowledge<'s>,
 }
 
 /// Runs `tailform output`.
+///
+/// A secret that is asked for (every secret, or the one at ADDR) and is sealed with no key given
+/// is an error in every format, so `eval "$(tailform output --format env)"` never silently sets
+/// nothing: JSON and env print nothing at all; text prints the table (ids are useful) and then
+/// fails. A secret the state never had (an imported record) is `null` in JSON and left out of
+/// env with a note on stderr; asked for by address, it is an error.
 pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
     let mut backend = session::backend(global)?;
     let state = backend.load()?;
     let outputs = collect(&state, args.address.as_ref())?;
-    let sealed = |a: &Address| backend.sealing().is_unreadable(&a.to_string());
+    if let Some(only) = &args.address
+        && outputs.iter().any(|o| o.secret == SecretKnowledge::Absent)
+    {
+        return Err(Error::NoSecret(only.clone()));
+    }
+    let sealed: Vec<Address> = outputs
+        .iter()
+        .filter(|o| o.secret == SecretKnowledge::Sealed)
+        .map(|o| o.address.clone())
+        .collect();
+    if !sealed.is_empty() && args.format != OutputFormat::Text {
+        return Err(Error::SealedOutput { addresses: sealed });
+    }
     let reveal = args.reveal || !std::io::stdout().is_terminal();
-    let show = |s: Option<&Secret>| match (s, reveal) {
-        (Some(s), true) => s.expose().to_owned(),
-        (Some(_), false) => REDACTED.to_owned(),
-        (None, _) => String::new(),
+    let show = |s: &Secret| match reveal {
+        true => s.expose().to_owned(),
+        false => REDACTED.to_owned(),
     };
     match args.format {
         OutputFormat::Text => {
@@ -51,9 +69,9 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
                 .unwrap_or(0);
             for o in &outputs {
                 let value = match o.secret {
-                    Some(_) => show(o.secret),
-                    None if sealed(&o.address) => SEALED.to_owned(),
-                    None => "(unknown: imported)".to_owned(),
+                    SecretKnowledge::Open(s) => show(s),
+                    SecretKnowledge::Sealed => SEALED.to_owned(),
+                    SecretKnowledge::Absent => "(unknown: imported)".to_owned(),
                 };
                 outln!("{:<width$}  {value}", o.address.to_string());
             }
@@ -62,7 +80,7 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
             let map: BTreeMap<String, serde_json::Value> = outputs
                 .iter()
                 .map(|o| {
-                    let secret = o.secret.map(|s| show(Some(s)));
+                    let secret = o.secret.open().map(show);
                     (
                         o.address.to_string(),
                         json!({ "id": o.id, "secret": secret }),
@@ -76,16 +94,33 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
         }
         OutputFormat::Env => {
             let names = env_names(global, args)?;
-            for o in outputs.iter().filter(|o| o.secret.is_some()) {
+            for o in &outputs {
+                let Some(secret) = o.secret.open() else {
+                    continue;
+                };
                 let name = names
                     .get(&o.address)
                     .cloned()
                     .unwrap_or_else(|| EnvName::derive(&o.address));
-                outln!("{name}='{}'", show(o.secret));
+                outln!("{name}='{}'", show(secret));
             }
         }
     }
-    if !reveal && outputs.iter().any(|o| o.secret.is_some()) && !global.quiet {
+    let imported: Vec<String> = outputs
+        .iter()
+        .filter(|o| o.secret == SecretKnowledge::Absent)
+        .map(|o| o.address.to_string())
+        .collect();
+    if args.format == OutputFormat::Env && !imported.is_empty() && !global.quiet {
+        errln!(
+            "(no secret for {}: imported, the API never shows it again)",
+            imported.join(", ")
+        );
+    }
+    if !sealed.is_empty() {
+        return Err(Error::SealedOutput { addresses: sealed });
+    }
+    if !reveal && outputs.iter().any(|o| o.secret.open().is_some()) && !global.quiet {
         errln!("(values are redacted on a terminal; pass --reveal to show them)");
     }
     Ok(Exit::Success)
@@ -126,17 +161,17 @@ fn collect<'s>(state: &'s State, only: Option<&Address>) -> Result<Vec<Output<'s
             Record::Tailnet(t) => t.oauth_client.as_ref().map(|c| Output {
                 address: a.clone(),
                 id: &c.id,
-                secret: c.secret.as_ref(),
+                secret: SecretKnowledge::of(c.secret.as_ref()),
             }),
             Record::OAuthClient(c) => Some(Output {
                 address: a.clone(),
                 id: &c.id,
-                secret: c.secret.as_ref(),
+                secret: SecretKnowledge::of(c.secret.as_ref()),
             }),
             Record::AuthKey(k) => Some(Output {
                 address: a.clone(),
                 id: &k.id,
-                secret: k.secret.as_ref(),
+                secret: SecretKnowledge::of(k.secret.as_ref()),
             }),
             Record::Policy(_) => None,
         })

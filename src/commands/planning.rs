@@ -3,6 +3,7 @@
 
 use super::console::errln;
 use crate::cli::{GlobalArgs, PlanOptions as CliPlanOptions};
+use crate::doctor;
 use crate::error::Error;
 use crate::live::Live;
 use crate::model::{Desired, Policy};
@@ -33,30 +34,71 @@ pub fn options(global: &GlobalArgs, cli: &CliPlanOptions, refresh_only: bool) ->
         refresh_only,
         max_tailnets: global.max_tailnets,
         restrict: None,
+        destroy_targets: false,
     }
 }
 
-/// Refreshes, diffs and validates policy files; prints plan errors to stderr.
+/// Follows the manifests' `moved` entries on `state` (in memory: apply saves them before its
+/// first step), refreshes, diffs and validates policy files; prints plan errors to stderr.
 pub fn make(
     options: &PlanOptions,
     session: &Session,
     desired: &Desired,
-    state: &State,
+    state: &mut State,
 ) -> Result<Planned, Error> {
+    refuse_in_flight(state)?;
+    let moved = plan::follow_moves(state, &desired.moves)?;
+    let state: &State = state;
     let scope = Scope::of(desired, state);
     let live =
         session
             .runtime
             .block_on(refresh::read(&session.client, &session.org, &scope, state))?;
-    let plan = match plan::diff(desired, state, &live, options) {
+    let mut plan = match plan::diff(desired, state, &live, options) {
         Ok(plan) => plan,
         Err(errors) => return Err(report(errors)),
     };
+    plan.record_moves(moved);
     let problems = validate_policy_files(session, desired, state, &plan);
     if !problems.is_empty() {
         return Err(report(problems));
     }
     Ok(Planned { plan, live, scope })
+}
+
+/// The warning `tailform doctor` gives when the credential in use is an API key with less than
+/// `--warn-expiry` left: printed on stderr as one line (unless `-q`) and returned, for the
+/// formats that carry warnings (`plan --format json|markdown`).
+pub fn warn_expiring_credential(global: &GlobalArgs, session: &Session) -> Option<String> {
+    let soon = session.runtime.block_on(doctor::expiry_warning(
+        &session.client,
+        &session.org,
+        global.warn_expiry,
+    ))?;
+    let line = soon.line();
+    if !global.quiet {
+        errln!("warning: {line}");
+    }
+    Some(line)
+}
+
+/// Refuses to plan over creates another live run still has in flight (its lock was removed or
+/// bypassed): recovering them now would clear an intent whose object is about to exist, or
+/// create its address a second time.
+pub fn refuse_in_flight(state: &State) -> Result<(), Error> {
+    let busy: Vec<&crate::state::Intent> = state
+        .pending
+        .iter()
+        .filter(|i| i.in_flight_elsewhere())
+        .collect();
+    match busy.first().and_then(|i| i.holder.as_ref()) {
+        None => Ok(()),
+        Some(holder) => Err(Error::CreatesInFlight {
+            pid: holder.pid,
+            host: holder.host.clone(),
+            addresses: busy.iter().map(|i| i.address.clone()).collect(),
+        }),
+    }
 }
 
 fn report(errors: Vec<PlanError>) -> Error {

@@ -4,6 +4,8 @@
 //!   no `updated`;
 //! - OAuth client: `id, keyType, created, updated, scopes, tags?, description`; no `expires`,
 //!   `expirySeconds` or `capabilities`; `tags` absent when empty;
+//! - user API key: `id, keyType: "api", created, expires, expirySeconds, scopes, description`;
+//!   no `capabilities`, `tags` or `updated`;
 //! - both: `invalid: true` only when invalid, `revoked` only once revoked, `key` only in the
 //!   create response; `userId` never (every key here is created by a trust credential, and the
 //!   emulator has no users).
@@ -12,21 +14,25 @@ use jiff::Timestamp;
 
 use super::store::{KeyKind, KeyRecord};
 use super::wire::{CapabilitiesOut, CreateOut, DevicesOut, KeyOut, Revealed, WholeSeconds};
+use crate::secret::Secret;
 
 /// Whether the secret is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reveal {
-    /// Only in the create response.
-    Secret,
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Reveal<'s> {
+    /// Only in the create response: the secret just made (the store keeps only its hash).
+    Secret(&'s Secret),
     /// Everywhere else.
     Metadata,
 }
 
 /// The wire form of `key` at `now`, borrowed from the record.
-pub(crate) fn key_out(key: &KeyRecord, now: Timestamp, reveal: Reveal) -> KeyOut<'_> {
+pub(crate) fn key_out<'a>(key: &'a KeyRecord, now: Timestamp, reveal: Reveal<'a>) -> KeyOut<'a> {
     let mut out = KeyOut {
         id: &key.id,
-        key: (reveal == Reveal::Secret).then(|| Revealed(key.secret.expose())),
+        key: match reveal {
+            Reveal::Secret(s) => Some(Revealed(s.expose())),
+            Reveal::Metadata => None,
+        },
         key_type: "auth",
         expiry_seconds: None,
         created: WholeSeconds(key.created),
@@ -59,6 +65,12 @@ pub(crate) fn key_out(key: &KeyRecord, now: Timestamp, reveal: Reveal) -> KeyOut
             out.updated = Some(WholeSeconds(client.updated));
             out.scopes = Some(client.scopes.names());
             out.tags = (!client.tags.is_empty()).then_some(client.tags.as_slice());
+        }
+        KeyKind::Api(api) => {
+            out.key_type = "api";
+            out.expiry_seconds = Some(api.expiry_seconds);
+            out.expires = Some(WholeSeconds(api.expires));
+            out.scopes = Some(super::api_keys::scopes().names());
         }
     }
     out

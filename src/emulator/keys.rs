@@ -2,13 +2,15 @@
 //! `GET|PUT|DELETE /api/v2/tailnet/{tailnet}/keys/{keyId}`.
 //!
 //! Scopes: reading needs the family's `:read` (`auth_keys:read` for auth keys,
-//! `oauth_keys:read` for clients; `all:read` both; write implies read); the token's own client
-//! can always be read. Creating and deleting need `auth_keys` or `oauth_keys` by family; PUT
+//! `oauth_keys:read` for clients, `api_access_tokens:read` for user API keys; `all:read` each;
+//! write implies read); the key in use (the token's own client, a user API key itself) can
+//! always be read. Creating and deleting need `auth_keys` or `oauth_keys` by family; PUT
 //! needs `oauth_keys`.
 //!
 //! Decisions:
-//! - List: without `all=true` a token (always OAuth-derived here) lists the tailnet's OAuth
-//!   clients (TAILSCALE-API §2.1, "all OAuth clients for the tailnet"); with `all=true`,
+//! - List: without `all=true` an OAuth-derived token lists the tailnet's OAuth clients
+//!   (TAILSCALE-API §2.1, "all OAuth clients for the tailnet") and a user API key its user's API
+//!   keys (`api_keys`); with `all=true`,
 //!   everything it may read, in creation order. Only valid keys are listed ("returns a list of
 //!   active …"); invalid ones stay readable by id until purged. A token that can read neither family gets 403;
 //!   `all` other than `true`/`false` is 400.
@@ -28,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::api_error::ApiError;
+use super::api_keys;
 use super::audit::Audit;
 use super::auth::{Caller, authorize};
 use super::clock::{plus_seconds, whole_seconds};
@@ -37,10 +40,12 @@ use super::key_requests::{
 };
 use super::key_view::{Reveal, key_out};
 use super::scope::{Resource, Scope};
+use super::secret_hash::SecretHash;
 use super::state::Shared;
 use super::store::{AuthKey, KeyKind, KeyRecord, NewClient, Store};
 use super::tags::check_requested;
 use super::wire::KeyList;
+use crate::secret::Secret;
 
 const READ_AUTH: Scope = Scope::read(Resource::AuthKeys);
 const READ_CLIENTS: Scope = Scope::read(Resource::OAuthKeys);
@@ -65,7 +70,7 @@ pub(crate) async fn list(
             .keys
             .values()
             .filter(|k| k.tailnet == tailnet && !k.is_invalid(now))
-            .filter(|k| all || k.as_client().is_some())
+            .filter(|k| all || api_keys::listed_without_all(caller.user_key, k))
             .filter(|k| caller.can(Scope::read(k.family())))
             .collect();
         keys.sort_by_key(|k| k.seq);
@@ -147,7 +152,7 @@ pub(crate) async fn create(
             tailnet: &tailnet,
             now,
         };
-        let id = match probe_key_type(&body)? {
+        let (id, secret) = match probe_key_type(&body)? {
             KeyRequestType::Auth => {
                 caller.require(WRITE_AUTH)?;
                 create_auth_key(store, &ctx, parse_auth_key(&body)?)?
@@ -159,7 +164,7 @@ pub(crate) async fn create(
         };
         audit.key(&id);
         let key = store.keys.get(&id).ok_or_else(ApiError::key_not_found)?;
-        Ok(Json(key_out(key, now, Reveal::Secret)).into_response())
+        Ok(Json(key_out(key, now, Reveal::Secret(&secret))).into_response())
     })
 }
 
@@ -186,8 +191,8 @@ fn create_auth_key(
     store: &mut Store,
     ctx: &Ctx<'_>,
     spec: AuthKeySpec,
-) -> Result<String, ApiError> {
-    if spec.tags.is_empty() {
+) -> Result<(String, Secret), ApiError> {
+    if spec.tags.is_empty() && !ctx.caller.user_key {
         return Err(ApiError::bad_request(
             "auth keys created with an OAuth client's token must have tags",
         ));
@@ -195,11 +200,12 @@ fn create_auth_key(
     check_tags(store, ctx, &spec.tags)?;
     let id = store.fresh_key_id();
     let created = whole_seconds(ctx.now);
+    let secret = store.ids.secret(SecretKind::AuthKey, &id);
     let record = KeyRecord {
         id: id.clone(),
         seq: 0,
         tailnet: ctx.tailnet.to_owned(),
-        secret: store.ids.secret(SecretKind::AuthKey, &id),
+        secret: SecretHash::of(&secret),
         created,
         description: spec.description,
         revoked: None,
@@ -214,7 +220,7 @@ fn create_auth_key(
         }),
     };
     store.insert_key(record);
-    Ok(id)
+    Ok((id, secret))
 }
 
 fn check_grant(ctx: &Ctx<'_>, spec: &ClientSpec) -> Result<(), ApiError> {
@@ -226,7 +232,11 @@ fn check_grant(ctx: &Ctx<'_>, spec: &ClientSpec) -> Result<(), ApiError> {
     }
 }
 
-fn create_client(store: &mut Store, ctx: &Ctx<'_>, spec: ClientSpec) -> Result<String, ApiError> {
+fn create_client(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    spec: ClientSpec,
+) -> Result<(String, Secret), ApiError> {
     check_grant(ctx, &spec)?;
     check_tags(store, ctx, &spec.tags)?;
     let id = store.fresh_key_id();
@@ -234,13 +244,13 @@ fn create_client(store: &mut Store, ctx: &Ctx<'_>, spec: ClientSpec) -> Result<S
     store.insert_client(NewClient {
         id: id.clone(),
         tailnet: ctx.tailnet.to_owned(),
-        secret,
+        secret: SecretHash::of(&secret),
         scopes: spec.requested.scopes,
         tags: spec.tags,
         description: spec.description,
         now: ctx.now,
     });
-    Ok(id)
+    Ok((id, secret))
 }
 
 /// `PUT /api/v2/tailnet/{tailnet}/keys/{keyId}`: replaces a client's scopes, tags and

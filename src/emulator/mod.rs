@@ -14,7 +14,7 @@
 //!
 //! Layout: `store` (the data), `clock`, `ids`, `scope`, `tags`, `policy_check` (pure rules);
 //! `auth`, `token`, `tailnets`, `keys` (+ `key_requests`, `key_view`), `policy` (endpoints);
-//! `faults`, `stats`, `audit`, `controls` (test machinery); `persist` (`--data`); `state` and
+//! `faults`, `stats`, `audit`, `controls`, `api_keys` (test machinery); `persist` (`--data`); `state` and
 //! `server` (wiring).
 //!
 //! ```no_run
@@ -27,6 +27,7 @@
 //! ```
 
 mod api_error;
+mod api_keys;
 mod audit;
 mod auth;
 mod clock;
@@ -41,6 +42,7 @@ mod persist;
 mod policy;
 mod policy_check;
 mod scope;
+mod secret_hash;
 mod server;
 mod state;
 mod stats;
@@ -143,14 +145,13 @@ impl Emulator {
         let data = config.data.clone().map(DataFile::new);
         let store = load_or_create(&config, data.as_ref())?;
         let org_client_id = store.org.client_id.clone();
-        let org_client_secret = store
-            .keys
-            .get(&org_client_id)
-            .map(|k| k.secret.clone())
-            .ok_or_else(|| EmulatorError::InconsistentData {
+        if !store.keys.contains_key(&org_client_id) {
+            return Err(EmulatorError::InconsistentData {
                 path: config.data.clone().unwrap_or_default(),
                 what: "the organization's OAuth client was deleted".to_owned(),
-            })?;
+            });
+        }
+        let org_client_secret = store.org.client_secret.clone();
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -262,10 +263,7 @@ fn load_or_create(
             what: "id",
         });
     }
-    let stored_secret = store
-        .keys
-        .get(&store.org.client_id)
-        .map(|k| k.secret.expose());
+    let stored_secret = Some(store.org.client_secret.expose());
     if config
         .client_secret
         .as_deref()

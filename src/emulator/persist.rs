@@ -54,7 +54,7 @@ impl DataFile {
                 found: version.map_or_else(|| "none".to_owned(), |v| v.to_string()),
             });
         }
-        let store: Store = serde_json::from_value(value).map_err(corrupt)?;
+        let store: Store = serde_json::from_value(keep_org_secret(value)).map_err(corrupt)?;
         self.check(&store)?;
         Ok(Some(store))
     }
@@ -132,4 +132,56 @@ fn create_private_folder(folder: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn create_private_folder(folder: &Path) -> std::io::Result<()> {
     fs::create_dir_all(folder)
+}
+/// Data files written before secrets were hashed keep the organization client's secret only
+/// in its key record: copy it to `org.clientSecret` (where it now lives, in clear) before that
+/// record's secret is read as the plaintext to hash.
+fn keep_org_secret(mut value: Value) -> Value {
+    if value["org"].get("clientSecret").is_none() {
+        let client_id = value["org"]["clientId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let secret = value["keys"][client_id.as_str()]["secret"].clone();
+        if secret.as_str().is_some_and(|s| s.starts_with("tskey-"))
+            && let Some(org) = value["org"].as_object_mut()
+        {
+            org.insert("clientSecret".into(), secret);
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::store::Genesis;
+
+    /// A data file from before hashing (each secret in clear under `secret`, no
+    /// `org.clientSecret`) still loads, with the organization's secret kept and working.
+    #[test]
+    fn a_data_file_written_before_secrets_were_hashed_still_loads() {
+        let store = Store::new(
+            &Genesis {
+                seed: Some(1),
+                client_id: None,
+                client_secret: None,
+            },
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        let secret = store.org.client_secret.expose().to_owned();
+        let mut old = serde_json::to_value(&store).unwrap();
+        old["org"].as_object_mut().unwrap().remove("clientSecret");
+        let client = old["keys"][store.org.client_id.as_str()]
+            .as_object_mut()
+            .unwrap();
+        client.remove("secretSha256");
+        client.insert("secret".into(), Value::String(secret.clone()));
+        let dir = tempfile::tempdir().unwrap();
+        let file = DataFile::new(dir.path().join("emulator.json"));
+        fs::write(file.path(), serde_json::to_vec(&old).unwrap()).unwrap();
+        let loaded = file.load().unwrap().unwrap();
+        assert_eq!(loaded.org.client_secret.expose(), secret);
+        assert!(loaded.keys[&loaded.org.client_id].secret.matches(&secret));
+    }
 }

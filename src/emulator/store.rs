@@ -7,18 +7,21 @@
 //!   keys, via `/_emulator/keys/{id}/use`), its `expires` time (auth keys). Only DELETE sets
 //!   `revoked`; an expired or used key shows `invalid: true` without `revoked`.
 //! - Seven emulator days after a key became invalid it is purged: GET answers 404.
-//! - Access tokens are not keys here: the emulator has no users, so no `keyType: "api"` entry
-//!   ever appears in a key list.
+//! - Access tokens minted by OAuth clients are not keys here. The only `keyType: "api"` keys are
+//!   user API keys made by `POST /_emulator/api-keys` (see `api_keys`); like auth keys they are
+//!   invalid from their `expires` on.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::api_keys::UserApiKey;
 use super::clock::{Clock, plus_seconds, whole_seconds};
 use super::ids::{IdGen, SecretKind};
 use super::policy::PolicyRecord;
 use super::scope::{Resource, Scope, Scopes};
+use super::secret_hash::SecretHash;
 use crate::secret::{Secret, expose_serialize};
 
 /// Version of the `--data` file layout.
@@ -60,6 +63,9 @@ pub(crate) struct Org {
     pub original_tailnet: String,
     /// The organization's OAuth client (scopes `all`, `tailnets`).
     pub client_id: String,
+    /// Its secret, kept in clear (the only one): the emulator prints it at every start.
+    #[serde(serialize_with = "expose_serialize")]
+    pub client_secret: Secret,
 }
 
 /// A tailnet and its policy file.
@@ -73,7 +79,7 @@ pub(crate) struct TailnetRecord {
     pub policy: PolicyRecord,
 }
 
-/// An auth key or an OAuth client.
+/// An auth key, an OAuth client or a user API key.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct KeyRecord {
@@ -81,8 +87,9 @@ pub(crate) struct KeyRecord {
     /// Creation order (set by [`Store::insert_key`]).
     pub seq: u64,
     pub tailnet: String,
-    #[serde(serialize_with = "expose_serialize")]
-    pub secret: Secret,
+    /// The SHA-256 of the key or client secret (shown once, at creation).
+    #[serde(rename = "secretSha256", alias = "secret")]
+    pub secret: SecretHash,
     pub created: Timestamp,
     pub description: String,
     pub revoked: Option<Timestamp>,
@@ -97,6 +104,8 @@ pub(crate) enum KeyKind {
     Auth(AuthKey),
     /// `keyType: "client"`.
     Client(OAuthClient),
+    /// `keyType: "api"`: a user API key (only `POST /_emulator/api-keys` makes them).
+    Api(UserApiKey),
 }
 
 /// Auth-key attributes (immutable once created).
@@ -127,8 +136,9 @@ pub(crate) struct OAuthClient {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct TokenRecord {
     pub id: String,
-    #[serde(serialize_with = "expose_serialize")]
-    pub secret: Secret,
+    /// The SHA-256 of the access token.
+    #[serde(rename = "secretSha256", alias = "secret")]
+    pub secret: SecretHash,
     pub client_id: String,
     /// The tailnet the token acts on (the client's own, or one named by `tailnet=`).
     pub tailnet: String,
@@ -151,6 +161,7 @@ impl KeyRecord {
         let (used, expires) = match &self.kind {
             KeyKind::Auth(auth) => (auth.used, Some(auth.expires)),
             KeyKind::Client(_) => (None, None),
+            KeyKind::Api(api) => (None, Some(api.expires)),
         };
         [self.revoked, used, expires]
             .into_iter()
@@ -174,7 +185,7 @@ impl KeyRecord {
     pub fn as_client(&self) -> Option<&OAuthClient> {
         match &self.kind {
             KeyKind::Client(c) => Some(c),
-            KeyKind::Auth(_) => None,
+            KeyKind::Auth(_) | KeyKind::Api(_) => None,
         }
     }
 
@@ -183,6 +194,7 @@ impl KeyRecord {
         match self.kind {
             KeyKind::Auth(_) => Resource::AuthKeys,
             KeyKind::Client(_) => Resource::OAuthKeys,
+            KeyKind::Api(_) => Resource::ApiAccessTokens,
         }
     }
 }
@@ -210,6 +222,7 @@ impl Store {
                 id: org_id,
                 original_tailnet: tailnet_id.clone(),
                 client_id: client_id.clone(),
+                client_secret: secret.clone(),
             },
             tailnets: BTreeMap::new(),
             keys: BTreeMap::new(),
@@ -231,7 +244,7 @@ impl Store {
         store.insert_client(NewClient {
             id: client_id,
             tailnet: tailnet_id,
-            secret,
+            secret: SecretHash::of(&secret),
             scopes,
             tags: Vec::new(),
             description: ORG_CLIENT_DESCRIPTION.to_owned(),
@@ -369,7 +382,7 @@ impl Store {
 pub(crate) struct NewClient {
     pub id: String,
     pub tailnet: String,
-    pub secret: Secret,
+    pub secret: SecretHash,
     pub scopes: Scopes,
     pub tags: Vec<String>,
     pub description: String,
@@ -400,7 +413,33 @@ mod tests {
             client.as_client().unwrap().scopes.names(),
             ["all", "tailnets"]
         );
-        assert!(client.secret.expose().starts_with("tskey-client-"));
+        assert!(s.org.client_secret.expose().starts_with("tskey-client-"));
+        assert!(client.secret.matches(s.org.client_secret.expose()));
+    }
+
+    /// The data file holds only hashes of the secrets the emulator issued (its organization
+    /// client's excepted): under `tailform --emulator` it sits next to an encrypted state.
+    #[test]
+    fn the_serialised_store_holds_no_issued_secret() {
+        let (mut s, _) = store();
+        let key_id = s.fresh_key_id();
+        let key_secret = s.ids.secret(SecretKind::AuthKey, &key_id);
+        s.insert_client(NewClient {
+            id: key_id,
+            tailnet: s.org.original_tailnet.clone(),
+            secret: SecretHash::of(&key_secret),
+            scopes: Scopes::new([Scope::write(Resource::All)]),
+            tags: Vec::new(),
+            description: String::new(),
+            now: Timestamp::UNIX_EPOCH,
+        });
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains(key_secret.expose()));
+        assert_eq!(
+            json.matches("tskey-").count(),
+            1,
+            "only the org client's secret"
+        );
     }
 
     #[test]
@@ -410,7 +449,7 @@ mod tests {
         let token_secret = s.ids.secret(SecretKind::AccessToken, &token_id);
         let token = TokenRecord {
             id: token_id.clone(),
-            secret: token_secret.clone(),
+            secret: SecretHash::of(&token_secret),
             client_id: s.org.client_id.clone(),
             tailnet: s.org.original_tailnet.clone(),
             scopes: Scopes::new([Scope::write(Resource::All)]),
@@ -424,7 +463,7 @@ mod tests {
             id: key_id.clone(),
             seq: 0,
             tailnet: s.org.original_tailnet.clone(),
-            secret: key_secret.clone(),
+            secret: SecretHash::of(&key_secret),
             created: now,
             description: String::new(),
             revoked: None,
@@ -438,7 +477,7 @@ mod tests {
                 used: None,
             }),
         });
-        let org_secret = s.keys[&s.org.client_id].secret.expose().to_owned();
+        let org_secret = s.org.client_secret.expose().to_owned();
         let debugs = [
             format!("{s:?}"),
             format!("{:?}", s.keys[&key_id]),
@@ -452,7 +491,7 @@ mod tests {
                 super::super::key_view::key_out(
                     &s.keys[&key_id],
                     now,
-                    super::super::key_view::Reveal::Secret
+                    super::super::key_view::Reveal::Secret(&key_secret)
                 )
             ),
         ];

@@ -29,6 +29,7 @@ use super::clock::rfc3339_precise;
 use super::ids::SecretKind;
 use super::policy::PolicyRecord;
 use super::scope::{Resource, Scope, Scopes};
+use super::secret_hash::SecretHash;
 use super::state::Shared;
 use super::store::{NewClient, Store, TailnetRecord};
 use super::wire::{
@@ -157,7 +158,7 @@ fn create_tailnet(store: &mut Store, now: Timestamp, display_name: String) -> Cr
     store.insert_client(NewClient {
         id: client_id,
         tailnet: id,
-        secret,
+        secret: SecretHash::of(&secret),
         scopes: Scopes::new([Scope::write(Resource::All)]),
         tags: Vec::new(),
         description: String::new(),

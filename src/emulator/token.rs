@@ -30,6 +30,7 @@ use super::auth::basic_header;
 use super::clock::plus_seconds;
 use super::ids::SecretKind;
 use super::scope::{Requested, Scopes};
+use super::secret_hash::SecretHash;
 use super::state::Shared;
 use super::store::{ORIGINAL_TAILNET_NAME, Store, TokenRecord};
 use super::tags::{TagHolder, check_token_tags};
@@ -213,7 +214,7 @@ fn authenticate_client(
     };
     let record = store
         .valid_client(&id, now)
-        .filter(|c| c.secret.expose() == secret)
+        .filter(|c| c.secret.matches(&secret))
         .ok_or_else(ApiError::token_invalid)?;
     let client = record.as_client().ok_or_else(ApiError::token_invalid)?;
     Ok(ClientGrant {
@@ -253,7 +254,7 @@ fn store_token(
     };
     let record = TokenRecord {
         id: id.clone(),
-        secret,
+        secret: SecretHash::of(&secret),
         client_id,
         tailnet,
         scopes,

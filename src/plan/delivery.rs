@@ -6,6 +6,7 @@
 use crate::address::Address;
 use crate::deliver::Sink;
 use crate::model::{Delivery, Origin};
+use crate::state::SecretKnowledge;
 
 use super::oauth_client::Tracked;
 use super::{Action, Fate, Planner, Reason, Step};
@@ -24,7 +25,7 @@ impl Planner<'_> {
             return;
         }
         let delivered = record.map(Tracked::delivered);
-        let has_secret = record.is_some_and(Tracked::has_secret);
+        let knowledge = record.map_or(SecretKnowledge::Absent, Tracked::secret);
         let sinks: Vec<Sink> = deliveries
             .iter()
             .map(|d| Sink::resolve(d, origin))
@@ -47,11 +48,16 @@ impl Planner<'_> {
         if due.is_empty() {
             return;
         }
-        if !new_secret && !has_secret {
-            self.warnings.push(format!(
-                "{address}: its secret is not known to tailform (imported, or encrypted with a key not given), so it cannot be delivered to {}",
-                due.iter().map(Sink::describe).collect::<Vec<_>>().join(", ")
-            ));
+        if !new_secret
+            && let Some(why) = super::secret_note::undeliverable(
+                knowledge,
+                &due.iter()
+                    .map(Sink::describe)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        {
+            self.warnings.push(format!("{address}: {why}"));
             return;
         }
         let described: Vec<String> = due.iter().map(Sink::describe).collect();

@@ -96,6 +96,7 @@ pub fn key(n: &str, tag_list: &[&str]) -> AuthKey {
 
 pub fn desired(tailnets: Vec<Tailnet>) -> Desired {
     Desired {
+        moves: Vec::new(),
         tailnets: tailnets.into_iter().map(|t| (t.name.clone(), t)).collect(),
     }
 }
@@ -142,7 +143,7 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
                     prevent_destroy: t.prevent_destroy,
                     oauth_client: Some(BootstrapClient {
                         id: format!("kboot-{}", t.name),
-                        secret: Some(Secret::new(format!("boot-secret-{}", t.name))),
+                        secret: Some(Secret::new(format!("boot-secret-{}", t.name)).into()),
                     }),
                     deposed: vec![],
                 }),
@@ -192,7 +193,7 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
                 Address::oauth_client(t.name.clone(), c.name.clone()),
                 Record::OAuthClient(ClientRecord {
                     id,
-                    secret: Some(Secret::new(format!("client-secret-{}", c.name))),
+                    secret: Some(Secret::new(format!("client-secret-{}", c.name)).into()),
                     created: Some(created),
                     attributes: attrs,
                     delivered: Vec::new(),
@@ -211,7 +212,7 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
                 Address::auth_key(t.name.clone(), k.name.clone()),
                 Record::AuthKey(KeyRecord {
                     id,
-                    secret: Some(Secret::new(format!("key-secret-{}", k.name))),
+                    secret: Some(Secret::new(format!("key-secret-{}", k.name)).into()),
                     created: Some(created),
                     expires: Some(expires),
                     attributes: attrs,

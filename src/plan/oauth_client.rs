@@ -5,7 +5,7 @@
 use crate::address::Address;
 use crate::live::LiveKeyKind;
 use crate::model::Name;
-use crate::state::{ClientAttributes, ClientRecord};
+use crate::state::{ClientAttributes, ClientRecord, SecretKnowledge};
 
 use super::view::{client_attributes, client_differs, client_view};
 use super::{Action, Change, Fate, Planner, Reason, Step, Target};
@@ -75,6 +75,7 @@ impl Planner<'_> {
             let reason = if live.is_some() {
                 Reason::Invalid
             } else {
+                self.accept_gone(address);
                 Reason::Missing
             };
             return self.create_client(address, wanted, Some(record), Some(reason), false);
@@ -108,9 +109,8 @@ impl Planner<'_> {
         let mut change = Change::new(address.clone(), Action::NoOp)
             .unchanged(before)
             .sensitive();
-        if record.secret.is_none() {
-            change = change
-                .note("its secret is unknown to tailform (imported); `--replace` it to get one");
+        if let Some(note) = super::secret_note(record.secret.as_ref()) {
+            change = change.note(note);
         }
         self.changes.push(change);
     }
@@ -159,6 +159,7 @@ impl Planner<'_> {
         reason: Reason,
     ) {
         if record.is_some() {
+            self.accept_gone(address);
             self.push(
                 Change::new(address.clone(), Action::Forget).reason(reason),
                 [Step::Forget {
@@ -271,8 +272,8 @@ pub(crate) trait Tracked {
     fn view(&self) -> serde_json::Value;
     /// The `deliver:` sinks that have its current secret.
     fn delivered(&self) -> &[String];
-    /// True when the state holds its secret.
-    fn has_secret(&self) -> bool;
+    /// What the state knows of its secret (open, sealed, or absent after an import).
+    fn secret(&self) -> SecretKnowledge<'_>;
 }
 
 impl Tracked for ClientRecord {
@@ -285,8 +286,8 @@ impl Tracked for ClientRecord {
     fn delivered(&self) -> &[String] {
         &self.delivered
     }
-    fn has_secret(&self) -> bool {
-        self.secret.is_some()
+    fn secret(&self) -> SecretKnowledge<'_> {
+        SecretKnowledge::of(self.secret.as_ref())
     }
 }
 
@@ -300,7 +301,7 @@ impl Tracked for crate::state::KeyRecord {
     fn delivered(&self) -> &[String] {
         &self.delivered
     }
-    fn has_secret(&self) -> bool {
-        self.secret.is_some()
+    fn secret(&self) -> SecretKnowledge<'_> {
+        SecretKnowledge::of(self.secret.as_ref())
     }
 }

@@ -4,8 +4,16 @@
 //! A match is an orphan — created, but its one-time secret never reached the state — so it is
 //! revoked (never adopted: without its secret it is useless) and the address is created again
 //! cleanly. An intent with no match never reached the API and is simply cleared.
+//!
+//! Several intents can match the same objects (keys with identical attributes, or two intents
+//! for one address left by successive interrupted applies), so the matches are an assignment,
+//! not a per-intent search: every candidate is revoked exactly once, under one intent. Each
+//! create makes at most one object, so intents first get one candidate each (a maximum
+//! matching, earliest intents to earliest objects); a candidate left over (more matching
+//! objects than intents) is still revoked, under the first intent it matches — no orphan stays
+//! live.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
@@ -20,12 +28,22 @@ use super::{Action, Change, Planner, Reason, Step, Target};
 /// skew between tailform's reading of the server clock and the object's timestamp).
 const SKEW: SignedDuration = SignedDuration::from_secs(120);
 
+/// A live object an intent's create may have made: when it was created, and its id.
+type Candidate = (Option<Timestamp>, String);
+
 impl Planner<'_> {
     /// Plans the recovery of every pending intent; remembers orphan ids so the rest of the plan
     /// neither reports them as unmanaged nor as a conflicting tailnet.
     pub(crate) fn plan_intents(&mut self) {
-        for intent in &self.state.pending {
-            let orphans = self.orphans_of(intent);
+        let candidates: Vec<Vec<Candidate>> = self
+            .state
+            .pending
+            .iter()
+            .map(|intent| self.orphans_of(intent))
+            .collect();
+        let started: Vec<Timestamp> = self.state.pending.iter().map(|i| i.started).collect();
+        let assigned = assign(&started, &candidates);
+        for (intent, orphans) in self.state.pending.iter().zip(assigned) {
             let address = intent.address.clone();
             if orphans.is_empty() {
                 let change = Change::new(address.clone(), Action::Forget)
@@ -76,7 +94,8 @@ impl Planner<'_> {
         }
     }
 
-    fn orphans_of(&self, intent: &Intent) -> Vec<String> {
+    /// The live objects `intent`'s create may have made, earliest first.
+    fn orphans_of(&self, intent: &Intent) -> Vec<Candidate> {
         let from = intent.started.checked_sub(SKEW).unwrap_or(Timestamp::MIN);
         let in_window = |t: Option<Timestamp>| {
             t.is_some_and(|t| {
@@ -88,15 +107,17 @@ impl Planner<'_> {
             let name = intent.fingerprint["displayName"]
                 .as_str()
                 .unwrap_or_default();
-            return self
+            let mut found: Vec<Candidate> = self
                 .live
                 .org_tailnets
                 .iter()
                 .flatten()
                 .filter(|t| t.display_name.eq_ignore_ascii_case(name))
                 .filter(|t| in_window(t.created_at) && !tracked.contains(&t.id))
-                .map(|t| t.id.clone())
+                .map(|t| (t.created_at, t.id.clone()))
                 .collect();
+            found.sort();
+            return found;
         }
         let current_tailnet = match self.state.get(&intent.address.tailnet_address()) {
             Some(Record::Tailnet(t)) => Some(t.id.as_str()),
@@ -110,13 +131,15 @@ impl Planner<'_> {
             return Vec::new();
         };
         let tracked = self.tracked_key_ids(&intent.address.tailnet);
-        contents
+        let mut found: Vec<Candidate> = contents
             .keys
             .values()
             .filter(|k| !k.invalid && !tracked.contains(k.id.as_str()))
             .filter(|k| in_window(k.created) && matches_fingerprint(k, &intent.fingerprint))
-            .map(|k| k.id.clone())
-            .collect()
+            .map(|k| (k.created, k.id.clone()))
+            .collect();
+        found.sort();
+        found
     }
 
     fn tracked_tailnet_ids(&self) -> BTreeSet<String> {
@@ -160,6 +183,61 @@ impl Planner<'_> {
         }
         tracked
     }
+}
+
+/// Assigns every candidate to exactly one intent; returns each intent's orphan ids (the order of
+/// `candidates`, one list per intent, each list earliest first).
+///
+/// First a maximum matching (Kuhn's augmenting paths), intents taken in the order they started
+/// and each trying its candidates earliest first, so indistinguishable intents pair with objects
+/// in creation order and the result does not depend on map order. Then every candidate still
+/// unassigned goes to the first intent (in that order) that matched it.
+fn assign(started: &[Timestamp], candidates: &[Vec<Candidate>]) -> Vec<Vec<String>> {
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by_key(|&i| (started[i], i));
+    // Which intent holds each candidate id.
+    let mut holder: BTreeMap<&str, usize> = BTreeMap::new();
+    for &intent in &order {
+        let mut seen = BTreeSet::new();
+        augment(intent, candidates, &mut holder, &mut seen);
+    }
+    for &intent in &order {
+        for (_, id) in &candidates[intent] {
+            holder.entry(id.as_str()).or_insert(intent);
+        }
+    }
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); candidates.len()];
+    for (intent, list) in candidates.iter().enumerate() {
+        out[intent] = list
+            .iter()
+            .filter(|(_, id)| holder.get(id.as_str()) == Some(&intent))
+            .map(|(_, id)| id.clone())
+            .collect();
+    }
+    out
+}
+
+/// One augmenting-path search from `intent`: true when it now holds a candidate.
+fn augment<'a>(
+    intent: usize,
+    candidates: &'a [Vec<Candidate>],
+    holder: &mut BTreeMap<&'a str, usize>,
+    seen: &mut BTreeSet<&'a str>,
+) -> bool {
+    for (_, id) in &candidates[intent] {
+        if !seen.insert(id.as_str()) {
+            continue;
+        }
+        let free = match holder.get(id.as_str()) {
+            None => true,
+            Some(&other) => augment(other, candidates, holder, seen),
+        };
+        if free {
+            holder.insert(id.as_str(), intent);
+            return true;
+        }
+    }
+    false
 }
 
 /// True when a live key has the attributes an intent's create sent.

@@ -791,6 +791,7 @@ fn intent(
     fingerprint: serde_json::Value,
 ) -> crate::state::Intent {
     crate::state::Intent {
+        holder: None,
         id: uuid::Uuid::new_v4(),
         address: addr(address),
         tailnet_id: tailnet_id.map(str::to_owned),
@@ -843,6 +844,131 @@ fn an_interrupted_key_create_revokes_the_orphan_before_creating_again() {
         order.contains(&"clear the interrupted create of tailnet.acme.auth_key.web".to_owned())
     );
     assert!(order.contains(&"create auth key tailnet.acme.auth_key.web".to_owned()));
+}
+
+/// `count` keys with identical attributes (`w0`, `w1`, …), converged, then each one's record
+/// dropped and replaced by a pending intent: `count` live orphans, `count` indistinguishable
+/// intents. Returns the orphans' ids.
+fn identical_interrupted_keys(
+    count: usize,
+    intents: usize,
+) -> (crate::model::Desired, State, crate::live::Live, Vec<String>) {
+    let mut t = tailnet("acme");
+    for i in 0..count {
+        t = with_key(t, key(&format!("w{i}"), &["tag:web"]));
+    }
+    let d = desired(vec![t]);
+    let (mut state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
+    let mut orphans = Vec::new();
+    for i in 0..count {
+        let address = addr(&format!("tailnet.acme.auth_key.w{i}"));
+        let Some(crate::state::Record::AuthKey(rec)) = state.resources.remove(&address) else {
+            panic!("w{i} is converged")
+        };
+        contents(&mut live, "acme")
+            .keys
+            .get_mut(&rec.id)
+            .unwrap()
+            .created = Some(now() - SignedDuration::from_secs(20));
+        orphans.push(rec.id);
+    }
+    for i in 0..intents {
+        state.pending.push(intent(
+            &format!("tailnet.acme.auth_key.w{}", i % count),
+            Some("T-acme"),
+            web_fingerprint(),
+        ));
+    }
+    (d, state, live, orphans)
+}
+
+/// The ids the plan's steps revoke as orphans, one entry per step.
+fn orphan_revokes(plan: &Plan) -> Vec<String> {
+    let mut ids: Vec<String> = plan
+        .graph
+        .order()
+        .into_iter()
+        .filter_map(|n| match plan.graph.step(n) {
+            Step::DeleteKey {
+                target: Target::Orphan(id),
+                ..
+            } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Issue "No secret lost on any path", defect 6: with several in-flight creates of identical
+/// attributes, each live orphan matched every intent (N×N deletes, orphans listed under several
+/// addresses). Each orphan is now revoked and listed exactly once, one per intent.
+#[test]
+fn identical_interrupted_creates_revoke_each_orphan_exactly_once() {
+    let (d, state, live, mut orphans) = identical_interrupted_keys(4, 4);
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    orphans.sort();
+    assert_eq!(orphan_revokes(&plan), orphans, "{:?}", lines(&plan));
+    let mut listed: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.reason == Some(Reason::Orphan))
+        .map(|c| c.deposed.clone().unwrap())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, orphans, "each orphan is shown once");
+    // One orphan under each intent's address (any one-to-one assignment would do; this one
+    // pairs them in creation order).
+    let mut addresses: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.reason == Some(Reason::Orphan))
+        .map(|c| c.address.to_string())
+        .collect();
+    addresses.dedup();
+    assert_eq!(addresses.len(), 4, "{:?}", lines(&plan));
+    let s = plan.summary();
+    assert_eq!(
+        (s.add, s.destroy, s.forget),
+        (4, 4, 0),
+        "{:?}",
+        lines(&plan)
+    );
+    assert_eq!(plan.unmanaged, 0);
+    let clears = order(&plan)
+        .iter()
+        .filter(|s| s.starts_with("clear the interrupted create of"))
+        .count();
+    assert_eq!(clears, 4);
+}
+
+/// More intents than live orphans (some creates never reached the API, or two intents for one
+/// address from successive interrupted applies): each orphan once, the other intents cleared.
+#[test]
+fn surplus_identical_intents_are_cleared_not_matched_twice() {
+    let (d, state, live, mut orphans) = identical_interrupted_keys(2, 5);
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    orphans.sort();
+    assert_eq!(orphan_revokes(&plan), orphans, "{:?}", lines(&plan));
+    let s = plan.summary();
+    assert_eq!(
+        (s.add, s.destroy, s.forget),
+        (2, 2, 3),
+        "{:?}",
+        lines(&plan)
+    );
+}
+
+/// More matching objects than intents: one create makes at most one object, so one of them is
+/// not ours — but which cannot be told, and an orphan must never stay live: all are revoked,
+/// each once.
+#[test]
+fn matching_objects_beyond_the_intents_are_still_revoked_once() {
+    let (d, mut state, live, mut orphans) = identical_interrupted_keys(3, 3);
+    state.pending.truncate(1);
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    orphans.sort();
+    assert_eq!(orphan_revokes(&plan), orphans, "{:?}", lines(&plan));
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn every_kind() -> (crate::plan::Plan, crate::state::State) {
         gone,
         Record::AuthKey(KeyRecord {
             id: "k-gone".into(),
-            secret: Some(crate::secret::Secret::new("key-secret-gone")),
+            secret: Some(crate::secret::Secret::new("key-secret-gone").into()),
             created: None,
             expires: None,
             attributes: KeyAttributes {

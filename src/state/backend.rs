@@ -142,15 +142,9 @@ impl Backend for FileBackend {
         Ok(self.file.settle(state)?)
     }
 
-    /// The file has one writer at a time (the lock), so an overwrite is a save that keeps the
-    /// serial above the file's.
+    /// A save that skips the compare-and-swap and keeps the serial above the file's.
     fn overwrite(&mut self, state: &mut State) -> Result<(), BackendError> {
-        let stored = match self.file.load() {
-            Ok(s) => s.serial,
-            Err(_) => 0,
-        };
-        state.serial = state.serial.max(stored);
-        self.save(state)
+        Ok(self.file.overwrite(state)?)
     }
 
     fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockGuard, LockError> {

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::holder::Holder;
 use crate::address::Address;
 
 /// A create in flight.
@@ -25,4 +26,17 @@ pub struct Intent {
     pub fingerprint: serde_json::Value,
     /// When the request was about to be sent (server clock when known).
     pub started: Timestamp,
+    /// The process that recorded it (absent in states written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<Holder>,
+}
+
+impl Intent {
+    /// True when the run that recorded this intent is still alive (another process on this
+    /// host): its create may still land, so no other run may recover it yet.
+    pub fn in_flight_elsewhere(&self) -> bool {
+        self.holder
+            .as_ref()
+            .is_some_and(Holder::is_another_live_process)
+    }
 }

@@ -9,8 +9,15 @@
 //!
 //! A line is `<sha256 hex of the JSON> <JSON>\n`; the JSON is a partial state document:
 //! `{"version", "lineage", "serial", "resources": {changed records}, "removed": [addresses],
-//! "pending": [all intents]}`, with its secrets sealed exactly like the file's (encryption at
-//! rest holds for the journal too), plus the `encryption` header when the state is encrypted.
+//! "pending": {"added": [intents], "removed": [intent ids]}}`, with its secrets sealed exactly
+//! like the file's (encryption at rest holds for the journal too), plus the `encryption` header
+//! when the state is encrypted. `pending` carries only what changed, so a line stays small
+//! however many creates are in flight (it once repeated the whole list, about 3 KB a line
+//! during a large recovery); it is left out when no intent changed. Replay drops the removed
+//! intents and appends the added ones; when that would not give the list's order, the line
+//! holds the whole list instead (`"pending": [intents]`, which is also how journals written
+//! before this format read, and still replay). A previous tailform that meets an `added`/
+//! `removed` object fails to read the state rather than silently dropping intents.
 //! Loading replays the lines onto the file's document, in serial order, before secrets are
 //! opened. Lines whose serial the file already has are skipped (a full save that was not
 //! followed by the journal's removal); a torn or unverifiable last line is ignored (its save never
@@ -26,8 +33,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::address::Address;
+
+use super::Intent;
 
 /// Above this size the next save is a full one (which removes the journal), so loading never
 /// replays more than a few megabytes.
@@ -179,13 +189,90 @@ fn apply_entry(doc: &mut Value, mut entry: Value, line: usize) -> Result<bool, J
             resources.remove(address);
         }
     }
-    for field in ["pending", "encryption"] {
-        if let Some(value) = entry.remove(field) {
-            target.insert(field.to_owned(), value);
+    match entry.remove("pending") {
+        None => {}
+        // The whole list (lines written before intents were journaled as changes, or a change
+        // that a delta cannot express).
+        Some(list @ Value::Array(_)) => {
+            target.insert("pending".into(), list);
         }
+        Some(Value::Object(mut change)) => {
+            let pending = target
+                .entry("pending")
+                .or_insert_with(|| Value::Array(Vec::new()))
+                .as_array_mut()
+                .ok_or_else(|| malformed("the state's pending intents are not a list"))?;
+            apply_pending_change(pending, &mut change).map_err(|reason| malformed(&reason))?;
+        }
+        Some(_) => return Err(malformed("`pending` is neither a list nor a change")),
+    }
+    if let Some(value) = entry.remove("encryption") {
+        target.insert("encryption".into(), value);
     }
     target.insert("serial".into(), Value::from(serial));
     Ok(true)
+}
+
+/// Applies `{"added": [intents], "removed": [ids]}` to the pending list: the removed intents
+/// go, the added ones are appended in order. An id removed that is not pending, or added that
+/// already is, means the line was not written after the state it is replayed onto: an error.
+fn apply_pending_change(
+    pending: &mut Vec<Value>,
+    change: &mut serde_json::Map<String, Value>,
+) -> Result<(), String> {
+    let id_of = |intent: &Value| intent["id"].as_str().map(str::to_owned);
+    if let Some(removed) = change.remove("removed") {
+        let Value::Array(removed) = removed else {
+            return Err("the removed intents are not a list".into());
+        };
+        let mut gone = BTreeSet::new();
+        for id in &removed {
+            let id = id.as_str().ok_or("a removed intent id is not a string")?;
+            gone.insert(id.to_owned());
+        }
+        let before = pending.len();
+        pending.retain(|i| id_of(i).is_none_or(|id| !gone.contains(&id)));
+        if before - pending.len() != gone.len() {
+            return Err("it removes an intent that is not pending".into());
+        }
+    }
+    if let Some(added) = change.remove("added") {
+        let Value::Array(added) = added else {
+            return Err("the added intents are not a list".into());
+        };
+        let mut have: BTreeSet<String> = pending.iter().filter_map(id_of).collect();
+        for intent in added {
+            let id = id_of(&intent).ok_or("an added intent has no id")?;
+            if !have.insert(id) {
+                return Err("it adds an intent that is already pending".into());
+            }
+            pending.push(intent);
+        }
+    }
+    Ok(())
+}
+
+/// The `pending` field of a line for a state whose intents are `pending`, when the file and
+/// journal hold `persisted` (their ids, in order): `None` when nothing changed, the added and
+/// removed intents when replay gives back `pending`'s order, else the whole list.
+pub(super) fn pending_change(persisted: &[Uuid], pending: &[Intent]) -> Option<Value> {
+    let before: BTreeSet<&Uuid> = persisted.iter().collect();
+    let now: BTreeSet<&Uuid> = pending.iter().map(|i| &i.id).collect();
+    let removed: Vec<&Uuid> = persisted.iter().filter(|id| !now.contains(id)).collect();
+    let added: Vec<&Intent> = pending.iter().filter(|i| !before.contains(&i.id)).collect();
+    let replayed = persisted
+        .iter()
+        .filter(|id| now.contains(id))
+        .chain(added.iter().map(|i| &i.id));
+    // Replay appends after the survivors, and identifies intents by id.
+    let expressible = now.len() == pending.len() && replayed.eq(pending.iter().map(|i| &i.id));
+    if !expressible {
+        return Some(serde_json::to_value(pending).expect("intents serialise to JSON"));
+    }
+    if removed.is_empty() && added.is_empty() {
+        return None;
+    }
+    Some(serde_json::json!({ "added": added, "removed": removed }))
 }
 
 /// One line for `entry` (a sealed partial document).
@@ -199,28 +286,37 @@ pub(super) fn line(entry: &Value) -> Vec<u8> {
     line
 }
 
+/// What the file plus journal hold, as far as the next line needs to know.
+#[derive(Debug, Default)]
+pub(super) struct Persisted {
+    /// The addresses that have a record.
+    pub(super) addresses: BTreeSet<Address>,
+    /// The pending intents' ids, in order.
+    pub(super) intents: Vec<Uuid>,
+}
+
 /// The appending side, shared by the clones of one `StateFile`.
 #[derive(Debug, Default)]
 pub(super) struct Writer {
-    /// The addresses the file plus journal hold, once this process made a full save (`None`:
-    /// the next save must be a full one).
-    persisted: Option<BTreeSet<Address>>,
+    /// What the file plus journal hold, once this process made a full save (`None`: the next
+    /// save must be a full one).
+    persisted: Option<Persisted>,
     file: Option<File>,
     len: u64,
 }
 
 impl Writer {
-    /// After a full save of a state holding `addresses` (the journal file was removed).
-    pub(super) fn based_on(&mut self, addresses: BTreeSet<Address>) {
+    /// After a full save of `persisted` (the journal file was removed).
+    pub(super) fn based_on(&mut self, persisted: Persisted) {
         *self = Writer {
-            persisted: Some(addresses),
+            persisted: Some(persisted),
             file: None,
             len: 0,
         };
     }
 
-    /// The addresses persisted, when an append may follow (`None`: save in full).
-    pub(super) fn persisted(&self) -> Option<&BTreeSet<Address>> {
+    /// What is persisted, when an append may follow (`None`: save in full).
+    pub(super) fn persisted(&self) -> Option<&Persisted> {
         self.persisted.as_ref().filter(|_| self.len < COMPACT_BYTES)
     }
 
@@ -229,21 +325,21 @@ impl Writer {
         self.len > 0
     }
 
-    /// Appends `line` durably, then lets `persisted` update the set of addresses persisted. On
-    /// error the journal is cut back to its previous length (best effort) and the next save is
-    /// a full one.
+    /// Appends `line` durably, then lets `persisted` update what is persisted. On error the
+    /// journal is cut back to its previous length (best effort) and the next save is a full
+    /// one.
     pub(super) fn append(
         &mut self,
         path: &Path,
         line: &[u8],
-        persisted: impl FnOnce(&mut BTreeSet<Address>),
+        persisted: impl FnOnce(&mut Persisted),
     ) -> io::Result<()> {
         let result = self.write(path, line);
         match result {
             Ok(()) => {
                 self.len += line.len() as u64;
-                if let Some(set) = self.persisted.as_mut() {
-                    persisted(set);
+                if let Some(p) = self.persisted.as_mut() {
+                    persisted(p);
                 }
             }
             Err(_) => {
@@ -361,6 +457,103 @@ mod tests {
         let at = last.len() - 5;
         last[at] ^= 1;
         assert_eq!(replay(&mut base(), &last).unwrap(), 0);
+    }
+
+    fn intent(id: &str) -> Value {
+        json!({"id": id, "address": "tailnet.a.auth_key.k", "fingerprint": {}, "started": "t"})
+    }
+
+    fn change(serial: u64, added: &[&str], removed: &[&str]) -> Vec<u8> {
+        let added: Vec<Value> = added.iter().map(|id| intent(id)).collect();
+        line(
+            &json!({"version": 1, "lineage": "L", "serial": serial, "resources": {},
+                     "removed": [], "pending": {"added": added, "removed": removed}}),
+        )
+    }
+
+    /// Issue "No secret lost on any path", defect 6: lines carry the intents added and removed,
+    /// and replay applies them; lines of the older format (the whole list) still replay, mixed
+    /// with the new ones, and a line without `pending` leaves the list alone.
+    #[test]
+    fn intent_changes_replay_onto_the_pending_list_and_whole_lists_still_do() {
+        let mut bytes = change(4, &["i1", "i2", "i3"], &[]);
+        bytes.extend(change(5, &["i4"], &["i2"]));
+        bytes.extend(line(&json!({"version": 1, "lineage": "L", "serial": 6,
+                                  "resources": {"tailnet.b": {"id": "T2"}}, "removed": []})));
+        bytes.extend(entry(
+            7,
+            json!({}),
+            &[],
+            json!([intent("i3"), intent("i1")]),
+        ));
+        bytes.extend(change(8, &["i5"], &["i1"]));
+        let mut doc = base();
+        assert_eq!(replay(&mut doc, &bytes).unwrap(), 5);
+        let ids: Vec<&str> = doc["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["i3", "i5"]);
+        assert_eq!(doc["pending"][1], intent("i5"));
+        assert_eq!(doc["resources"]["tailnet.b"]["id"], "T2");
+    }
+
+    #[test]
+    fn an_intent_change_that_does_not_fit_the_list_is_an_error() {
+        for (bad, reason) in [
+            (
+                change(4, &[], &["nope"]),
+                "it removes an intent that is not pending",
+            ),
+            (
+                change(4, &["i1", "i1"], &[]),
+                "it adds an intent that is already pending",
+            ),
+        ] {
+            let mut bytes = bad;
+            bytes.extend(change(5, &[], &[]));
+            let err = replay(&mut base(), &bytes).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("line 1 is not a journal entry: {reason}")
+            );
+        }
+    }
+
+    fn uuid(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    fn real_intent(n: u128) -> Intent {
+        Intent {
+            holder: None,
+            id: uuid(n),
+            address: "tailnet.a.auth_key.k".parse().unwrap(),
+            tailnet_id: None,
+            fingerprint: json!({"keyType": "auth"}),
+            started: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_pending_change_is_a_delta_when_replay_gives_back_the_order() {
+        let (a, b, c) = (real_intent(1), real_intent(2), real_intent(3));
+        assert_eq!(pending_change(&[uuid(1)], std::slice::from_ref(&a)), None);
+        assert_eq!(
+            pending_change(&[uuid(1), uuid(2)], &[b.clone(), c.clone()]),
+            Some(json!({"added": [c], "removed": [uuid(1)]}))
+        );
+        // A new intent before an old one: replay could not put it there, so the whole list.
+        assert_eq!(
+            pending_change(&[uuid(2)], &[a.clone(), b.clone()]),
+            Some(serde_json::to_value([&a, &b]).unwrap())
+        );
+        assert_eq!(
+            pending_change(&[uuid(1), uuid(2)], &[b.clone(), a.clone()]),
+            Some(serde_json::to_value([&b, &a]).unwrap())
+        );
     }
 
     #[test]

@@ -5,11 +5,14 @@
 
 mod backend;
 mod file;
+mod holder;
 mod intent;
 mod journal;
 mod lock;
 pub mod postgres;
 mod record;
+mod stored_secret;
+mod strict_json;
 mod workspace;
 
 use std::collections::BTreeMap;
@@ -21,6 +24,7 @@ use crate::address::{Address, ResourceKind};
 
 pub use backend::{Backend, BackendError, FileBackend, LockGuard};
 pub use file::{StateFile, StateFileError};
+pub use holder::Holder;
 pub use intent::Intent;
 pub use journal::JournalError;
 pub use lock::{LockError, LockInfo, StateLock};
@@ -28,6 +32,7 @@ pub use record::{
     BootstrapClient, ClientAttributes, ClientRecord, Deposed, DeposedTailnet, KeyAttributes,
     KeyRecord, ManagedPolicy, PolicyRecord, Record, TailnetRecord,
 };
+pub use stored_secret::{SecretKnowledge, StoredSecret, UNSEAL_HINT};
 pub use workspace::{DEFAULT_WORKSPACE, Workspace};
 
 /// The state file format version this build reads and writes.
@@ -56,6 +61,12 @@ impl State {
             resources: BTreeMap::new(),
             pending: Vec::new(),
         }
+    }
+
+    /// The serial the next save writes; refused past [`MAX_SERIAL`] (rather than wrapping to 0,
+    /// after which every journal line would look older than the file and be skipped).
+    pub fn next_serial(&self) -> Result<u64, SerialExhausted> {
+        next_serial(self.serial)
     }
 
     /// The record at `address`.
@@ -113,7 +124,8 @@ impl State {
     }
 
     /// A partial document for the journal: the records at `changed` (an address without a
-    /// record is listed under `removed`) and every pending intent, at `serial`.
+    /// record is listed under `removed`), at `serial`. The journal adds what changed in
+    /// `pending` itself (it knows what the file and journal already hold).
     pub(crate) fn partial_json<'a>(
         &self,
         serial: u64,
@@ -135,7 +147,6 @@ impl State {
             "serial": serial,
             "resources": resources,
             "removed": removed,
-            "pending": self.pending,
         })
     }
 
@@ -171,6 +182,30 @@ impl Default for State {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The highest serial a state may have: the PostgreSQL backend stores it as a `bigint`, and a
+/// state must fit in either backend.
+pub const MAX_SERIAL: u64 = i64::MAX as u64;
+
+/// A save would take the serial past [`MAX_SERIAL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the state's serial {serial} is at the maximum ({MAX_SERIAL}), so it cannot be saved again \
+     (nothing was written); a serial this high comes from a hand edit: set `serial` back to the \
+     last real value"
+)]
+pub struct SerialExhausted {
+    /// The state's serial.
+    pub serial: u64,
+}
+
+/// The serial after `serial`, refused past [`MAX_SERIAL`].
+pub fn next_serial(serial: u64) -> Result<u64, SerialExhausted> {
+    serial
+        .checked_add(1)
+        .filter(|n| *n <= MAX_SERIAL)
+        .ok_or(SerialExhausted { serial })
 }
 
 /// Why a state document cannot be read.
@@ -258,7 +293,7 @@ mod tests {
                 prevent_destroy: true,
                 oauth_client: Some(BootstrapClient {
                     id: "k1CNTRL".into(),
-                    secret: Some(Secret::new("client-secret-value")),
+                    secret: Some(Secret::new("client-secret-value").into()),
                 }),
                 deposed: vec![],
             }),
@@ -268,7 +303,7 @@ mod tests {
             k,
             Record::AuthKey(KeyRecord {
                 id: "k2CNTRL".into(),
-                secret: Some(Secret::new("key-secret-value")),
+                secret: Some(Secret::new("key-secret-value").into()),
                 created: None,
                 expires: None,
                 attributes: KeyAttributes {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::secret::{Secret, expose_serialize_opt};
+use super::stored_secret::{SecretKnowledge, StoredSecret};
+use crate::secret::Secret;
 
 /// The state of one address.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,10 +63,9 @@ fn default_true() -> bool {
 pub struct BootstrapClient {
     /// Client id.
     pub id: String,
-    /// Client secret (shown once by the API); `None` when it is sealed and no configured key
-    /// opens it.
-    #[serde(default, serialize_with = "expose_serialize_opt")]
-    pub secret: Option<Secret>,
+    /// Client secret (shown once by the API), open or sealed.
+    #[serde(default)]
+    pub secret: Option<StoredSecret>,
 }
 
 /// A replaced tailnet still to be deleted, with the credential needed to reach it.
@@ -109,13 +109,9 @@ pub enum ManagedPolicy {
 pub struct ClientRecord {
     /// Client id (`k…CNTRL`).
     pub id: String,
-    /// Client secret; `None` after an import (the API never shows it again).
-    #[serde(
-        default,
-        serialize_with = "expose_serialize_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub secret: Option<Secret>,
+    /// Client secret, open or sealed; `None` after an import (the API never shows it again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<StoredSecret>,
     /// When the API created it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
@@ -148,13 +144,9 @@ pub struct ClientAttributes {
 pub struct KeyRecord {
     /// Key id (`k…CNTRL`).
     pub id: String,
-    /// The key; `None` after an import.
-    #[serde(
-        default,
-        serialize_with = "expose_serialize_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub secret: Option<Secret>,
+    /// The key, open or sealed; `None` after an import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<StoredSecret>,
     /// When the API created it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
@@ -219,13 +211,37 @@ impl Record {
         }
     }
 
-    /// The one-time secret this record holds, if any.
+    /// The one-time secret this record holds, when it is open (plaintext in memory).
     pub fn secret(&self) -> Option<&Secret> {
+        self.stored_secret().and_then(StoredSecret::open)
+    }
+
+    /// The one-time secret this record holds, open or sealed.
+    pub fn stored_secret(&self) -> Option<&StoredSecret> {
         match self {
             Record::Tailnet(t) => t.oauth_client.as_ref().and_then(|c| c.secret.as_ref()),
             Record::Policy(_) => None,
             Record::OAuthClient(c) => c.secret.as_ref(),
             Record::AuthKey(k) => k.secret.as_ref(),
         }
+    }
+
+    /// Every secret the record holds, open or sealed: its own, and those of the tailnets a
+    /// replacement left behind (their bootstrap clients).
+    pub fn stored_secrets(&self) -> impl Iterator<Item = &StoredSecret> {
+        let deposed = match self {
+            Record::Tailnet(t) => t.deposed.as_slice(),
+            _ => &[],
+        };
+        self.stored_secret().into_iter().chain(
+            deposed
+                .iter()
+                .filter_map(|d| d.oauth_client.as_ref()?.secret.as_ref()),
+        )
+    }
+
+    /// What the record knows about its secret (a policy has none: `Absent`).
+    pub fn secret_knowledge(&self) -> SecretKnowledge<'_> {
+        SecretKnowledge::of(self.stored_secret())
     }
 }

@@ -1,6 +1,7 @@
 //! A tailnet's `policy` block: exactly one of `tagOwners` (entries merged into the live policy)
 //! or `file` (a HuJSON policy file, relative to the manifest's folder, read and parsed here —
-//! the one file validation reads — with its errors at the policy file's own line and column).
+//! the one file validation reads — with its errors at the policy file's own line and column,
+//! quoting the file only as far as it is HuJSON: see [`quotable`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -175,7 +176,6 @@ fn policy_file(file: &At<String>, dir: &Path, sink: &mut Sink<'_>) -> PolicyChec
             return PolicyCheck::Broken;
         }
     };
-    let source = SourceText::new(text.as_str());
     match parse_hujson(&text) {
         Ok(value) => {
             let owners = tag_owners_of(&value);
@@ -188,10 +188,81 @@ fn policy_file(file: &At<String>, dir: &Path, sink: &mut Sink<'_>) -> PolicyChec
         }
         Err((span, message)) => {
             let related = sink.related_at(&file.loc, "policy file named here");
-            let diag = Diagnostic::at(Code::PolicyFileInvalid, &path, &source, span, message)
-                .with_path(file.loc.path.as_str());
+            let diag = match quotable(&text, span) {
+                Some((source, span)) => {
+                    Diagnostic::at(Code::PolicyFileInvalid, &path, &source, span, message)
+                }
+                None => Diagnostic {
+                    line: span.line,
+                    column: span.column,
+                    hint: Some(NOT_QUOTED.to_owned()),
+                    ..Diagnostic::for_file(Code::PolicyFileInvalid, &path, message)
+                },
+            }
+            .with_path(file.loc.path.as_str());
             sink.push(diag).related(related);
             PolicyCheck::Broken
+        }
+    }
+}
+
+/// The hint of an error about a file [`quotable`] does not quote.
+const NOT_QUOTED: &str = "a policy file is a HuJSON object (`{ … }`); this file does not open \
+                          like one, so none of it is shown — is `policy.file` the right file?";
+
+/// What of a policy file an error may quote, with the error's span in that text; `None` when
+/// the error is reported by line and column only.
+///
+/// `policy.file` can name any file the run can read, and in CI the manifest may come from an
+/// untrusted pull request (`file: /etc/passwd`, a runner's credentials file), so an error quotes
+/// a file only as far as the parser read it as HuJSON:
+/// - the file must open — after whitespace, a byte-order mark and comments — with `{`, as every
+///   policy does. Anything else (a password file, a script, a private key, a list) fails at its
+///   first token or is not a policy at all, and none of it is shown;
+/// - the quote ends with the token the parser stopped at, and at the latest at the end of that
+///   token's line (plus one whitespace character, to draw the error's point there): every line
+///   before it parsed as HuJSON, and nothing after it is shown.
+///
+/// A file that is not UTF-8 text never gets this far (E030, which shows none of it).
+fn quotable(text: &str, span: Span) -> Option<(SourceText, Span)> {
+    if !opens_as_object(text) {
+        return None;
+    }
+    let offset = span.offset.min(text.len());
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let end = offset.saturating_add(span.len).min(line_end);
+    if !text.is_char_boundary(offset) || !text.is_char_boundary(end) {
+        return None;
+    }
+    let span = Span {
+        offset,
+        len: end - offset,
+        ..span
+    };
+    // One following whitespace character too (the line's newline, a space), so that a point
+    // at the end of the quote can be drawn.
+    let quoted = match text[end..].chars().next() {
+        Some(c) if c.is_whitespace() => &text[..end + c.len_utf8()],
+        _ => &text[..end],
+    };
+    Some((SourceText::new(quoted), span))
+}
+
+/// True when the first thing in `text` after whitespace, a byte-order mark and HuJSON comments
+/// is `{`.
+fn opens_as_object(text: &str) -> bool {
+    let mut rest = text.trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("//") {
+            rest = after.find('\n').map_or("", |i| &after[i..]);
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            match after.find("*/") {
+                Some(i) => rest = &after[i + 2..],
+                None => return false,
+            }
+        } else {
+            return rest.starts_with('{');
         }
     }
 }
@@ -273,5 +344,39 @@ mod tests {
         );
         let (_, msg) = parse_hujson("[]").unwrap_err();
         assert_eq!(msg, "the policy file must hold a JSON object, found a list");
+    }
+
+    /// The quote `quotable` allows for the error `parse_hujson` finds in `text`.
+    fn quote_of(text: &str) -> Option<String> {
+        let (span, _) = parse_hujson(text).unwrap_err();
+        quotable(text, span).map(|(source, _)| source.as_str().to_owned())
+    }
+
+    #[test]
+    fn an_error_quotes_a_policy_file_only_as_far_as_it_is_hujson() {
+        // Not HuJSON-looking: nothing is quoted.
+        assert_eq!(quote_of("root:x:0:0:MARKER:/root:/bin/bash\n"), None);
+        assert_eq!(quote_of("#!/bin/sh\n{\n"), None);
+        assert_eq!(quote_of("[\"MARKER\"]"), None);
+        assert_eq!(quote_of("\"MARKER\""), None);
+        assert_eq!(quote_of("/* MARKER never closed"), None);
+        assert_eq!(quote_of("-----BEGIN PRIVATE KEY-----\nMARKER\n"), None);
+        // A policy: the lines before the error and its line up to the error, nothing after.
+        let text = "// acl\n{\n  \"tagOwners\": {\n    \"tag:web\": [] x \"MARKER\",\n  },\n  \"after\": 1,\n}\n";
+        assert_eq!(
+            quote_of(text).as_deref(),
+            Some("// acl\n{\n  \"tagOwners\": {\n    \"tag:web\": [] ")
+        );
+        // An unterminated string ends the quote at the end of its line.
+        let text = "{\n  \"a\": \"open\n  MARKER\n";
+        assert_eq!(quote_of(text).as_deref(), Some("{\n  \"a\": \"open\n"));
+        // The bad token itself is shown, up to its end.
+        let text = "{\n  \"a\": nope, \"MARKER\": 1\n}\n";
+        assert_eq!(quote_of(text).as_deref(), Some("{\n  \"a\": nope"));
+        let text = "{\n  \"a\": 1\n  \"MARKER\": 2\n}\n";
+        assert_eq!(quote_of(text).as_deref(), Some("{\n  \"a\": 1\n"));
+        // Comments and a byte-order mark may come first.
+        assert!(opens_as_object("\u{feff} /* c */ // d\n {"));
+        assert!(!opens_as_object("x{"));
     }
 }

@@ -185,7 +185,11 @@ impl fmt::Debug for Report<'_> {
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.source.is_none() {
-            write!(f, "{}: ", self.diag.file.display())?;
+            write!(f, "{}", self.diag.file.display())?;
+            if self.diag.line > 0 {
+                write!(f, ":{}:{}", self.diag.line, self.diag.column)?;
+            }
+            f.write_str(": ")?;
         }
         f.write_str(&self.diag.message)
     }

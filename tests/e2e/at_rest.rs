@@ -107,15 +107,21 @@ fn a_wrong_passphrase_writes_nothing() {
         "nothing was written"
     );
     // Without any key the state still plans (secrets stay sealed), and output says why it
-    // cannot show them.
+    // cannot show them — and fails, since the secrets asked for cannot be given (issue 13).
     w.run(&["plan", "--detailed-exitcode"]).code(0);
     let out = w.run(&["output"]);
-    out.code(0);
+    out.code(1);
     assert!(
         out.stdout
             .contains("(encrypted: set TAILFORM_PASSPHRASE or pass --age-identity)"),
         "{}",
         out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("set TAILFORM_PASSPHRASE or pass --age-identity"),
+        "{}",
+        out.stderr
     );
 }
 
@@ -159,4 +165,136 @@ fn a_state_others_can_read_is_refused() {
     run.code(1);
     assert!(run.stderr.contains("is readable by group or others (mode 644); it holds secrets — run `chmod 600 state/tailform.json`"), "{}", run.stderr);
     w.run(&["--insecure-permissions", "plan"]).code(0);
+}
+
+/// Every file under the state folder, read whole (state, backup, journal, lock, temporary).
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
+fn assert_no_plaintext(w: &World, secrets: &[String], saved_plan: Option<&str>) {
+    let mut files = files_under(&w.path("state"));
+    if let Some(p) = saved_plan {
+        files.push((w.path(p), std::fs::read(w.path(p)).unwrap()));
+    }
+    for (path, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for s in secrets {
+            let random = s.rsplit('-').next().unwrap();
+            assert!(
+                !text.contains(random),
+                "a secret's random part is in plaintext in {}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Issue 13, defect 2: `state encrypt` leaves no plaintext secret in any file it keeps — the
+/// backup is the encrypted version, and a journal left by an interrupted apply is gone; a
+/// passphrase roll-over leaves nothing the old passphrase opens.
+#[test]
+fn state_encrypt_and_a_roll_over_leave_no_readable_previous_version() {
+    let w = World::new();
+    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+    w.run(&["apply", "--auto-approve"]).code(0);
+    // A second plaintext save, so that the backup holds the secrets too.
+    w.run(&[
+        "apply",
+        "--auto-approve",
+        "--replace",
+        "tailnet.demo.auth_key.ci-runner",
+    ])
+    .code(0);
+    let secrets = revealed(&w, &[]);
+    let backup = std::fs::read_to_string(w.path("state/tailform.json.backup")).unwrap();
+    assert!(
+        secrets
+            .iter()
+            .filter(|s| backup.contains(s.as_str()))
+            .count()
+            >= 3,
+        "the plaintext backup holds the secrets before encrypting"
+    );
+    w.run(&["plan", "--out", "plan.json"]).code(0);
+    w.run_env(&[PASS], &["state", "encrypt"]).code(0);
+    assert_no_plaintext(&w, &secrets, Some("plan.json"));
+    assert_eq!(revealed(&w, &[PASS]), secrets);
+    // Roll over to a new passphrase: neither the state nor its backup opens with the old one.
+    let new = ("TAILFORM_PASSPHRASE", "a brand new passphrase");
+    w.run_env(
+        &[new, ("TAILFORM_PASSPHRASE_FALLBACK", PASS.1)],
+        &["state", "encrypt"],
+    )
+    .code(0);
+    assert_eq!(revealed(&w, &[new]), secrets);
+    let old_key = w.run_env(&[PASS], &["output"]);
+    old_key.code(1);
+    let backup: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.path("state/tailform.json.backup")).unwrap())
+            .unwrap();
+    let state = w.state();
+    assert_eq!(
+        backup["encryption"], state["encryption"],
+        "the backup is sealed exactly as the state is (to the new passphrase)"
+    );
+    assert_no_plaintext(&w, &secrets, None);
+}
+
+/// Issue 13, defect 10: `plan --out` never replaces what is not a regular file, and a
+/// symlinked state file is written through (the link stays; its target is the state).
+#[test]
+fn saved_plans_and_state_files_are_never_written_over_non_files_or_links() {
+    let w = World::new();
+    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+    let fifo = w.path("a-fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::create_dir(w.path("a-folder")).unwrap();
+    for target in ["a-fifo", "a-folder", "/dev/null"] {
+        let run = w.run(&["plan", "--out", target]);
+        run.code(1);
+        assert!(
+            run.stderr.contains("not a regular file"),
+            "{target}: {}",
+            run.stderr
+        );
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    // A symlinked state: applies and plans go through the link.
+    std::fs::create_dir(w.path("elsewhere")).unwrap();
+    std::fs::create_dir_all(w.path("state")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere/real.json", w.path("state/tailform.json")).unwrap();
+    w.run(&["apply", "--auto-approve"]).code(0);
+    w.run(&[
+        "apply",
+        "--auto-approve",
+        "--replace",
+        "tailnet.demo.auth_key.ci-runner",
+    ])
+    .code(0);
+    let link = std::fs::symlink_metadata(w.path("state/tailform.json")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link is still a link");
+    let real = std::fs::read_to_string(w.path("elsewhere/real.json")).unwrap();
+    assert!(real.contains("tailnet.demo.auth_key.ci-runner"));
+    assert!(w.path("elsewhere/real.json.backup").exists());
+    w.run(&["plan", "--detailed-exitcode"]).code(0);
 }

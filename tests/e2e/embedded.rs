@@ -68,3 +68,51 @@ fn embedded_emulator_apply_then_plan_converges_across_runs() {
         "{stderr}"
     );
 }
+
+/// Issue 13: with the embedded emulator, `state/` holds its data file too; once the state is
+/// encrypted no file there holds a secret tailform was given (the emulator keeps hashes).
+#[test]
+fn an_encrypted_embedded_world_leaves_no_plaintext_secret_in_the_state_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart.yaml"),
+        dir.path().join("tailform.yaml"),
+    )
+    .unwrap();
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tailform"))
+            .arg("--emulator")
+            .args(args)
+            .current_dir(dir.path())
+            .env_clear()
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[], &["apply", "--auto-approve"]);
+    let pass = [("TAILFORM_PASSPHRASE", "embedded pass")];
+    run(&pass, &["state", "encrypt"]);
+    let outputs: serde_json::Value =
+        serde_json::from_str(&run(&pass, &["output", "--format", "json"])).unwrap();
+    let secrets: Vec<String> = outputs
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v["secret"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(secrets.len(), 4);
+    for entry in std::fs::read_dir(dir.path().join("state")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        for s in &secrets {
+            let random = s.rsplit('-').next().unwrap();
+            assert!(
+                !text.contains(random),
+                "plaintext secret in {}",
+                path.display()
+            );
+        }
+    }
+}

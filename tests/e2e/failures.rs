@@ -97,18 +97,20 @@ fn a_read_only_state_folder_stops_apply_and_names_the_unsaved_secret() {
     let (code, stdout, stderr) = apply_into_read_only_folder(&w, &[]);
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("error: the state could not be saved, so apply stopped before starting another step; results held only in memory for: tailnet.demo"),
+        stderr.contains("error: the state could not be saved, so apply stopped before starting another step; the new secrets of tailnet.demo exist only in this process"),
         "{stderr}"
     );
     assert!(
         stderr.contains(
-            "These results could not be saved to the state; they exist only in this process:"
+            "These new secrets could not be saved to the state; they exist only in this process:"
         ),
         "{stderr}"
     );
     assert!(stderr.contains("tailnet.demo: id T"), "{stderr}");
     assert!(
-        stderr.contains("secret (sensitive value) (rerun with --reveal-on-failure to see it)"),
+        stderr.contains("secret (sensitive value)\n")
+            && stderr.contains("`tailform apply --reveal-on-failure` prints such secrets")
+            && !stderr.contains("rerun"),
         "{stderr}"
     );
     assert!(

@@ -244,3 +244,35 @@ fn an_unreadable_create_answer_is_recovered_without_a_duplicate() {
 fn a_stalled_create_times_out_and_is_recovered_without_a_duplicate() {
     hostile_create(Hostile::Stall, &["--request-timeout", "2s"]);
 }
+
+#[test]
+fn a_zero_request_timeout_is_refused_before_any_request() {
+    let w = World::new();
+    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+    let (url, rules) = proxy(&w);
+    for method in [Method::GET, Method::POST] {
+        rules.lock().unwrap().push(Rule {
+            method,
+            path: "/",
+            remaining: usize::MAX,
+            answer: Hostile::Stall,
+        });
+    }
+    w.reset_stats();
+    let started = std::time::Instant::now();
+    let run = w.run_via(&url, &["plan", "--request-timeout", "0s"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains(
+            "invalid value '0s' for '--request-timeout <DURATION>': a request timeout must be \
+             at least 1s (`0s` is zero); the default is 30s"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "refused at once"
+    );
+    assert!(w.log().is_empty(), "no request was sent: {:?}", w.log());
+}

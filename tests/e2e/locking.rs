@@ -62,3 +62,62 @@ crate::on_each_backend! {
         w.run(&["plan"]).code(0);
     }
 }
+
+/// Issue 13, defect 5: with the lock file removed by hand while an apply is creating, a second
+/// apply neither clears the first one's in-flight intents nor creates the same addresses again:
+/// it refuses, naming the live run; the first apply finishes and nothing is lost or doubled.
+#[test]
+fn a_removed_lock_does_not_let_a_second_apply_race_the_first() {
+    let w = World::new();
+    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+    w.api(
+        reqwest::Method::POST,
+        "/_emulator/faults",
+        None,
+        Some(serde_json::json!({"latencyMs": 1500})),
+    );
+    let first = w.spawn(&["apply", "--auto-approve"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while w
+        .stored()
+        .is_none_or(|s| s["pending"].as_array().is_none_or(Vec::is_empty))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first apply never recorded an intent"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::remove_file(w.path("state/tailform.json.lock")).unwrap();
+    let second = w.run(&["apply", "--auto-approve"]);
+    second.code(1);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("another tailform run (pid {} on ", first.id()))
+            && second.stderr.contains("nothing was done"),
+        "{}",
+        second.stderr
+    );
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    w.api(
+        reqwest::Method::POST,
+        "/_emulator/faults",
+        None,
+        Some(serde_json::json!({})),
+    );
+    w.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert_eq!(w.secrets().len(), 4, "every secret is in the state");
+    let log = w.log();
+    let creates = log
+        .iter()
+        .filter(|e| e.method == "POST" && e.path.ends_with("/organizations/-/tailnets"))
+        .count();
+    assert_eq!(creates, 1, "one tailnet create in all: {log:?}");
+}

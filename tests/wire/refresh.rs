@@ -34,7 +34,7 @@ fn record(created: &CreatedTailnet) -> Record {
         prevent_destroy: true,
         oauth_client: Some(BootstrapClient {
             id: created.oauth_client_id.clone(),
-            secret: Some(created.oauth_client_secret.clone()),
+            secret: Some(created.oauth_client_secret.clone().into()),
         }),
         deposed: Vec::new(),
     })
@@ -195,7 +195,7 @@ async fn id_only_list_entries_of_tracked_keys_are_read_one_by_one() {
         "tailnet.alpha.auth_key.mine".parse().unwrap(),
         Record::AuthKey(KeyRecord {
             id: mine.key.id.clone(),
-            secret: Some(mine.secret.clone()),
+            secret: Some(mine.secret.clone().into()),
             created: mine.key.created,
             expires: mine.key.expires,
             attributes: KeyAttributes {

@@ -89,6 +89,9 @@ pub enum PostgresError {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The serial cannot be incremented any further.
+    #[error(transparent)]
+    Serial(#[from] crate::state::SerialExhausted),
     /// The stored state moved since it was read (optimistic check).
     #[error(
         "the state in workspace `{workspace}` was changed by another run since it was read (it \
@@ -375,11 +378,12 @@ impl PostgresBackend {
     /// `FOR UPDATE` and refuses a moved or foreign state; without it (`--force`), the serial
     /// written is above the stored one.
     fn write(&mut self, state: &mut State, check: bool) -> Result<(), PostgresError> {
-        let next = if check {
-            state.serial + 1
+        let base = if check {
+            state.serial
         } else {
-            state.serial.max(self.stored()?.map_or(0, |s| s.1)) + 1
+            state.serial.max(self.stored()?.map_or(0, |s| s.1))
         };
+        let next = crate::state::next_serial(base)?;
         let mut doc = {
             let old = std::mem::replace(&mut state.serial, next);
             let doc = state.to_json();
@@ -392,7 +396,7 @@ impl PostgresBackend {
         let conn = Arc::clone(&self.conn);
         let name = self.workspace.as_str();
         let lineage = state.lineage.to_string();
-        let serial = i64::try_from(next).unwrap_or(i64::MAX);
+        let serial = i64::try_from(next).expect("serials stop at MAX_SERIAL (i64::MAX)");
         let client = &conn.client;
         let moved = conn
             .block(async {
@@ -435,7 +439,27 @@ impl PostgresBackend {
             self.refuse_moved(state, &lineage, u64::try_from(stored).unwrap_or(0), next)?;
         }
         state.serial = next;
+        if self.sealer.take_envelope_changed() {
+            self.purge_old_versions();
+        }
         Ok(())
+    }
+
+    /// After a save that changed the encryption envelope (`state encrypt`, a roll-over), the
+    /// row's previous versions — plaintext, or sealed to the old key — still sit in the table's
+    /// storage until PostgreSQL reuses it. `VACUUM FULL` rewrites the table without them. Best
+    /// effort: a role that may not vacuum gets a warning (the README says what else keeps old
+    /// rows: WAL, replicas, backups).
+    fn purge_old_versions(&self) {
+        let conn = Arc::clone(&self.conn);
+        let client = &conn.client;
+        if let Err(e) = conn.block(client.batch_execute("VACUUM FULL tailform.states")) {
+            tracing::warn!(
+                error = %e,
+                "could not VACUUM FULL tailform.states: earlier versions of the state may remain \
+                 in the table's storage"
+            );
+        }
     }
 
     fn refuse_moved(

@@ -34,7 +34,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::world::{Loaded, Run};
-use tailform::state::Record;
+use tailform::state::{Record, StoredSecret};
 
 /// One broken invariant.
 #[derive(Debug, Clone)]
@@ -74,18 +74,64 @@ pub fn hash(secret: &str) -> String {
     format!("#{}", &hex::encode(d)[..8])
 }
 
+/// The hex SHA-256 of a secret (as the emulator's data file keeps it).
+pub fn sha256(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
 /// A live or dead object the emulator holds (auth key or OAuth client).
 #[derive(Debug, Clone)]
 pub struct Object {
     pub id: String,
     pub tailnet: String,
-    pub secret: String,
+    /// The hex SHA-256 of its secret: the emulator keeps only that (`secretSha256`).
+    pub secret_hash: String,
+    /// The plaintext, once the harness has seen it (in the state, in `output`, in any byte it
+    /// searched) and it matched the hash.
+    pub secret: Option<String>,
     pub client: bool,
     pub valid: bool,
 }
 
+impl Object {
+    /// True when `secret` is this object's secret.
+    pub fn is_secret(&self, secret: &str) -> bool {
+        sha256(secret) == self.secret_hash
+    }
+
+    /// The short name of its secret (`#` and 8 hex digits of the SHA-256, as [`hash`]).
+    pub fn secret_name(&self) -> String {
+        format!("#{}", &self.secret_hash[..8.min(self.secret_hash.len())])
+    }
+}
+
+/// The plaintexts the harness has seen, by their hex SHA-256 (what it learns as it goes: the
+/// emulator no longer keeps them).
+pub type Learned = BTreeMap<String, String>;
+
+/// Every `tskey-…` token in `bytes` (the form every secret the emulator issues has:
+/// `tskey-<kind>-<id>-<random>`).
+pub fn tokens(bytes: &[u8]) -> Vec<String> {
+    const PREFIX: &[u8] = b"tskey-";
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + PREFIX.len() <= bytes.len() {
+        if &bytes[i..i + PREFIX.len()] == PREFIX {
+            let end = bytes[i..]
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-'))
+                .map_or(bytes.len(), |n| i + n);
+            out.push(String::from_utf8_lossy(&bytes[i..end]).into_owned());
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// The emulator's world: every object tailform created (everything but the organization's
-/// client and original tailnet), with its secret and whether it is valid now.
+/// client and original tailnet), with its secret's hash and whether it is valid now.
 #[derive(Debug, Clone, Default)]
 pub struct Truth {
     pub objects: BTreeMap<String, Object>,
@@ -95,8 +141,8 @@ pub struct Truth {
 }
 
 impl Truth {
-    /// From the emulator's data file and clock.
-    pub fn from_data(data: &Value, now: &str) -> Truth {
+    /// From the emulator's data file and clock, with the plaintexts learned so far.
+    pub fn from_data(data: &Value, now: &str, learned: &Learned) -> Truth {
         let now: Timestamp = now.parse().expect("the emulator's clock is RFC 3339");
         let org_client = data["org"]["clientId"].as_str().unwrap_or_default();
         let original = data["org"]["originalTailnet"].as_str().unwrap_or_default();
@@ -107,12 +153,18 @@ impl Truth {
                 truth.tailnets.insert(id.clone());
             }
         }
+        truth.org_secret = data["org"]["clientSecret"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         for (id, k) in data["keys"].as_object().into_iter().flatten() {
-            let secret = k["secret"].as_str().unwrap_or_default().to_owned();
             if id == org_client {
-                truth.org_secret = secret;
                 continue;
             }
+            let secret_hash = k["secretSha256"]
+                .as_str()
+                .expect("the emulator keeps each secret's secretSha256")
+                .to_ascii_lowercase();
             let kind = &k["kind"];
             let invalid = [ts(&k["revoked"]), ts(&kind["used"]), ts(&kind["expires"])]
                 .into_iter()
@@ -125,7 +177,8 @@ impl Truth {
                     id: id.clone(),
                     valid: !invalid && (truth.tailnets.contains(&tailnet) || tailnet == original),
                     tailnet,
-                    secret,
+                    secret: learned.get(&secret_hash).cloned(),
+                    secret_hash,
                     client: kind["keyType"] == "client",
                 },
             );
@@ -133,19 +186,54 @@ impl Truth {
         truth
     }
 
-    /// Every secret the emulator ever minted for tailform, and the organization's.
+    /// Every secret the emulator minted for tailform whose plaintext the harness has seen, and
+    /// the organization's.
     pub fn secrets(&self) -> Vec<&str> {
         self.objects
             .values()
-            .map(|o| o.secret.as_str())
+            .filter_map(|o| o.secret.as_deref())
             .chain(std::iter::once(self.org_secret.as_str()))
             .filter(|s| !s.is_empty())
             .collect()
     }
 
-    /// Replaces every known secret (and its random part) in `text` by its hash.
+    /// Who `secret` belongs to: an object's id, the organization's client, or nobody known.
+    pub fn owner(&self, secret: &str) -> Option<String> {
+        if !self.org_secret.is_empty() && secret == self.org_secret {
+            return Some("the organization's client".to_owned());
+        }
+        let h = sha256(secret);
+        self.objects
+            .values()
+            .find(|o| o.secret_hash == h)
+            .map(|o| o.id.clone())
+    }
+
+    /// The secrets of the emulator's objects found in `bytes`: each `tskey-…` token that is one
+    /// (whether or not the harness had seen it before), and each seen plaintext's random part
+    /// standing alone. Named by owner and hash, never by value.
+    pub fn found_in(&self, bytes: &[u8]) -> Vec<String> {
+        let mut found: BTreeSet<String> = BTreeSet::new();
+        for t in tokens(bytes) {
+            if let Some(owner) = self.owner(&t) {
+                found.insert(format!("{} of {owner}", hash(&t)));
+            }
+        }
+        for s in self.secrets() {
+            if random_part(s).is_some_and(|p| contains(bytes, p.as_bytes())) {
+                let owner = self.owner(s).unwrap_or_default();
+                found.insert(format!("{} of {owner}", hash(s)));
+            }
+        }
+        found.into_iter().collect()
+    }
+
+    /// Replaces every `tskey-…` token and every seen secret's random part in `text` by a hash.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
+        for t in tokens(text.as_bytes()) {
+            out = out.replace(&t, &format!("<secret {}>", hash(&t)));
+        }
         for s in self.secrets() {
             if out.contains(s) {
                 out = out.replace(s, &format!("<secret {}>", hash(s)));
@@ -164,6 +252,9 @@ impl Truth {
 fn random_part(secret: &str) -> Option<&str> {
     secret.rsplit('-').next().filter(|p| p.len() >= 16)
 }
+
+/// How a holder's address marks a tailnet's own OAuth client.
+pub const OWN_CLIENT: &str = " (its own OAuth client)";
 
 /// What the state holds for an object's secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,9 +298,9 @@ impl StateView {
             pending: state.pending.len(),
             ..StateView::default()
         };
-        let held = |address: &str, s: Option<&tailform::secret::Secret>| match s {
-            Some(s) => Held::Plain(s.expose().to_owned()),
-            None if loaded.unreadable.iter().any(|a| a == address) => Held::Sealed,
+        let held = |s: Option<&StoredSecret>| match s {
+            Some(StoredSecret::Open(s)) => Held::Plain(s.expose().to_owned()),
+            Some(StoredSecret::Sealed(_)) => Held::Sealed,
             None => Held::Absent,
         };
         for (address, record) in &state.resources {
@@ -222,8 +313,8 @@ impl StateView {
                         .push(address.clone());
                     if let Some(c) = &t.oauth_client {
                         v.holders.entry(c.id.clone()).or_default().push(Holder {
-                            address: format!("{address} (its own OAuth client)"),
-                            secret: held(&address, c.secret.as_ref()),
+                            address: format!("{address}{OWN_CLIENT}"),
+                            secret: held(c.secret.as_ref()),
                         });
                     }
                     for d in &t.deposed {
@@ -236,7 +327,7 @@ impl StateView {
                 Record::OAuthClient(c) => {
                     v.holders.entry(c.id.clone()).or_default().push(Holder {
                         address: address.clone(),
-                        secret: held(&address, c.secret.as_ref()),
+                        secret: held(c.secret.as_ref()),
                     });
                     v.members.insert(address.clone(), c.id.clone());
                     for d in &c.deposed {
@@ -246,7 +337,7 @@ impl StateView {
                 Record::AuthKey(k) => {
                     v.holders.entry(k.id.clone()).or_default().push(Holder {
                         address: address.clone(),
-                        secret: held(&address, k.secret.as_ref()),
+                        secret: held(k.secret.as_ref()),
                     });
                     v.members.insert(address.clone(), k.id.clone());
                     for d in &k.deposed {
@@ -284,7 +375,7 @@ pub fn secrets(truth: &Truth, view: &StateView, memory: &mut Memory) -> Vec<Viol
         if let Some(holders) = view.holders.get(&o.id) {
             for h in holders {
                 match &h.secret {
-                    Held::Plain(s) if *s == o.secret => {
+                    Held::Plain(s) if o.is_secret(s) => {
                         memory.held.insert(o.id.clone(), h.address.clone());
                     }
                     Held::Plain(s) => out.push(Violation::new(
@@ -295,7 +386,7 @@ pub fn secrets(truth: &Truth, view: &StateView, memory: &mut Memory) -> Vec<Viol
                             h.address,
                             o.id,
                             hash(s),
-                            hash(&o.secret)
+                            o.secret_name()
                         ),
                     )),
                     Held::Absent if !o.valid || memory.imported.contains(&o.id) => {}
@@ -311,7 +402,7 @@ pub fn secrets(truth: &Truth, view: &StateView, memory: &mut Memory) -> Vec<Viol
                             h.address,
                             kind(o),
                             o.id,
-                            hash(&o.secret),
+                            o.secret_name(),
                             if memory.held.contains_key(&o.id) {
                                 "; the state held it before"
                             } else {
@@ -343,7 +434,7 @@ pub fn secrets(truth: &Truth, view: &StateView, memory: &mut Memory) -> Vec<Viol
                     "live {} {} (secret {}) was recorded at {address}; the state no longer tracks it and nothing released it",
                     kind(o),
                     o.id,
-                    hash(&o.secret)
+                    o.secret_name()
                 ),
             ));
         }
@@ -445,24 +536,9 @@ pub fn at_rest(
     encrypted: bool,
 ) -> Vec<Violation> {
     let mut out = Vec::new();
-    let secrets = truth.secrets();
     let mut search = |files: &[(String, Vec<u8>)], slug: &'static str, why: &str| {
         for (name, bytes) in files {
-            let found: Vec<String> = secrets
-                .iter()
-                .filter(|s| {
-                    contains(bytes, s.as_bytes())
-                        || random_part(s).is_some_and(|p| contains(bytes, p.as_bytes()))
-                })
-                .map(|s| {
-                    let owner = truth
-                        .objects
-                        .values()
-                        .find(|o| o.secret == *s)
-                        .map_or("the organization's client".to_owned(), |o| o.id.clone());
-                    format!("{} of {owner}", hash(s))
-                })
-                .collect();
+            let found = truth.found_in(bytes);
             if !found.is_empty() {
                 out.push(Violation::new(
                     'b',
@@ -540,12 +616,12 @@ pub fn command(run: &Run, truth: &Truth, ok: &[i32], shows_secrets: bool) -> Vec
         return out;
     }
     if !shows_secrets {
-        for s in truth.secrets() {
-            if run.stdout.contains(s) || run.stderr.contains(s) {
+        for stream in [&run.stdout, &run.stderr] {
+            for found in truth.found_in(stream.as_bytes()) {
                 out.push(Violation::new(
                     'b',
                     "secret-in-output",
-                    format!("`{}` printed the secret {}", run.label, hash(s)),
+                    format!("`{}` printed the secret {found}", run.label),
                 ));
             }
         }

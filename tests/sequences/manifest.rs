@@ -68,6 +68,8 @@ pub struct Manifest {
     next_name: u32,
     /// Whether keys are made in identical pairs now and then.
     twins: bool,
+    /// `moved:` entries (from, to), written while `to` is declared.
+    pub moves: Vec<(String, String)>,
 }
 
 /// What an `edit` operation changes.
@@ -196,6 +198,7 @@ impl Manifest {
             tailnets: Vec::new(),
             next_name: 0,
             twins,
+            moves: Vec::new(),
         };
         let tailnets = if rng.chance(25) { 2 } else { 1 };
         for (i, display_name) in DISPLAY_NAMES.iter().enumerate().take(tailnets) {
@@ -242,6 +245,38 @@ impl Manifest {
             }
         }
         out
+    }
+
+    /// Renames the client or key at `address` (a fresh name; a client's keys follow it in
+    /// `createdBy`); returns the new address, or `None` when the manifest does not declare it.
+    pub fn rename(&mut self, address: &str) -> Option<String> {
+        let parts: Vec<&str> = address.split('.').collect();
+        let [_, tailnet, kind, name] = parts[..] else {
+            return None;
+        };
+        let ti = self.tailnets.iter().position(|t| t.name == tailnet)?;
+        let new = match kind {
+            "auth_key" => {
+                let key = self.tailnets[ti].keys.remove(name)?;
+                let new = self.fresh("k");
+                self.tailnets[ti].keys.insert(new.clone(), key);
+                new
+            }
+            "oauth_client" => {
+                let client = self.tailnets[ti].clients.remove(name)?;
+                let new = self.fresh("c");
+                let t = &mut self.tailnets[ti];
+                for k in t.keys.values_mut() {
+                    if k.created_by.as_deref() == Some(name) {
+                        k.created_by = Some(new.clone());
+                    }
+                }
+                t.clients.insert(new.clone(), client);
+                new
+            }
+            _ => return None,
+        };
+        Some(format!("tailnet.{tailnet}.{kind}.{new}"))
     }
 
     /// Applies an edit chosen by `choice`; returns what changed, in words.
@@ -508,6 +543,21 @@ impl Manifest {
                 if let Some(c) = &k.created_by {
                     let _ = writeln!(y, "        createdBy: {c}");
                 }
+            }
+        }
+        // A `moved` entry must name a declared `to` (E042): one whose object was renamed again
+        // or removed since is dropped (its `from` is long gone from the state by then, or the
+        // object is deleted as undeclared, which is what removing it means).
+        let declared = self.addresses();
+        let moves: Vec<&(String, String)> = self
+            .moves
+            .iter()
+            .filter(|(_, to)| declared.contains(to))
+            .collect();
+        if !moves.is_empty() {
+            y.push_str("moved:\n");
+            for (from, to) in moves {
+                let _ = writeln!(y, "  - from: {from}\n    to: {to}");
             }
         }
         y

@@ -64,10 +64,17 @@ pub enum Op {
     DiskFull(u32),
     /// An apply under injected 429s, 5xx and lost responses (seeded).
     Faults(u32),
+    /// A tracked client or key is renamed in the manifest and its record follows: an even
+    /// choice writes a `moved:` entry and applies, an odd one runs `state mv OLD NEW`.
+    Move(u32),
+    /// `apply --refresh-only --auto-approve`.
+    RefreshOnly,
+    /// `destroy --target ADDR --auto-approve` of a tracked client or key.
+    Destroy(u32),
 }
 
 /// The names `TAILFORM_SEQUENCE_OPS` uses, with their weights in a generated sequence.
-pub const KINDS: [(&str, u64); 19] = [
+pub const KINDS: [(&str, u64); 22] = [
     ("apply", 14),
     ("apply_nokey", 6),
     ("plan_out", 5),
@@ -87,6 +94,9 @@ pub const KINDS: [(&str, u64); 19] = [
     ("lock_rm", 3),
     ("disk_full", 3),
     ("faults", 4),
+    ("move", 4),
+    ("refresh_only", 3),
+    ("destroy", 2),
 ];
 
 /// Clock moves: an hour, a day, past a week (purge of invalid keys), into the rotation window
@@ -124,6 +134,9 @@ impl Op {
             Op::LockRm(_) => "lock_rm",
             Op::DiskFull(_) => "disk_full",
             Op::Faults(_) => "faults",
+            Op::Move(_) => "move",
+            Op::RefreshOnly => "refresh_only",
+            Op::Destroy(_) => "destroy",
         }
     }
 
@@ -156,6 +169,9 @@ impl Op {
             "lock_rm" => Op::LockRm(choice(rng)),
             "disk_full" => Op::DiskFull(rng.below(120) as u32),
             "faults" => Op::Faults(choice(rng)),
+            "move" => Op::Move(choice(rng)),
+            "refresh_only" => Op::RefreshOnly,
+            "destroy" => Op::Destroy(choice(rng)),
             other => unreachable!("unknown kind {other}"),
         }
     }
@@ -176,7 +192,9 @@ impl fmt::Display for Op {
             | Op::Kill(n)
             | Op::LockRm(n)
             | Op::DiskFull(n)
-            | Op::Faults(n) => write!(f, "{}({n})", self.kind()),
+            | Op::Faults(n)
+            | Op::Move(n)
+            | Op::Destroy(n) => write!(f, "{}({n})", self.kind()),
             Op::Edit(e, n) => write!(f, "edit({},{n})", e.name()),
             Op::Clock(s) => write!(f, "clock({s})"),
             _ => f.write_str(self.kind()),
@@ -234,6 +252,9 @@ impl std::str::FromStr for Op {
             "lock_rm" => Op::LockRm(small(args)?),
             "disk_full" => Op::DiskFull(small(args)?),
             "faults" => Op::Faults(small(args)?),
+            "move" => Op::Move(small(args)?),
+            "refresh_only" => Op::RefreshOnly,
+            "destroy" => Op::Destroy(small(args)?),
             _ => return Err(format!("`{s}` is not an operation")),
         })
     }

@@ -89,6 +89,8 @@ struct Seq {
     /// The stored bytes' fingerprint (with the key) the view was loaded from.
     loaded: Option<(String, StateView)>,
     truth: Truth,
+    /// Every plaintext secret seen so far, by SHA-256 (the emulator keeps only the hashes).
+    learned: check::Learned,
     out: Outcome,
     /// Orphans seen (live, never recorded: an interrupted create), counted once.
     orphans: std::collections::BTreeSet<String>,
@@ -126,6 +128,7 @@ pub fn sequence(seed: u64, ops: &[Op], postgres: Option<&str>, opts: &Options) -
         view: StateView::default(),
         loaded: None,
         truth: Truth::default(),
+        learned: check::Learned::new(),
         out: Outcome::default(),
         runs: Vec::new(),
         found: Vec::new(),
@@ -385,8 +388,37 @@ impl Seq {
                     return "nothing in the state".into();
                 }
                 let (address, id) = candidates[*n as usize % candidates.len()].clone();
-                let rm = self.run(&["state", "rm", &address], self.key_env());
-                if rm.code == Some(0) {
+                // `state rm` of a record that holds a secret (open or sealed) asks first; with
+                // standard input closed it refuses unless `--force`. A third of the time the
+                // harness tries without `--force` first, as a user would.
+                let holds_secret = self
+                    .view
+                    .holders
+                    .get(&id)
+                    .into_iter()
+                    .flatten()
+                    .any(|h| h.address == address && h.secret != check::Held::Absent);
+                let mut removed = false;
+                if *n % 3 == 0 {
+                    let rm = self.run(&["state", "rm", &address], self.key_env());
+                    removed = rm.code == Some(0);
+                    if holds_secret && removed {
+                        self.found.push(Violation::new(
+                            'a',
+                            "rm-dropped-secret-unasked",
+                            format!(
+                                "`state rm {address}` without --force, standard input closed, removed a record holding a secret"
+                            ),
+                        ));
+                    } else if holds_secret {
+                        s_event(&mut self.out, "state rm refusals to drop a secret unasked");
+                    }
+                }
+                if !removed {
+                    let rm = self.run(&["state", "rm", "--force", &address], self.key_env());
+                    removed = rm.code == Some(0);
+                }
+                if removed {
                     self.memory.released.insert(id.clone());
                 }
                 let import = self.run(&["import", &address, &id], self.key_env());
@@ -403,21 +435,80 @@ impl Seq {
             }
             Op::Edit(edit, choice) => {
                 let note = self.manifest.edit(*edit, *choice);
-                self.world.write("tailform.yaml", &self.manifest.yaml());
-                let run = self.world.run(&["validate"], &KeyEnv::default());
-                self.out.commands += 1;
-                if run.code != Some(0) {
-                    self.found.push(Violation::new(
-                        'h',
-                        "harness-invalid-manifest",
+                self.write_manifest();
+                self.checkpoint(false, false);
+                note
+            }
+            Op::Move(n) => self.mv(*n),
+            Op::RefreshOnly => {
+                let ok = self.apply(
+                    &["apply", "--refresh-only", "--auto-approve"],
+                    self.key_env(),
+                );
+                // A refresh-only apply reads the API and writes the state, never the API.
+                let log = self.world.log();
+                let writes: Vec<String> = log
+                    .iter()
+                    .filter(|e| {
+                        e["method"] != "GET"
+                            && e["path"]
+                                .as_str()
+                                .is_some_and(|p| !p.ends_with("/oauth/token"))
+                    })
+                    .map(|e| {
                         format!(
-                            "the harness generated a manifest `tailform validate` rejects: {}",
-                            run.stderr.lines().take(6).collect::<Vec<_>>().join(" | ")
-                        ),
+                            "{} {}",
+                            e["method"].as_str().unwrap_or("?"),
+                            e["path"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect();
+                self.count_check();
+                if !writes.is_empty() {
+                    self.found.push(Violation::new(
+                        'f',
+                        "refresh-only-wrote",
+                        format!("`apply --refresh-only` sent {}", writes.join(", ")),
                     ));
                 }
                 self.checkpoint(false, false);
-                note
+                if ok { String::new() } else { "failed".into() }
+            }
+            Op::Destroy(n) => {
+                let candidates: Vec<(String, String)> = self
+                    .view
+                    .members
+                    .iter()
+                    .map(|(a, id)| (a.clone(), id.clone()))
+                    .collect();
+                if candidates.is_empty() {
+                    self.checkpoint(false, false);
+                    return "nothing in the state".into();
+                }
+                let (address, id) = candidates[*n as usize % candidates.len()].clone();
+                let ok = self.apply(
+                    &["destroy", "--auto-approve", "--target", &address],
+                    self.key_env(),
+                );
+                self.checkpoint(false, false);
+                if ok {
+                    s_event(&mut self.out, "objects destroyed with destroy --target");
+                    self.count_check();
+                    let live = self.truth.objects.get(&id).is_some_and(|o| o.valid);
+                    let kept = self.view.members.get(&address) == Some(&id);
+                    if live || kept {
+                        self.found.push(Violation::new(
+                            'c',
+                            "destroy-left-object",
+                            format!(
+                                "`destroy --target {address}` succeeded, yet {id} is {}{}",
+                                if live { "still live" } else { "revoked" },
+                                if kept { " and still tracked there" } else { "" }
+                            ),
+                        ));
+                    }
+                }
+                format!("{address} ({id}){}", if ok { "" } else { ": failed" })
             }
             Op::Clock(seconds) => {
                 self.world.advance_clock(*seconds);
@@ -425,11 +516,21 @@ impl Seq {
                 format!("+{}h", seconds / 3600)
             }
             Op::Revoke(n) => {
+                // Not a tailnet's own OAuth client: tailform reaches the tailnet with it, and
+                // its loss is a documented manual repair (`tailform doctor` reports it; the fix
+                // is `state rm` and `import` of the tailnet), not a path tailform recovers on.
+                let own: std::collections::BTreeSet<&String> = self
+                    .view
+                    .holders
+                    .iter()
+                    .filter(|(_, hs)| hs.iter().any(|h| h.address.ends_with(check::OWN_CLIENT)))
+                    .map(|(id, _)| id)
+                    .collect();
                 let live: Vec<(String, String)> = self
                     .truth
                     .objects
                     .values()
-                    .filter(|o| o.valid)
+                    .filter(|o| o.valid && !own.contains(&o.id))
                     .map(|o| (o.tailnet.clone(), o.id.clone()))
                     .collect();
                 let note = if live.is_empty() {
@@ -525,6 +626,122 @@ impl Seq {
                 )
             }
         }
+    }
+
+    /// Writes the manifest and checks that `tailform validate` accepts it (a rejection is the
+    /// harness's own fault, class `h`).
+    fn write_manifest(&mut self) {
+        self.world.write("tailform.yaml", &self.manifest.yaml());
+        let run = self.world.run(&["validate"], &KeyEnv::default());
+        self.out.commands += 1;
+        if run.code != Some(0) {
+            self.found.push(Violation::new(
+                'h',
+                "harness-invalid-manifest",
+                format!(
+                    "the harness generated a manifest `tailform validate` rejects: {}",
+                    run.stderr.lines().take(6).collect::<Vec<_>>().join(" | ")
+                ),
+            ));
+        }
+    }
+
+    /// `move`: a tracked, declared client or key is renamed in the manifest; its record
+    /// follows by a `moved:` entry and an apply (even `n`) or by `state mv` (odd `n`). Either
+    /// way the object, its id and its secret are kept (the README's promise for both).
+    fn mv(&mut self, n: u32) -> String {
+        let declared = self.manifest.addresses();
+        let candidates: Vec<(String, String)> = self
+            .view
+            .members
+            .iter()
+            .filter(|(a, _)| declared.contains(a))
+            .map(|(a, id)| (a.clone(), id.clone()))
+            .collect();
+        if candidates.is_empty() {
+            let ok = self.apply(&["apply", "--auto-approve"], self.key_env());
+            self.checkpoint(ok, ok);
+            return "nothing to move: applied".into();
+        }
+        let (from, id) = candidates[n as usize % candidates.len()].clone();
+        let before = self
+            .view
+            .holders
+            .get(&id)
+            .and_then(|hs| hs.iter().find(|h| h.address == from))
+            .map(|h| h.secret.clone());
+        let to = self
+            .manifest
+            .rename(&from)
+            .expect("a declared address renames");
+        if n.is_multiple_of(2) {
+            self.manifest.moves.push((from.clone(), to.clone()));
+            self.write_manifest();
+            let ok = self.apply(&["apply", "--auto-approve"], self.key_env());
+            let stdout = self
+                .runs
+                .last()
+                .map(|r| r.stdout.clone())
+                .unwrap_or_default();
+            self.count_check();
+            if ok && !stdout.contains(&format!("# {from} has moved to {to}")) {
+                self.found.push(Violation::new(
+                    'a',
+                    "moved-not-followed",
+                    format!(
+                        "the apply after a `moved:` entry from {from} to {to} succeeded without following it ({id})"
+                    ),
+                ));
+            }
+            if ok {
+                s_event(&mut self.out, "moved: entries followed by an apply");
+            }
+            self.checkpoint(ok, ok);
+            return format!(
+                "moved: {from} → {to} ({id}){}",
+                if ok { "" } else { ", apply failed" }
+            );
+        }
+        self.write_manifest();
+        let run = self.run(&["state", "mv", &from, &to], self.key_env());
+        self.checkpoint(false, false);
+        self.count_check();
+        if run.code != Some(0) {
+            self.found.push(Violation::new(
+                'a',
+                "state-mv-failed",
+                format!(
+                    "`state mv {from} {to}` of a tracked record to a fresh address exited {:?}: {}",
+                    run.code,
+                    self.truth
+                        .redact(run.stderr.lines().last().unwrap_or_default())
+                ),
+            ));
+            return format!("state mv {from} → {to}: failed");
+        }
+        s_event(&mut self.out, "records renamed by state mv");
+        let after = self
+            .view
+            .holders
+            .get(&id)
+            .and_then(|hs| hs.iter().find(|h| h.address == to))
+            .map(|h| h.secret.clone());
+        if self.view.members.get(&to) != Some(&id)
+            || self.view.members.contains_key(&from)
+            || after != before
+        {
+            self.found.push(Violation::new(
+                'a',
+                "state-mv-changed-record",
+                format!(
+                    "after `state mv {from} {to}` the state has {:?} at {to} (expected {id} with its secret unchanged{}){}",
+                    self.view.members.get(&to),
+                    if after == before { "" } else { "; the secret changed" },
+                    if self.view.members.contains_key(&from) { format!("; {from} is still tracked") } else { String::new() }
+                ),
+            ));
+        }
+        format!("state mv {from} → {to} ({id})")
     }
 
     /// `lock_rm`: a key is revoked out of band (so both applies have work), apply A plans and
@@ -682,7 +899,7 @@ impl Seq {
                 continue;
             };
             match v["secret"].as_str() {
-                Some(s) if s == object.secret => {
+                Some(s) if object.is_secret(s) => {
                     self.memory.held.insert(id.to_owned(), address.clone());
                 }
                 Some(s) => self.found.push(Violation::new(
@@ -691,7 +908,7 @@ impl Seq {
                     format!(
                         "`output` shows {} for {address} ({id}), whose secret is {}",
                         check::hash(s),
-                        check::hash(&object.secret)
+                        object.secret_name()
                     ),
                 )),
                 None if object.valid && !self.memory.imported.contains(id) => {
@@ -730,6 +947,7 @@ impl Seq {
     fn record(&mut self, run: &Run, ok: &[i32], shows_secrets: bool) {
         self.out.commands += 1;
         self.truth = self.read_truth();
+        self.learn(format!("{}\n{}", run.stdout, run.stderr).as_bytes(), &[]);
         self.count_check();
         self.found
             .extend(check::command(run, &self.truth, ok, shows_secrets));
@@ -742,7 +960,29 @@ impl Seq {
 
     fn read_truth(&self) -> Truth {
         let (data, now) = self.world.emulator_data();
-        Truth::from_data(&data, &now)
+        Truth::from_data(&data, &now, &self.learned)
+    }
+
+    /// Remembers every `tskey-…` token in `bytes` (and `plain`, a secret read from the state)
+    /// by its hash, so that later searches find its random part alone too.
+    fn learn(&mut self, bytes: &[u8], plain: &[&str]) {
+        let mut new = false;
+        for t in check::tokens(bytes)
+            .into_iter()
+            .chain(plain.iter().map(|p| (*p).to_owned()))
+        {
+            let h = check::sha256(&t);
+            if self.truth.objects.values().any(|o| o.secret_hash == h)
+                && !self.learned.contains_key(&h)
+            {
+                self.learned.insert(h, t);
+                s_event(&mut self.out, "secrets known to the checker in plaintext");
+                new = true;
+            }
+        }
+        if new {
+            self.truth = self.read_truth();
+        }
     }
 
     /// Checks (a), (b), (c) — strictly when `applied` (a successful apply just ended) — and,
@@ -789,6 +1029,19 @@ impl Seq {
                 }
             }
         }
+        let plains: Vec<String> = self
+            .view
+            .holders
+            .values()
+            .flatten()
+            .filter_map(|h| match &h.secret {
+                check::Held::Plain(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        let plains: Vec<&str> = plains.iter().map(String::as_str).collect();
+        let all: Vec<u8> = stored.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+        self.learn(&all, &plains);
         self.out.checks += 3;
         self.found
             .extend(check::secrets(&self.truth, &self.view, &mut self.memory));

@@ -55,11 +55,10 @@ pub struct KeyEnv {
     pub note: &'static str,
 }
 
-/// The state as the checker reads it: with the key, journal replayed.
+/// The state as the checker reads it: with the key, journal replayed (a secret the key does
+/// not open stays `StoredSecret::Sealed` in its record).
 pub struct Loaded {
     pub state: State,
-    /// Addresses whose secret is sealed and the key given does not open.
-    pub unreadable: Vec<String>,
 }
 
 pub struct World {
@@ -340,8 +339,7 @@ impl World {
             Backend::File => {
                 let file = tailform::state::StateFile::new(self.state_path()).sealer(sealer);
                 let state = file.load().map_err(|e| e.to_string())?;
-                let unreadable = unreadable(&state, |a| file.sealing().is_unreadable(a));
-                Ok(Loaded { state, unreadable })
+                Ok(Loaded { state })
             }
             Backend::Postgres { url, workspace } => {
                 use tailform::state::Backend as _;
@@ -352,8 +350,7 @@ impl World {
                     tailform::state::postgres::PostgresBackend::connect(&target, ws, sealer)
                         .map_err(|e| e.to_string())?;
                 let state = b.load().map_err(|e| e.to_string())?;
-                let unreadable = unreadable(&state, |a| b.sealing().is_unreadable(a));
-                Ok(Loaded { state, unreadable })
+                Ok(Loaded { state })
             }
         }
     }
@@ -518,15 +515,6 @@ pub fn label(args: &[&str], key: &KeyEnv) -> String {
         s.push_str(key.note);
     }
     s
-}
-
-fn unreadable(state: &State, sealed: impl Fn(&str) -> bool) -> Vec<String> {
-    state
-        .resources
-        .keys()
-        .map(ToString::to_string)
-        .filter(|a| sealed(a))
-        .collect()
 }
 
 fn walk(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {

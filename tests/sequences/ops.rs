@@ -71,10 +71,12 @@ pub enum Op {
     RefreshOnly,
     /// `destroy --target ADDR --auto-approve` of a tracked client or key.
     Destroy(u32),
+    /// `doctor --format json` (with the key): read-only, exit 0 or 1 with its report.
+    Doctor,
 }
 
 /// The names `TAILFORM_SEQUENCE_OPS` uses, with their weights in a generated sequence.
-pub const KINDS: [(&str, u64); 22] = [
+pub const KINDS: [(&str, u64); 23] = [
     ("apply", 14),
     ("apply_nokey", 6),
     ("plan_out", 5),
@@ -97,6 +99,7 @@ pub const KINDS: [(&str, u64); 22] = [
     ("move", 4),
     ("refresh_only", 3),
     ("destroy", 2),
+    ("doctor", 2),
 ];
 
 /// Clock moves: an hour, a day, past a week (purge of invalid keys), into the rotation window
@@ -137,6 +140,7 @@ impl Op {
             Op::Move(_) => "move",
             Op::RefreshOnly => "refresh_only",
             Op::Destroy(_) => "destroy",
+            Op::Doctor => "doctor",
         }
     }
 
@@ -172,6 +176,7 @@ impl Op {
             "move" => Op::Move(choice(rng)),
             "refresh_only" => Op::RefreshOnly,
             "destroy" => Op::Destroy(choice(rng)),
+            "doctor" => Op::Doctor,
             other => unreachable!("unknown kind {other}"),
         }
     }
@@ -255,6 +260,7 @@ impl std::str::FromStr for Op {
             "move" => Op::Move(small(args)?),
             "refresh_only" => Op::RefreshOnly,
             "destroy" => Op::Destroy(small(args)?),
+            "doctor" => Op::Doctor,
             _ => return Err(format!("`{s}` is not an operation")),
         })
     }

@@ -221,7 +221,7 @@ impl Seq {
     fn op(&mut self, op: &Op) -> String {
         if !matches!(
             op,
-            Op::Output | Op::OutputNoKey | Op::PlanOut | Op::ApplySaved
+            Op::Output | Op::OutputNoKey | Op::PlanOut | Op::ApplySaved | Op::Doctor
         ) {
             self.changes += 1;
         }
@@ -440,6 +440,40 @@ impl Seq {
                 note
             }
             Op::Move(n) => self.mv(*n),
+            Op::Doctor => {
+                // Read-only: the stored state (every file but the lock, or the row) is the
+                // same byte for byte afterwards; exit 1 is its "a problem was found".
+                let unlocked = |w: &World| -> Vec<(String, Vec<u8>)> {
+                    w.stored()
+                        .into_iter()
+                        .filter(|(n, _)| !n.ends_with(".lock"))
+                        .collect()
+                };
+                let before = unlocked(&self.world);
+                let run =
+                    self.run_checked(&["doctor", "--format", "json"], self.key_env(), &[1], false);
+                self.count_check();
+                if unlocked(&self.world) != before {
+                    self.found.push(Violation::new(
+                        'a',
+                        "doctor-wrote-state",
+                        "`doctor` (a read-only preflight) changed the stored state",
+                    ));
+                }
+                if run.code == Some(1) && serde_json::from_str::<Value>(&run.stdout).is_err() {
+                    self.found.push(Violation::new(
+                        'e',
+                        "doctor-no-report",
+                        "`doctor --format json` exited 1 without its JSON report on stdout",
+                    ));
+                }
+                self.checkpoint(false, false);
+                match run.code {
+                    Some(0) => "all good".into(),
+                    Some(1) => "found a problem".into(),
+                    c => format!("exit {c:?}"),
+                }
+            }
             Op::RefreshOnly => {
                 let ok = self.apply(
                     &["apply", "--refresh-only", "--auto-approve"],

@@ -2,10 +2,13 @@
 //! drives the real binary against `tailform emulator --data` over loopback, on the state file
 //! and on PostgreSQL. Each sequence draws operations at random — apply (with and without the
 //! key), saved plans (sometimes stale), `state encrypt` / `decrypt` / roll-over, `output` (with
-//! and without the key), `apply --replace`, `state rm` + `import`, manifest edits, the
-//! emulator's clock, out-of-band revokes and uses, `kill -9` of an apply, a lock removed by
-//! hand before a second apply, a full disk during a save, injected faults — and checks every
-//! invariant after every operation (`tests/sequences/check.rs` lists them).
+//! and without the key), `apply --replace`, `state rm` (with and without `--force`) + `import`,
+//! renames followed by `moved:` or `state mv`, `apply --refresh-only`, `destroy --target`,
+//! `doctor`, manifest edits, the emulator's clock, out-of-band revokes and uses, `kill -9` of
+//! an apply, a lock removed by hand before a second apply, a full disk during a save, injected
+//! faults — and checks every invariant after every operation (`tests/sequences/check.rs` lists
+//! them). The emulator keeps only the SHA-256 of each secret: the checker judges secrets by
+//! hash and learns the plaintexts it sees (`check::Learned`).
 //!
 //! Environment:
 //! - `TAILFORM_SEQUENCES` — sequences per backend (default 16); `TAILFORM_SEQUENCE_SEED` — the

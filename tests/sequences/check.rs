@@ -8,8 +8,9 @@
 //!   apply (its intent is in `pending`): allowed until the next successful apply, see (c).
 //! - **(b)** with encryption on, no file under the state's folder (the state, `.backup`,
 //!   `.journal`, `.lock`, temporary files) or the PostgreSQL row holds a plaintext secret (byte
-//!   search for each secret and for its random part); no saved plan ever does; no command's
-//!   output shows one (except `output`, whose job it is).
+//!   search for every `tskey-…` token that hashes to an object, and for the random part of
+//!   every secret seen so far); no saved plan ever does; no command's output shows one (except
+//!   `output`, whose job it is).
 //! - **(c)** no object is tracked at two addresses; after a successful apply no live object
 //!   tailform created is untracked (unless released) and no intent is left — so every managed
 //!   address has at most one live object then, besides the deposed ones of a replace. Between
@@ -22,7 +23,14 @@
 //!   `<step>: FAILED: …` line (its summary goes to stdout with the plan) — starting with a letter
 //!   and at least three words long, and no Rust `Debug` dump (`Os {`, `Some(`, `kind: `, …);
 //!   `output` that cannot show a secret it holds (no key) fails instead of exiting 0.
-//! - **(f)** (added for orphan recovery) one command deletes each object at most once.
+//! - **(f)** (added for orphan recovery) one command deletes each object at most once; an
+//!   `apply --refresh-only` sends no write to the API.
+//!
+//! Operation-specific checks, under the invariant they serve: a `state rm` without `--force`
+//! and with standard input closed never drops a secret (a); a `moved:` entry is followed and
+//! `state mv` keeps id and secret (a); `doctor` leaves the stored state as it was (a) and exits
+//! 1 only with its report (e); `destroy --target` leaves its object neither live nor tracked
+//! (c).
 //!
 //! Reports never show a secret: objects are named by id, secrets by a short SHA-256.
 

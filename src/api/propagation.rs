@@ -93,6 +93,15 @@ impl Wait {
         self.started.elapsed()
     }
 
+    /// How long the call waited, for its error: zero when waiting is off.
+    pub fn waited(&self, policy: &PropagationPolicy) -> Duration {
+        if policy.timeout.is_zero() {
+            Duration::ZERO
+        } else {
+            self.elapsed()
+        }
+    }
+
     /// The next delay, or `None` once the budget is spent.
     pub fn next(&mut self, policy: &PropagationPolicy) -> Option<Duration> {
         let delay = next_delay(policy, self.attempts, self.elapsed())?;

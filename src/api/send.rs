@@ -115,7 +115,7 @@ impl Client {
                             .expect("a refusal is an error");
                         return Err(ApiError::NotYetUsable {
                             client_id: key.client_id.clone(),
-                            waited: wait.elapsed(),
+                            waited: wait.waited(&self.config().propagation),
                             cause: Box::new(cause),
                         });
                     };

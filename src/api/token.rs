@@ -240,7 +240,7 @@ impl Client {
             let Some(delay) = wait.next(&self.config().propagation) else {
                 return Err(ApiError::NotYetUsable {
                     client_id: key.client_id.clone(),
-                    waited: wait.elapsed(),
+                    waited: wait.waited(&self.config().propagation),
                     cause: Box::new(result.err().expect("a refusal is an error")),
                 });
             };

@@ -102,8 +102,27 @@ pub struct GlobalArgs {
 
     /// How long to keep retrying an OAuth client created in this run while the API still
     /// refuses it (401/403/404: new credentials take a moment to propagate); 0 disables waiting.
-    #[arg(long, global = true, env = "TAILFORM_PROPAGATION_TIMEOUT", default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(
+        long,
+        global = true,
+        env = "TAILFORM_PROPAGATION_TIMEOUT",
+        default_value = "60s",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
     pub propagation_timeout: Duration,
+
+    /// Warn (doctor, plan, apply) when the credential in use — an API key — expires within this
+    /// long (0 never warns).
+    #[arg(
+        long,
+        global = true,
+        env = "TAILFORM_WARN_EXPIRY",
+        default_value = "14d",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub warn_expiry: Duration,
 }
 
 /// The subcommands.
@@ -115,6 +134,16 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the live tailnets match the manifests.
     Apply(ApplyArgs),
+    /// Delete everything the state tracks (same guards as apply: `preventDestroy`,
+    /// `--allow-destroy`).
+    Destroy(DestroyArgs),
+    /// Show a saved plan, or the state (secrets redacted).
+    Show(ShowArgs),
+    /// Print the plan's dependency graph as Graphviz DOT.
+    Graph(GraphArgs),
+    /// Check the credential, its scopes and every tailnet's reach before a real apply
+    /// (read-only; exit 1 on any problem).
+    Doctor(DoctorArgs),
     /// Print secrets and ids from the state.
     Output(OutputArgs),
     /// Adopt an existing object into the state.
@@ -130,6 +159,25 @@ pub enum Command {
     Schema,
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Print the version and the commit it was built from.
+    Version(VersionArgs),
+}
+
+/// `tailform version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VersionFormat::Text)]
+    pub format: VersionFormat,
+}
+
+/// Formats for `tailform version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VersionFormat {
+    /// `tailform 0.1.0 (commit …, target)`.
+    Text,
+    /// `{"version", "commit", "target"}`.
+    Json,
 }
 
 /// Manifest inputs shared by validate, plan and apply.
@@ -233,6 +281,107 @@ pub struct ApplyArgs {
     /// printed redacted otherwise).
     #[arg(long)]
     pub reveal_on_failure: bool,
+    /// Accept drift into the state: forget records whose objects are gone, record live
+    /// expiries and policy edits; never create, update or delete anything.
+    #[arg(long)]
+    pub refresh_only: bool,
+}
+
+/// `tailform destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Destroy only ADDR (a tailnet: with everything in it); repeatable. The rest stays as the
+    /// manifests declare it, so they are read (`-f`).
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<Address>,
+    /// Manifests, read only with --target [default: tailform.yaml].
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Allow deleting tailnets whose last apply recorded `preventDestroy: false`.
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Maximum concurrent API operations.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+    /// If the state cannot be saved, print the secrets held only in memory in clear.
+    #[arg(long)]
+    pub reveal_on_failure: bool,
+}
+
+impl DestroyArgs {
+    /// The apply that destroys: no manifests, only these options.
+    pub fn into_apply(self) -> ApplyArgs {
+        ApplyArgs {
+            plan_file: None,
+            manifests: self.manifests,
+            options: PlanOptions {
+                target: self.target,
+                replace: Vec::new(),
+                allow_destroy: self.allow_destroy,
+            },
+            auto_approve: self.auto_approve,
+            parallelism: self.parallelism,
+            reveal_on_failure: self.reveal_on_failure,
+            refresh_only: false,
+        }
+    }
+}
+
+/// `tailform show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved by `tailform plan --out`; without it, the state.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+/// Formats for `tailform show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// For people.
+    Text,
+    /// Terraform's `show -json` shapes (a plan's `resource_changes`; the state's `values`).
+    Json,
+}
+
+/// `tailform graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Graph this saved plan instead of planning now.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Manifests.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Plan shaping.
+    #[command(flatten)]
+    pub options: PlanOptions,
+}
+
+/// `tailform doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Manifests whose tailnets to check [default: tailform.yaml when it exists].
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// Formats for `tailform doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One line per finding and a summary.
+    Text,
+    /// A JSON document (`format_version`, `findings`).
+    Json,
 }
 
 /// Formats for `tailform output`.
@@ -288,11 +437,25 @@ pub enum StateCommand {
         #[arg(value_name = "ADDR")]
         address: Address,
     },
-    /// Forget an object (it stays live, unmanaged).
+    /// Forget an object (it stays live, unmanaged). A record holding a secret asks first: the
+    /// secret is gone with it.
     Rm {
         /// The address.
         #[arg(value_name = "ADDR")]
         address: Address,
+        /// Remove it without asking, even when its secret is lost with it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Rename a record (its object, id and secret stay): `state mv FROM TO`, as a `moved:`
+    /// entry does. Same kind only; an OAuth client or auth key stays in its tailnet.
+    Mv {
+        /// The address in the state.
+        #[arg(value_name = "FROM")]
+        from: Address,
+        /// The new address.
+        #[arg(value_name = "TO")]
+        to: Address,
     },
     /// Encrypt the state's secrets (with TAILFORM_PASSPHRASE or --age-recipients) and enforce
     /// encryption from now on.

@@ -1,5 +1,6 @@
 //! `tailform plan`: show what apply would change (text, JSON or Markdown on stdout); optionally
-//! save it (`--out`); `--detailed-exitcode` exits 2 when there are changes.
+//! save it (`--out`); `--detailed-exitcode` exits 2 when there are changes. An API key about to
+//! expire is a warning on stderr, and in the JSON and Markdown plans.
 
 #![allow(
     clippy::print_stdout,
@@ -11,7 +12,7 @@ use crate::cli::{GlobalArgs, PlanArgs, PlanFormat};
 use crate::error::Error;
 use crate::exit::Exit;
 use crate::planfile::SavedPlan;
-use crate::render::{self, PlanView, text::Style};
+use crate::render::{self, DiagnosticView, PlanView, text::Style};
 
 use super::planning;
 use super::session::{self, Session};
@@ -22,10 +23,18 @@ pub fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Exit, Error> {
     let session = Session::open(global)?;
     let mut backend = session::backend(global)?;
     let _lock = session::lock(global, backend.as_mut(), "plan")?;
-    let state = backend.load()?;
+    let mut state = backend.load()?;
+    let expiring = planning::warn_expiring_credential(global, &session);
     let options = planning::options(global, &args.options, args.refresh_only);
-    let planned = planning::make(&options, &session, &desired, &state)?;
-    let view = PlanView::new(&planned.plan);
+    let planned = planning::make(&options, &session, &desired, &mut state)?;
+    let mut view = PlanView::new(&planned.plan);
+    // Text shows it on stderr (above); the machine formats carry it with the plan's warnings.
+    if let (Some(summary), PlanFormat::Json | PlanFormat::Markdown) = (expiring, args.format) {
+        view.diagnostics.push(DiagnosticView {
+            severity: "warning",
+            summary,
+        });
+    }
     let out = match args.format {
         PlanFormat::Text => render::text::render(&view, Style::new(session::stdout_color(global))),
         PlanFormat::Json => render::json::render(&view),

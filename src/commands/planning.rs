@@ -3,6 +3,7 @@
 
 use super::console::errln;
 use crate::cli::{GlobalArgs, PlanOptions as CliPlanOptions};
+use crate::doctor;
 use crate::error::Error;
 use crate::live::Live;
 use crate::model::{Desired, Policy};
@@ -33,17 +34,21 @@ pub fn options(global: &GlobalArgs, cli: &CliPlanOptions, refresh_only: bool) ->
         refresh_only,
         max_tailnets: global.max_tailnets,
         restrict: None,
+        destroy_targets: false,
     }
 }
 
-/// Refreshes, diffs and validates policy files; prints plan errors to stderr.
+/// Follows the manifests' `moved` entries on `state` (in memory: apply saves them before its
+/// first step), refreshes, diffs and validates policy files; prints plan errors to stderr.
 pub fn make(
     options: &PlanOptions,
     session: &Session,
     desired: &Desired,
-    state: &State,
+    state: &mut State,
 ) -> Result<Planned, Error> {
     refuse_in_flight(state)?;
+    let moved = plan::follow_moves(state, &desired.moves)?;
+    let state: &State = state;
     let scope = Scope::of(desired, state);
     let live =
         session
@@ -53,12 +58,29 @@ pub fn make(
         Ok(plan) => plan,
         Err(errors) => return Err(report(errors)),
     };
+    plan.record_moves(moved);
     let checked = validate_policy_files(session, desired, state, &plan);
     if !checked.problems.is_empty() {
         return Err(report(checked.problems));
     }
     plan.warnings.extend(checked.warnings);
     Ok(Planned { plan, live, scope })
+}
+
+/// The warning `tailform doctor` gives when the credential in use is an API key with less than
+/// `--warn-expiry` left: printed on stderr as one line (unless `-q`) and returned, for the
+/// formats that carry warnings (`plan --format json|markdown`).
+pub fn warn_expiring_credential(global: &GlobalArgs, session: &Session) -> Option<String> {
+    let soon = session.runtime.block_on(doctor::expiry_warning(
+        &session.client,
+        &session.org,
+        global.warn_expiry,
+    ))?;
+    let line = soon.line();
+    if !global.quiet {
+        errln!("warning: {line}");
+    }
+    Some(line)
 }
 
 /// Refuses to plan over creates another live run still has in flight (its lock was removed or

@@ -19,6 +19,8 @@ use crate::validate::{self, Diagnostic, TextOptions, ValidateOptions};
 
 /// The default state file.
 pub const DEFAULT_STATE: &str = "state/tailform.json";
+/// The API endpoint without `--endpoint` or `TAILSCALE_BASE_URL`.
+pub const DEFAULT_ENDPOINT: &str = "https://api.tailscale.com";
 /// The embedded emulator's data file, next to the state file.
 pub const EMULATOR_DATA: &str = "emulator.json";
 
@@ -231,7 +233,7 @@ impl Session {
         let endpoint = global
             .endpoint
             .clone()
-            .unwrap_or_else(|| "https://api.tailscale.com".to_owned());
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
         let org = crate::credentials::from_env()?;
         let client = Client::new(client_config(global, &endpoint))?;
         print_waits(&client, global.quiet);

@@ -14,8 +14,8 @@
 //!
 //! Layout: `store` (the data), `clock`, `ids`, `scope`, `tags`, `policy_check` (pure rules);
 //! `auth`, `token`, `tailnets`, `keys` (+ `key_requests`, `key_view`), `policy` (endpoints);
-//! `faults`, `propagation`, `stats`, `audit`, `controls` (test machinery and the uncertain
-//! behaviours behind switches); `persist` (`--data`); `state` and `server` (wiring).
+//! `faults`, `propagation`, `stats`, `audit`, `controls`, `api_keys` (test machinery and the
+//! uncertain behaviours behind switches); `persist` (`--data`); `state` and `server` (wiring).
 //!
 //! Where the real API's behaviour has been measured or documented since (FIDELITY-2), the
 //! emulator does the same by default: display names of at most 50 ASCII characters,
@@ -35,6 +35,7 @@
 //! ```
 
 mod api_error;
+mod api_keys;
 mod audit;
 mod auth;
 mod clock;

@@ -10,6 +10,7 @@ pub mod code;
 mod delivery;
 pub mod diagnostic;
 mod env_name;
+mod moved;
 mod oauth_client;
 mod policy;
 pub mod render;
@@ -77,6 +78,7 @@ pub fn validate(sources: &Sources, opts: &ValidateOptions) -> Result<Validated, 
         .collect();
     tailnet::check_across(&checked, opts.max_tailnets, &mut sink);
     env_name::check(&checked, &mut sink);
+    let moves = moved::check(&raws, &checked, &mut sink);
     // Only when nothing else is wrong: with errors, nothing is applied anyway, and a file that
     // failed to declare its tailnets would make this warning noise.
     if checked.is_empty() && sink.error_count() == 0 {
@@ -92,7 +94,7 @@ pub fn validate(sources: &Sources, opts: &ValidateOptions) -> Result<Validated, 
         return Err(diags);
     }
     Ok(Validated {
-        desired: Desired { tailnets },
+        desired: Desired { tailnets, moves },
         warnings: diags,
     })
 }

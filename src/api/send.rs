@@ -110,9 +110,11 @@ impl Client {
                     let status = received.status;
                     let attempts = received.attempts;
                     let Some(delay) = wait.next(&self.config().propagation) else {
-                        let cause = into_answer(req, received, prior_attempts, &secrets)
-                            .err()
-                            .expect("a refusal is an error");
+                        // Not `expect_err`: a panic message must never show an answer.
+                        let Err(cause) = into_answer(req, received, prior_attempts, &secrets)
+                        else {
+                            unreachable!("a refused status is an error");
+                        };
                         return Err(ApiError::NotYetUsable {
                             client_id: key.client_id.clone(),
                             waited: wait.waited(&self.config().propagation),

@@ -238,10 +238,14 @@ impl Client {
             };
             let wait = wait.get_or_insert_with(Wait::start);
             let Some(delay) = wait.next(&self.config().propagation) else {
+                // Not `expect_err`: a panic message must never show a token.
+                let Err(cause) = result else {
+                    unreachable!("a refused mint is an error");
+                };
                 return Err(ApiError::NotYetUsable {
                     client_id: key.client_id.clone(),
                     waited: wait.waited(&self.config().propagation),
-                    cause: Box::new(result.err().expect("a refusal is an error")),
+                    cause: Box::new(cause),
                 });
             };
             self.count_retry();

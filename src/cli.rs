@@ -100,6 +100,18 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value = "30s", value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Duration,
 
+    /// How long to keep retrying an OAuth client created in this run while the API still
+    /// refuses it (401/403/404: new credentials take a moment to propagate); 0 disables waiting.
+    #[arg(
+        long,
+        global = true,
+        env = "TAILFORM_PROPAGATION_TIMEOUT",
+        default_value = "60s",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub propagation_timeout: Duration,
+
     /// Warn (doctor, plan, apply) when the credential in use — an API key — expires within this
     /// long (0 never warns).
     #[arg(
@@ -556,6 +568,14 @@ mod tests {
         let cli = Cli::try_parse_from(["tailform", "plan", "-v", "--state", "x.json"]).unwrap();
         assert_eq!(cli.global.verbose, 1);
         assert_eq!(cli.global.state, Some(PathBuf::from("x.json")));
+    }
+
+    #[test]
+    fn the_propagation_timeout_defaults_to_a_minute_and_may_be_zero() {
+        let cli = Cli::try_parse_from(["tailform", "plan"]).unwrap();
+        assert_eq!(cli.global.propagation_timeout, Duration::from_secs(60));
+        let cli = Cli::try_parse_from(["tailform", "apply", "--propagation-timeout", "0"]).unwrap();
+        assert_eq!(cli.global.propagation_timeout, Duration::ZERO);
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod e2e {
     mod hostile;
     mod keyless;
     mod lifecycle;
+    mod live_api;
     mod locking;
     mod orphans;
     mod policy;

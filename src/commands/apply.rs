@@ -265,6 +265,9 @@ impl Runner<'_> {
         let options = ApplyOptions {
             parallelism: usize::from(self.args.parallelism),
         };
+        self.session
+            .client
+            .set_wait_observer(Some(progress.wait_observer()));
         let result = self.session.runtime.block_on(apply::apply(
             graph,
             self.state,
@@ -274,6 +277,7 @@ impl Runner<'_> {
             options,
         ));
         progress.finish();
+        session::print_waits(&self.session.client, self.global.quiet);
         result.map_err(|failed| {
             if failed.unsaved.is_empty() && failed.report.applied.is_empty() {
                 // The very first save was refused (e.g. plaintext secrets for a shared

@@ -59,10 +59,11 @@ pub fn make(
         Err(errors) => return Err(report(errors)),
     };
     plan.record_moves(moved);
-    let problems = validate_policy_files(session, desired, state, &plan);
-    if !problems.is_empty() {
-        return Err(report(problems));
+    let checked = validate_policy_files(session, desired, state, &plan);
+    if !checked.problems.is_empty() {
+        return Err(report(checked.problems));
     }
+    plan.warnings.extend(checked.warnings);
     Ok(Planned { plan, live, scope })
 }
 
@@ -110,15 +111,25 @@ fn report(errors: Vec<PlanError>) -> Error {
     }
 }
 
+/// What the API said about the policy files the plan would write.
+struct Checked {
+    /// Refusals: plan errors.
+    problems: Vec<PlanError>,
+    /// Warnings (`warning(s) found`): shown with the plan, which goes on.
+    warnings: Vec<String>,
+}
+
 /// `POST …/acl/validate` for every policy file the plan would write to an existing tailnet; a
-/// `message` in the answer is a plan error at the tailnet's manifest position.
+/// `message` in the answer is a plan error at the tailnet's manifest position, except warnings
+/// only (`warning(s) found`), which the plan shows and goes on: the API stores such a policy.
 fn validate_policy_files(
     session: &Session,
     desired: &Desired,
     state: &State,
     plan: &Plan,
-) -> Vec<PlanError> {
+) -> Checked {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     for (_, step) in plan.graph.steps() {
         let Step::WritePolicy {
             address,
@@ -158,6 +169,16 @@ fn validate_policy_files(
         ));
         match verdict {
             Ok(crate::api::PolicyValidation::Valid) => {}
+            Ok(crate::api::PolicyValidation::Warnings { warnings: found }) => {
+                warnings.extend(found.into_iter().map(|w| {
+                    format!(
+                        "the API validated the policy file `{}` of `tailnet.{}` with a warning \
+                         (the plan goes on; the API stores such a policy): {w}",
+                        file.path.display(),
+                        address.tailnet
+                    )
+                }));
+            }
             Ok(crate::api::PolicyValidation::Invalid { message }) => problems.push(
                 PlanError::new(
                     address.clone(),
@@ -177,5 +198,5 @@ fn validate_policy_files(
             )),
         }
     }
-    problems
+    Checked { problems, warnings }
 }

@@ -218,6 +218,7 @@ impl Session {
             };
             let emulator = runtime.block_on(Emulator::start(config))?;
             let client = Client::new(client_config(global, emulator.base_url()))?;
+            print_waits(&client, global.quiet);
             let org = Credential::oauth(
                 emulator.org_client_id().to_owned(),
                 emulator.org_client_secret().clone(),
@@ -235,6 +236,7 @@ impl Session {
             .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
         let org = crate::credentials::from_env()?;
         let client = Client::new(client_config(global, &endpoint))?;
+        print_waits(&client, global.quiet);
         Ok(Session {
             runtime,
             client,
@@ -255,7 +257,20 @@ impl Drop for Session {
 fn client_config(global: &GlobalArgs, base_url: &str) -> ClientConfig {
     let mut config = ClientConfig::new(base_url);
     config.timeout = Duration::from_secs(global.request_timeout.as_secs().max(1));
+    config.propagation.timeout = Duration::from_secs(global.propagation_timeout.as_secs());
     config
+}
+
+/// Prints each wait for a new credential on stderr (plain lines; apply's progress takes over
+/// during its walk), unless `--quiet`.
+pub(super) fn print_waits(client: &Client, quiet: bool) {
+    if quiet {
+        client.set_wait_observer(None);
+        return;
+    }
+    client.set_wait_observer(Some(std::sync::Arc::new(|wait| {
+        super::console::write_err(format_args!("{wait}\n"));
+    })));
 }
 
 /// `state/emulator.json` for `state/tailform.json`.

@@ -308,7 +308,9 @@ impl<'a> Planner<'a> {
     }
 
     /// Counts live keys in a tailnet that no record tracks (left untouched, shown in the
-    /// summary). The tailnet's own bootstrap client is tracked by the tailnet's record.
+    /// summary). The tailnet's own bootstrap client is tracked by the tailnet's record. Access
+    /// tokens (`keyType: "api"`) are not counted: tailform mints one per client and tailnet every
+    /// hour, and they expire on their own.
     fn count_unmanaged(&mut self, tailnet: &Name) {
         let Some(contents) = self.live.contents(tailnet) else {
             return;
@@ -316,8 +318,12 @@ impl<'a> Planner<'a> {
         let tracked = self.tracked_key_ids(tailnet);
         let unmanaged = contents
             .keys
-            .keys()
-            .filter(|id| !tracked.contains(id.as_str()) && !self.orphan_ids.contains(*id))
+            .iter()
+            .filter(|(id, key)| {
+                !matches!(key.kind, crate::live::LiveKeyKind::AccessToken)
+                    && !tracked.contains(id.as_str())
+                    && !self.orphan_ids.contains(*id)
+            })
             .count();
         self.unmanaged += unmanaged;
     }

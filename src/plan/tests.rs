@@ -785,6 +785,29 @@ fn untracked_live_keys_are_counted_and_left_alone() {
     assert!(Name::parse("acme").is_ok());
 }
 
+/// FIDELITY-2 §1 #7: every token tailform mints is listed as `keyType: "api"`; those are not
+/// "unmanaged keys" (the count would grow by one per client, tailnet and hour).
+#[test]
+fn access_tokens_are_not_counted_as_unmanaged_keys() {
+    let d = quickstart();
+    let (state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
+    for id in ["k-token-1", "k-token-2"] {
+        contents(&mut live, "acme").keys.insert(
+            id.into(),
+            crate::live::LiveKey {
+                id: id.into(),
+                kind: crate::live::LiveKeyKind::AccessToken,
+                description: String::new(),
+                created: Some(now()),
+                invalid: false,
+            },
+        );
+    }
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(plan.unmanaged, 0);
+    assert!(!plan.has_changes());
+}
+
 fn intent(
     address: &str,
     tailnet_id: Option<&str>,

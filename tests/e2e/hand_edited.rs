@@ -32,7 +32,11 @@ fn a_state_with_one_address_twice_is_refused_naming_it() {
             run.stderr
         );
     }
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), doubled, "nothing was written");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        doubled,
+        "nothing was written"
+    );
 }
 
 #[test]
@@ -44,14 +48,24 @@ fn a_serial_at_its_maximum_refuses_to_save_instead_of_wrapping() {
         state["serial"] = serde_json::from_str(serial).unwrap();
         let text = serde_json::to_string_pretty(&state).unwrap();
         std::fs::write(&path, &text).unwrap();
-        let run = w.run(&["apply", "--auto-approve", "--replace", "tailnet.demo.auth_key.web"]);
+        let run = w.run(&[
+            "apply",
+            "--auto-approve",
+            "--replace",
+            "tailnet.demo.auth_key.web",
+        ]);
         run.code(1);
         assert!(
-            run.stderr.contains(&format!("the state's serial {serial} is at the maximum"))
+            run.stderr
+                .contains(&format!("the state's serial {serial} is at the maximum"))
                 && run.stderr.contains("nothing was written"),
             "{}",
             run.stderr
         );
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "nothing was written");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            text,
+            "nothing was written"
+        );
     }
 }

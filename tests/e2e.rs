@@ -14,6 +14,7 @@ mod e2e {
     mod failures;
     mod faults;
     mod hand_edited;
+    mod help;
     mod hostile;
     mod keyless;
     mod lifecycle;

@@ -19,15 +19,13 @@ pub use validate::summary as validate_summary;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command};
 use crate::error::Error;
 use crate::exit::Exit;
 
 /// Parses the command line, runs the command, prints any error once and returns the exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = crate::cli::parse();
     let result = dispatch(cli).and_then(|exit| match console::take_stdout_failure() {
         Some(e) => Err(Error::Stdout(e)),
         None => Ok(exit),

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::address::Address;
 use crate::fingerprint;
 use crate::live::Live;
-use crate::plan::{Plan, Step, StepGraph};
+use crate::plan::{Plan, Step, StepGraph, Summary};
 use crate::refresh::Scope;
 use crate::render::PlanView;
 use crate::state::State;
@@ -46,6 +46,10 @@ pub struct SavedPlan {
     pub fingerprints: BTreeMap<Address, String>,
     /// The plan as text (no colour), shown when it is applied.
     pub text: String,
+    /// The plan's counts, for apply's summary line (absent from plans saved before it: apply
+    /// then counts steps).
+    #[serde(default)]
+    pub summary: Summary,
 }
 
 /// Why a saved plan cannot be used.
@@ -128,6 +132,7 @@ impl SavedPlan {
                 &PlanView::new(plan),
                 crate::render::text::Style::new(false),
             ),
+            summary: plan.summary(),
         }
     }
 

@@ -19,6 +19,7 @@ mod e2e {
     mod keyless;
     mod lifecycle;
     mod locking;
+    mod messages;
     mod orphans;
     mod policy;
     mod postgres;

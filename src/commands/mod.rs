@@ -9,6 +9,7 @@ mod import;
 mod output;
 mod plan;
 mod planning;
+mod rerun;
 mod schema;
 pub mod session;
 mod state;

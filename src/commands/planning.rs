@@ -43,19 +43,30 @@ pub fn make(
     desired: &Desired,
     state: &State,
 ) -> Result<Planned, Error> {
-    refuse_in_flight(state)?;
+    make_or_problems(options, session, desired, state).map_err(|(e, _)| e)
+}
+
+/// [`make`], also returning the problems when the plan cannot be made (`plan --format json`
+/// puts them in its document; they are empty for any other failure).
+pub fn make_or_problems(
+    options: &PlanOptions,
+    session: &Session,
+    desired: &Desired,
+    state: &State,
+) -> Result<Planned, (Error, Vec<PlanError>)> {
+    refuse_in_flight(state).map_err(|e| (e, Vec::new()))?;
     let scope = Scope::of(desired, state);
-    let live =
-        session
-            .runtime
-            .block_on(refresh::read(&session.client, &session.org, &scope, state))?;
+    let live = session
+        .runtime
+        .block_on(refresh::read(&session.client, &session.org, &scope, state))
+        .map_err(|e| (e.into(), Vec::new()))?;
     let plan = match plan::diff(desired, state, &live, options) {
         Ok(plan) => plan,
-        Err(errors) => return Err(report(errors)),
+        Err(errors) => return Err((report(&errors), errors)),
     };
     let problems = validate_policy_files(session, desired, state, &plan);
     if !problems.is_empty() {
-        return Err(report(problems));
+        return Err((report(&problems), problems));
     }
     Ok(Planned { plan, live, scope })
 }
@@ -79,8 +90,8 @@ pub fn refuse_in_flight(state: &State) -> Result<(), Error> {
     }
 }
 
-fn report(errors: Vec<PlanError>) -> Error {
-    for e in &errors {
+fn report(errors: &[PlanError]) -> Error {
+    for e in errors {
         errln!("error: {e}");
     }
     Error::Plan {

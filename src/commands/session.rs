@@ -145,6 +145,15 @@ pub fn stdout_color(global: &GlobalArgs) -> bool {
 
 /// Loads and validates the manifests; prints every diagnostic (warnings too) to stderr.
 pub fn manifests(global: &GlobalArgs, files: &[PathBuf]) -> Result<Desired, Error> {
+    manifests_or_diagnostics(global, files).map_err(|(e, _)| e)
+}
+
+/// [`manifests`], also returning the diagnostics when the manifests are invalid (`plan
+/// --format json` puts them in its document).
+pub fn manifests_or_diagnostics(
+    global: &GlobalArgs,
+    files: &[PathBuf],
+) -> Result<Desired, (Error, Vec<Diagnostic>)> {
     let opts = ValidateOptions {
         max_tailnets: global.max_tailnets,
     };
@@ -157,9 +166,8 @@ pub fn manifests(global: &GlobalArgs, files: &[PathBuf]) -> Result<Desired, Erro
         }
         Err(diags) => {
             print_diagnostics(global, &diags);
-            Err(Error::Manifests {
-                errors: diags.iter().filter(|d| d.is_error()).count(),
-            })
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            Err((Error::Manifests { errors }, diags))
         }
     }
 }

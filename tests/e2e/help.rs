@@ -63,7 +63,10 @@ fn the_top_level_help_lists_every_global_option_under_its_heading() {
         "--verbose",
         "--quiet",
     ] {
-        assert!(help.contains(&format!(" {flag}")), "{flag} missing:\n{help}");
+        assert!(
+            help.contains(&format!(" {flag}")),
+            "{flag} missing:\n{help}"
+        );
     }
 }
 

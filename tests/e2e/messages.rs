@@ -92,3 +92,25 @@ fn the_saved_plan_hint_repeats_the_global_options_and_its_apply_counts_resources
         "Apply complete! Resources: 5 added, 0 changed, 0 destroyed."
     );
 }
+
+#[test]
+fn yaml_limits_are_one_sentence_at_the_line_they_are_reached() {
+    let w = World::new();
+    let deep: String = (0..70)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
+    w.write("deep.yaml", &deep);
+    let run = w.run(&["validate", "-f", "deep.yaml"]);
+    run.code(1);
+    snapshot!(w, "yaml_too_deep", run.stderr);
+
+    let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+    for (n, prev) in "bcdefghi".chars().zip("abcdefgh".chars()) {
+        let uses = vec![format!("*{prev}"); 10].join(",");
+        bomb.push_str(&format!("{n}: &{n} [{uses}]\n"));
+    }
+    w.write("bomb.yaml", &bomb);
+    let run = w.run(&["validate", "-f", "bomb.yaml"]);
+    run.code(1);
+    snapshot!(w, "yaml_alias_bomb", run.stderr);
+}

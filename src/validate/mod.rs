@@ -13,6 +13,7 @@ mod env_name;
 mod oauth_client;
 mod policy;
 pub mod render;
+mod snippet;
 mod tags;
 mod tailnet;
 mod text;

@@ -114,3 +114,20 @@ fn yaml_limits_are_one_sentence_at_the_line_they_are_reached() {
     run.code(1);
     snapshot!(w, "yaml_alias_bomb", run.stderr);
 }
+
+#[test]
+fn a_snippet_of_a_200_kb_line_is_cut_around_the_column() {
+    let w = World::new();
+    let long = "a".repeat(200_000);
+    w.write(
+        "long.yaml",
+        &format!(
+            "tailnets:\n  demo:\n    authKeys:\n      web:\n        tags: [tag:web]\n        \
+             description: {long}\n        expiry: 10d\n"
+        ),
+    );
+    let run = w.run(&["validate", "-f", "long.yaml"]);
+    run.code(1);
+    assert!(run.stderr.len() < 2_000, "{} bytes", run.stderr.len());
+    snapshot!(w, "long_line_snippet", run.stderr);
+}

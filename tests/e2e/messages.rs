@@ -131,3 +131,16 @@ fn a_snippet_of_a_200_kb_line_is_cut_around_the_column() {
     assert!(run.stderr.len() < 2_000, "{} bytes", run.stderr.len());
     snapshot!(w, "long_line_snippet", run.stderr);
 }
+
+#[test]
+fn a_field_indented_level_with_the_names_gets_an_indentation_hint() {
+    let w = World::new();
+    w.write(
+        "tailform.yaml",
+        "tailnets:\n  demo:\n    authKeys:\n      web:\n        reusable: true\n        \
+         expiry: 30d\n      tags: [tag:web]\n",
+    );
+    let run = w.run(&["validate"]);
+    run.code(1);
+    snapshot!(w, "indentation_hint", run.stderr);
+}

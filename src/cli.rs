@@ -166,6 +166,19 @@ pub struct GlobalArgs {
         help_heading = heading::GLOBAL
     )]
     pub quiet: bool,
+
+    /// Warn (doctor, plan, apply) when the credential in use — an API key — expires within this
+    /// long (0 never warns).
+    #[arg(
+        long,
+        global = true,
+        env = "TAILFORM_WARN_EXPIRY",
+        default_value = "14d",
+        value_name = "DURATION",
+        value_parser = parse_duration,
+        help_heading = heading::API
+    )]
+    pub warn_expiry: Duration,
 }
 
 /// The subcommands.
@@ -177,6 +190,16 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the live tailnets match the manifests.
     Apply(ApplyArgs),
+    /// Delete everything the state tracks (same guards as apply: `preventDestroy`,
+    /// `--allow-destroy`).
+    Destroy(DestroyArgs),
+    /// Show a saved plan, or the state (secrets redacted).
+    Show(ShowArgs),
+    /// Print the plan's dependency graph as Graphviz DOT.
+    Graph(GraphArgs),
+    /// Check the credential, its scopes and every tailnet's reach before a real apply
+    /// (read-only; exit 1 on any problem).
+    Doctor(DoctorArgs),
     /// Print secrets and ids from the state.
     Output(OutputArgs),
     /// Adopt an existing object into the state.
@@ -192,6 +215,25 @@ pub enum Command {
     Schema,
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Print the version and the commit it was built from.
+    Version(VersionArgs),
+}
+
+/// `tailform version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VersionFormat::Text)]
+    pub format: VersionFormat,
+}
+
+/// Formats for `tailform version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VersionFormat {
+    /// `tailform 0.1.0 (commit …, target)`.
+    Text,
+    /// `{"version", "commit", "target"}`.
+    Json,
 }
 
 /// Manifest inputs shared by validate, plan and apply.
@@ -297,6 +339,107 @@ pub struct ApplyArgs {
     /// printed redacted otherwise).
     #[arg(long)]
     pub reveal_on_failure: bool,
+    /// Accept drift into the state: forget records whose objects are gone, record live
+    /// expiries and policy edits; never create, update or delete anything.
+    #[arg(long)]
+    pub refresh_only: bool,
+}
+
+/// `tailform destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Destroy only ADDR (a tailnet: with everything in it); repeatable. The rest stays as the
+    /// manifests declare it, so they are read (`-f`).
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<Address>,
+    /// Manifests, read only with --target [default: tailform.yaml].
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Allow deleting tailnets whose last apply recorded `preventDestroy: false`.
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Maximum concurrent API operations.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+    /// If the state cannot be saved, print the secrets held only in memory in clear.
+    #[arg(long)]
+    pub reveal_on_failure: bool,
+}
+
+impl DestroyArgs {
+    /// The apply that destroys: no manifests, only these options.
+    pub fn into_apply(self) -> ApplyArgs {
+        ApplyArgs {
+            plan_file: None,
+            manifests: self.manifests,
+            options: PlanOptions {
+                target: self.target,
+                replace: Vec::new(),
+                allow_destroy: self.allow_destroy,
+            },
+            auto_approve: self.auto_approve,
+            parallelism: self.parallelism,
+            reveal_on_failure: self.reveal_on_failure,
+            refresh_only: false,
+        }
+    }
+}
+
+/// `tailform show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved by `tailform plan --out`; without it, the state.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+/// Formats for `tailform show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// For people.
+    Text,
+    /// Terraform's `show -json` shapes (a plan's `resource_changes`; the state's `values`).
+    Json,
+}
+
+/// `tailform graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Graph this saved plan instead of planning now.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Manifests.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Plan shaping.
+    #[command(flatten)]
+    pub options: PlanOptions,
+}
+
+/// `tailform doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Manifests whose tailnets to check [default: tailform.yaml when it exists].
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// Formats for `tailform doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One line per finding and a summary.
+    Text,
+    /// A JSON document (`format_version`, `findings`).
+    Json,
 }
 
 /// Formats for `tailform output`.
@@ -353,11 +496,25 @@ pub enum StateCommand {
         #[arg(value_name = "ADDR")]
         address: Address,
     },
-    /// Forget an object (it stays live, unmanaged).
+    /// Forget an object (it stays live, unmanaged). A record holding a secret asks first: the
+    /// secret is gone with it.
     Rm {
         /// The address.
         #[arg(value_name = "ADDR")]
         address: Address,
+        /// Remove it without asking, even when its secret is lost with it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Rename a record (its object, id and secret stay): `state mv FROM TO`, as a `moved:`
+    /// entry does. Same kind only; an OAuth client or auth key stays in its tailnet.
+    Mv {
+        /// The address in the state.
+        #[arg(value_name = "FROM")]
+        from: Address,
+        /// The new address.
+        #[arg(value_name = "TO")]
+        to: Address,
     },
     /// Encrypt the state's secrets (with TAILFORM_PASSPHRASE or --age-recipients) and enforce
     /// encryption from now on.
@@ -452,6 +609,8 @@ enum Uses {
     OpensSecrets,
     /// Seals secrets: `--age-recipients`.
     SealsSecrets,
+    /// Checks the credential's expiry: `--warn-expiry`.
+    WarnsExpiry,
 }
 
 /// The global options of each group, by clap id (the field name).
@@ -464,13 +623,13 @@ fn group(uses: Uses) -> &'static [&'static str] {
         Uses::WritesState => &["allow_plaintext_secrets"],
         Uses::OpensSecrets => &["age_identity"],
         Uses::SealsSecrets => &["age_recipients"],
+        Uses::WarnsExpiry => &["warn_expiry"],
     }
 }
 
 /// What each command does, which decides the global options its `--help` shows (they are
 /// accepted everywhere). The key is the command's path below `tailform`. A command not listed
-/// here shows them all: add a line when adding a command, e.g. `"destroy"` like `"apply"`,
-/// `"state mv"` like `"state rm"`, `"version"` with none.
+/// here shows them all: add a line when adding a command (a test checks that each is listed).
 const COMMAND_USES: &[(&str, &[Uses])] = {
     use Uses::*;
     const EVERYTHING: &[Uses] = &[
@@ -480,19 +639,38 @@ const COMMAND_USES: &[(&str, &[Uses])] = {
         WritesState,
         OpensSecrets,
         SealsSecrets,
+        WarnsExpiry,
     ];
     const COPIES_STATE: &[Uses] = &[ReadsState, Locks, WritesState, OpensSecrets, SealsSecrets];
     &[
         ("validate", &[TailnetCap]),
         // Plan locks the state and opens tailnets' own OAuth client secrets; it writes nothing.
-        ("plan", &[Api, ReadsState, Locks, OpensSecrets]),
+        ("plan", &[Api, ReadsState, Locks, OpensSecrets, WarnsExpiry]),
         ("apply", EVERYTHING),
-        ("import", EVERYTHING),
+        ("destroy", EVERYTHING),
+        // Graph makes a plan (or reads a saved one) and prints it.
+        ("graph", &[Api, ReadsState, Locks, OpensSecrets]),
+        // Doctor reads the state (tailnets' own OAuth clients) and writes nothing.
+        ("doctor", &[Api, ReadsState, OpensSecrets, WarnsExpiry]),
+        // Show prints a saved plan or the state, secrets redacted.
+        ("show", &[ReadsState]),
+        (
+            "import",
+            &[
+                Api,
+                ReadsState,
+                Locks,
+                WritesState,
+                OpensSecrets,
+                SealsSecrets,
+            ],
+        ),
         ("output", &[ReadsState, OpensSecrets]),
         ("state", &[ReadsState]),
         ("state list", &[ReadsState]),
         ("state show", &[ReadsState]),
         ("state rm", &[ReadsState, Locks, WritesState]),
+        ("state mv", &[ReadsState, Locks, WritesState]),
         ("state encrypt", COPIES_STATE),
         ("state decrypt", COPIES_STATE),
         ("state push", COPIES_STATE),
@@ -502,6 +680,7 @@ const COMMAND_USES: &[(&str, &[Uses])] = {
         ("emulator", &[TailnetCap]),
         ("schema", &[]),
         ("completions", &[]),
+        ("version", &[]),
     ]
 };
 
@@ -662,6 +841,29 @@ mod tests {
                     "`{id}` is not a global option"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_command_is_in_the_help_table() {
+        fn walk(cmd: &clap::Command, parent: &str, out: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let path = if parent.is_empty() {
+                    sub.get_name().to_owned()
+                } else {
+                    format!("{parent} {}", sub.get_name())
+                };
+                walk(sub, &path, out);
+                out.push(path);
+            }
+        }
+        let mut paths = Vec::new();
+        walk(&command(), "", &mut paths);
+        for path in paths {
+            assert!(
+                COMMAND_USES.iter().any(|(p, _)| *p == path),
+                "`{path}` is missing from COMMAND_USES"
+            );
         }
     }
 

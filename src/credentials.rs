@@ -37,14 +37,38 @@ pub enum CredentialsError {
     },
 }
 
+/// A credential with the variables it was read from (never their values).
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The credential.
+    pub credential: Credential,
+    /// The variables that hold it, e.g. `["TAILSCALE_OAUTH_CLIENT_ID",
+    /// "TAILSCALE_OAUTH_CLIENT_SECRET"]`.
+    pub vars: Vec<&'static str>,
+    /// Variables that are set but not used: `TAILSCALE_API_KEY` when an OAuth client is set too.
+    pub ignored: Vec<&'static str>,
+}
+
 /// Reads the credential from `var` (the environment, or a test's map).
 pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Credential, CredentialsError> {
-    let non_empty = |name: &str| var(name).filter(|v| !v.is_empty());
+    read_vars(var).map(|found| found.credential)
+}
+
+/// Reads the credential from `var`, with where it came from.
+pub fn read_vars(var: impl Fn(&str) -> Option<String>) -> Result<Found, CredentialsError> {
+    let non_empty = |name: &'static str| var(name).filter(|v| !v.is_empty()).map(|v| (name, v));
     let id = non_empty("TAILSCALE_OAUTH_CLIENT_ID").or_else(|| non_empty("OAUTH_CLIENT_ID"));
     let secret =
         non_empty("TAILSCALE_OAUTH_CLIENT_SECRET").or_else(|| non_empty("OAUTH_CLIENT_SECRET"));
     match (id, secret) {
-        (Some(id), Some(secret)) => Ok(Credential::oauth(id, Secret::new(secret))),
+        (Some((id_var, id)), Some((secret_var, secret))) => Ok(Found {
+            credential: Credential::oauth(id, Secret::new(secret)),
+            vars: vec![id_var, secret_var],
+            ignored: non_empty("TAILSCALE_API_KEY")
+                .map(|(name, _)| name)
+                .into_iter()
+                .collect(),
+        }),
         (Some(_), None) => Err(CredentialsError::HalfOAuth {
             set: "TAILSCALE_OAUTH_CLIENT_ID",
             missing: "TAILSCALE_OAUTH_CLIENT_SECRET",
@@ -54,14 +78,23 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Credential, Cre
             missing: "TAILSCALE_OAUTH_CLIENT_ID",
         }),
         (None, None) => non_empty("TAILSCALE_API_KEY")
-            .map(|k| Credential::ApiKey(Secret::new(k)))
+            .map(|(name, k)| Found {
+                credential: Credential::ApiKey(Secret::new(k)),
+                vars: vec![name],
+                ignored: Vec::new(),
+            })
             .ok_or(CredentialsError::Missing),
     }
 }
 
 /// Reads the credential from the process environment.
 pub fn from_env() -> Result<Credential, CredentialsError> {
-    from_vars(|name| std::env::var(name).ok())
+    read_env().map(|found| found.credential)
+}
+
+/// Reads the credential from the process environment, with where it came from.
+pub fn read_env() -> Result<Found, CredentialsError> {
+    read_vars(|name| std::env::var(name).ok())
 }
 
 #[cfg(test)]
@@ -108,6 +141,18 @@ mod tests {
         ]))
         .unwrap();
         assert!(matches!(c, Credential::OAuth { client_id, .. } if client_id == "k1"));
+        let found = read_vars(vars(&[
+            ("OAUTH_CLIENT_ID", "k1"),
+            ("TAILSCALE_OAUTH_CLIENT_SECRET", "s"),
+            ("TAILSCALE_API_KEY", "a"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            found.vars,
+            ["OAUTH_CLIENT_ID", "TAILSCALE_OAUTH_CLIENT_SECRET"]
+        );
+        assert_eq!(found.ignored, ["TAILSCALE_API_KEY"]);
+        assert!(!format!("{found:?}").contains("\"s\""));
     }
 
     #[test]

@@ -148,6 +148,12 @@ pub enum Error {
         /// What it is creating.
         addresses: Vec<crate::address::Address>,
     },
+    /// A `moved` entry or `state mv` cannot be followed.
+    #[error(transparent)]
+    Move(#[from] crate::plan::MoveStateError),
+    /// `state mv` of two addresses that cannot be a move.
+    #[error(transparent)]
+    BadMove(#[from] crate::model::MoveError),
     /// The address is not in the state.
     #[error("`{0}` is not in the state")]
     NotInState(crate::address::Address),

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod deliver;
+pub mod doctor;
 pub mod emulator;
 pub mod error;
 pub mod exit;

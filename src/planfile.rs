@@ -14,7 +14,8 @@ use uuid::Uuid;
 use crate::address::Address;
 use crate::fingerprint;
 use crate::live::Live;
-use crate::plan::{Plan, Step, StepGraph, Summary};
+use crate::model::Move;
+use crate::plan::{Moved, Plan, Step, StepGraph, Summary};
 use crate::refresh::Scope;
 use crate::render::PlanView;
 use crate::state::State;
@@ -50,6 +51,13 @@ pub struct SavedPlan {
     /// then counts steps).
     #[serde(default)]
     pub summary: Summary,
+    /// Records the plan renames (`moved` entries) before its steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Moved>,
+    /// The plan as its JSON rendering (`tailform show PLANFILE --format json`); absent in plan
+    /// files written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<serde_json::Value>,
 }
 
 /// Why a saved plan cannot be used.
@@ -133,7 +141,31 @@ impl SavedPlan {
                 crate::render::text::Style::new(false),
             ),
             summary: plan.summary(),
+            json: serde_json::from_str(&crate::render::json::render(&PlanView::new(plan))).ok(),
+            moved: plan.moved.clone(),
         }
+    }
+
+    /// The renames to follow on the loaded state before checking freshness.
+    pub fn moves(&self) -> Vec<Move> {
+        self.moved
+            .iter()
+            .map(|m| Move {
+                from: m.from.clone(),
+                to: m.to.clone(),
+                origin: None,
+            })
+            .collect()
+    }
+
+    /// The plan's JSON rendering, pretty-printed; refused for a plan file older than it.
+    pub fn json_text(&self, path: &Path) -> Result<String, PlanFileError> {
+        let json = self.json.as_ref().ok_or_else(|| PlanFileError::NotAPlan {
+            path: path.to_path_buf(),
+            detail: "it was saved by a tailform that did not keep the JSON plan; make a new plan"
+                .into(),
+        })?;
+        Ok(serde_json::to_string_pretty(json).expect("JSON values serialise"))
     }
 
     /// Gives a still-empty state the plan's lineage, so the state the plan creates carries it.

@@ -3,7 +3,8 @@
 //! response (kept in the state), falling back to the organization's client minting a token with
 //! `tailnet=<id>`; an existing tailnet is reached with the organization's credential (`-` for its
 //! own tailnet, `tailnet=<id>` for another one); a `createdBy` key is created with its OAuth
-//! client's own secret.
+//! client's own secret. Each [`Reach`] says whose credential it is ([`Via`]), so a refusal can
+//! be explained (`tailform doctor`).
 
 use crate::api::Credential;
 use crate::model::TailnetRef;
@@ -16,6 +17,50 @@ pub struct Reach {
     pub credential: Credential,
     /// The `{tailnet}` path segment.
     pub path: String,
+    /// Whose credential it is (to explain a refusal).
+    pub via: Via,
+}
+
+/// Whose credential a [`Reach`] uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// The tailnet's own OAuth client, from the create response kept in the state.
+    OwnClient {
+        /// Its client id.
+        client_id: String,
+    },
+    /// The organization's credential, in its own tailnet.
+    Organization,
+    /// The organization's OAuth client minting its token with `tailnet=<id>`.
+    OrganizationFor {
+        /// The tailnet id sent as `tailnet=`.
+        tailnet: String,
+    },
+    /// A `createdBy` OAuth client of the tailnet, from the state.
+    CreatorClient {
+        /// Its client id.
+        client_id: String,
+    },
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Via::OwnClient { client_id } => {
+                write!(f, "its own OAuth client `{client_id}` (from the state)")
+            }
+            Via::Organization => f.write_str("the configured credential, in its own tailnet"),
+            Via::OrganizationFor { tailnet } => {
+                write!(
+                    f,
+                    "the organization's OAuth client with `tailnet={tailnet}`"
+                )
+            }
+            Via::CreatorClient { client_id } => {
+                write!(f, "the OAuth client `{client_id}` (from the state)")
+            }
+        }
+    }
 }
 
 /// Why a tailnet cannot be reached.
@@ -58,13 +103,25 @@ fn via(org: &Credential, id: &str, own: Option<&BootstrapClient>) -> Result<Reac
         let secret = c.secret.as_ref()?.open()?;
         Some((c.id.clone(), secret.clone()))
     });
-    let credential = match open {
-        Some((client_id, secret)) => Credential::oauth(client_id, secret),
-        None => with_tailnet_param(org, id)?,
-    };
+    match open {
+        Some((client_id, secret)) => Ok(Reach {
+            credential: Credential::oauth(client_id.clone(), secret),
+            path: id.to_owned(),
+            via: Via::OwnClient { client_id },
+        }),
+        None => organization_for(org, id),
+    }
+}
+
+/// Reaches tailnet `id` with the organization's OAuth client, minting its token with
+/// `tailnet=<id>`: the fallback for a tailnet tailform created (it needs `all`).
+pub fn organization_for(org: &Credential, id: &str) -> Result<Reach, ReachError> {
     Ok(Reach {
-        credential,
+        credential: with_tailnet_param(org, id)?,
         path: id.to_owned(),
+        via: Via::OrganizationFor {
+            tailnet: id.to_owned(),
+        },
     })
 }
 
@@ -74,17 +131,24 @@ pub fn existing(org: &Credential, tailnet: &TailnetRef) -> Result<Reach, ReachEr
         TailnetRef::Own => Ok(Reach {
             credential: org.clone(),
             path: "-".into(),
+            via: Via::Organization,
         }),
         TailnetRef::Id(id) => {
-            let credential = match org {
+            let (credential, via) = match org {
                 // An API key reaches only its own tailnet; if `id` is that tailnet, the API
                 // accepts the explicit id, otherwise it answers 403 `user tailnet does not match`.
-                Credential::ApiKey(_) => org.clone(),
-                Credential::OAuth { .. } => with_tailnet_param(org, id)?,
+                Credential::ApiKey(_) => (org.clone(), Via::Organization),
+                Credential::OAuth { .. } => (
+                    with_tailnet_param(org, id)?,
+                    Via::OrganizationFor {
+                        tailnet: id.clone(),
+                    },
+                ),
             };
             Ok(Reach {
                 credential,
                 path: id.clone(),
+                via,
             })
         }
     }
@@ -109,6 +173,9 @@ pub fn created_by(
     Ok(Reach {
         credential: Credential::oauth(client.id.clone(), secret),
         path: tailnet.path.clone(),
+        via: Via::CreatorClient {
+            client_id: client.id.clone(),
+        },
     })
 }
 
@@ -157,10 +224,20 @@ mod tests {
     fn created_tailnets_use_their_own_client_then_the_org_client() {
         let r = created(&org(), &record(true)).unwrap();
         assert_eq!(r.path, "T1");
+        assert_eq!(
+            r.via.to_string(),
+            "its own OAuth client `kboot` (from the state)"
+        );
         assert!(
             matches!(&r.credential, Credential::OAuth { client_id, tailnet: None, .. } if client_id == "kboot")
         );
         let r = created(&org(), &record(false)).unwrap();
+        assert_eq!(
+            r.via,
+            Via::OrganizationFor {
+                tailnet: "T1".into()
+            }
+        );
         assert!(
             matches!(&r.credential, Credential::OAuth { client_id, tailnet: Some(t), .. } if client_id == "korg" && t == "T1")
         );

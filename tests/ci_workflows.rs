@@ -110,7 +110,7 @@ fn every_tailform_command_in_the_workflows_exists() {
             seen += 1;
         }
     }
-    assert_eq!(seen, 4, "validate, plan and apply; plan");
+    assert_eq!(seen, 5, "validate, plan, doctor and apply; plan");
 }
 
 #[test]

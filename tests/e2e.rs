@@ -7,12 +7,15 @@ mod invariants;
 mod e2e {
     pub mod world;
 
+    mod api_keys;
     mod at_rest;
     mod delivery;
     mod destroy;
+    mod doctor;
     mod embedded;
     mod failures;
     mod faults;
+    mod habits;
     mod hand_edited;
     mod help;
     mod hostile;

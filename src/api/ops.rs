@@ -9,6 +9,7 @@ use super::credential::Credential;
 use super::endpoint::{self, Request};
 use super::error::ApiError;
 use super::send::{Answer, read, unreadable};
+use super::token::TokenKey;
 use super::types::{
     AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, KeyInfo, KeyLookup, OAuthClientRequest,
     PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,
@@ -16,6 +17,23 @@ use super::types::{
 use super::{body, wire};
 
 impl Client {
+    /// Proves that `cred` authenticates, without calling an endpoint: an OAuth client's access
+    /// token is minted (or taken from the cache, where the calls that follow find it); an API
+    /// key has nothing to mint and is `Ok`. A refused exchange is [`ApiError::TokenMint`].
+    pub async fn ensure_token(&self, cred: &Credential) -> Result<(), ApiError> {
+        match cred {
+            Credential::ApiKey(_) => Ok(()),
+            Credential::OAuth {
+                client_id,
+                client_secret,
+                tailnet,
+            } => {
+                let key = TokenKey::new(client_id, client_secret, tailnet.as_deref());
+                self.access_token(&key, client_secret).await.map(drop)
+            }
+        }
+    }
+
     /// Lists the organisation's tailnets (including its original tailnet), following `cursor`
     /// paging when the server uses it. Needs an org credential with `tailnets:read`.
     pub async fn list_tailnets(&self, cred: &Credential) -> Result<Vec<TailnetInfo>, ApiError> {

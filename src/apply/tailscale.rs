@@ -344,6 +344,9 @@ impl Executor for TailscaleExecutor {
             Step::Forget { address, target } => {
                 Box::pin(async move { Ok(StateUpdate::Forgotten { address, target }) })
             }
+            Step::RecordExpiry { address, expires } => {
+                Box::pin(async move { Ok(StateUpdate::ExpiryRecorded { address, expires }) })
+            }
         };
         Ok(op)
     }

@@ -99,6 +99,13 @@ pub enum StateUpdate {
         /// Which.
         target: Target,
     },
+    /// An auth key's live expiry was recorded (`--refresh-only`).
+    ExpiryRecorded {
+        /// The key's address.
+        address: Address,
+        /// The live expiry.
+        expires: Timestamp,
+    },
 }
 
 impl StateUpdate {
@@ -115,6 +122,7 @@ impl StateUpdate {
             | StateUpdate::ObjectDeleted { address, .. }
             | StateUpdate::IntentCleared { address, .. }
             | StateUpdate::Delivered { address, .. }
+            | StateUpdate::ExpiryRecorded { address, .. }
             | StateUpdate::Forgotten { address, .. } => address,
         }
     }
@@ -215,6 +223,11 @@ impl StateUpdate {
             }
             StateUpdate::ObjectDeleted { address, target }
             | StateUpdate::Forgotten { address, target } => remove(state, &address, &target),
+            StateUpdate::ExpiryRecorded { address, expires } => {
+                if let Some(Record::AuthKey(k)) = state.resources.get_mut(&address) {
+                    k.expires = Some(expires);
+                }
+            }
         }
     }
 }

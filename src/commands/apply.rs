@@ -14,14 +14,15 @@
 
 use super::console::{errln, out, outln};
 use std::collections::BTreeSet;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
-use crate::address::Address;
+use crate::address::{Address, Member};
 use crate::apply::{self, ApplyOptions, ApplyReport, SaveFailed, TailscaleExecutor};
-use crate::cli::{ApplyArgs, GlobalArgs};
+use crate::cli::{ApplyArgs, DestroyArgs, GlobalArgs};
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::plan::{Step, StepGraph, Summary, sealed_credentials};
+use crate::model::Desired;
+use crate::plan::{self, Step, StepGraph, Summary, sealed_credentials};
 use crate::planfile::SavedPlan;
 use crate::refresh;
 use crate::render::progress::Progress;
@@ -50,18 +51,64 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Exit, Error> {
             let saved = SavedPlan::load(path)?;
             apply_saved(global, &args, &saved)
         }
-        None => apply_fresh(global, &args),
+        None => {
+            let desired = session::manifests(global, &args.manifests.files)?;
+            apply_fresh(global, &args, &desired, false)
+        }
     }
 }
 
-fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
-    let desired = session::manifests(global, &args.manifests.files)?;
+/// Runs `tailform destroy`: an apply towards no manifests at all, so every record the state
+/// tracks is planned for deletion under the same guards (`preventDestroy` as last applied,
+/// `--allow-destroy`; existing tailnets are never deleted, only what tailform made in them).
+/// With `--target`, towards the manifests without the targets (a targeted tailnet with
+/// everything in it), limited to them: what is not targeted stays as declared.
+pub fn destroy(global: &GlobalArgs, args: DestroyArgs) -> Result<Exit, Error> {
+    let args = args.into_apply();
+    if args.options.target.is_empty() {
+        return apply_fresh(global, &args, &Desired::default(), false);
+    }
+    let mut desired = session::manifests(global, &args.manifests.files)?;
+    for target in &args.options.target {
+        match &target.member {
+            Member::Tailnet => {
+                desired.tailnets.remove(&target.tailnet);
+            }
+            Member::Policy => {
+                if let Some(t) = desired.tailnets.get_mut(&target.tailnet) {
+                    t.policy = None;
+                }
+            }
+            Member::OAuthClient(n) => {
+                if let Some(t) = desired.tailnets.get_mut(&target.tailnet) {
+                    t.oauth_clients.remove(n);
+                }
+            }
+            Member::AuthKey(n) => {
+                if let Some(t) = desired.tailnets.get_mut(&target.tailnet) {
+                    t.auth_keys.remove(n);
+                }
+            }
+        }
+    }
+    apply_fresh(global, &args, &desired, true)
+}
+
+/// Plans towards `desired` and applies; `destroy_targets` for `destroy --target`.
+fn apply_fresh(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    desired: &Desired,
+    destroy_targets: bool,
+) -> Result<Exit, Error> {
     let session = Session::open(global)?;
     let mut backend = session::backend(global)?;
     let _lock = session::lock(global, backend.as_mut(), "apply")?;
     let mut state = backend.load()?;
-    let mut options = planning::options(global, &args.options, false);
-    let planned = planning::make(&options, &session, &desired, &state)?;
+    planning::warn_expiring_credential(global, &session);
+    let mut options = planning::options(global, &args.options, args.refresh_only);
+    options.destroy_targets = destroy_targets;
+    let planned = planning::make(&options, &session, desired, &mut state)?;
     let view = PlanView::new(&planned.plan);
     out!(
         "{}",
@@ -73,6 +120,11 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
     refuse_sealed(planned.plan.graph.steps().map(|(_, s)| s), &state)?;
     if !args.auto_approve {
         confirm()?;
+    }
+    if !planned.plan.moved.is_empty() {
+        // The renames go first, on their own: every step after them finds the records where
+        // the plan expects them.
+        backend.save(&mut state)?;
     }
     let summary = planned.plan.summary();
     let mut run = Runner {
@@ -101,7 +153,7 @@ fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, Error> {
         );
         options.restrict = Some(retry);
         options.replace.clear();
-        let again = planning::make(&options, &session, &desired, run.state)?;
+        let again = planning::make(&options, &session, desired, run.state)?;
         if !again.plan.has_changes() {
             break;
         }
@@ -136,6 +188,9 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     let mut backend = session::backend(global)?;
     let _lock = session::lock(global, backend.as_mut(), "apply")?;
     let mut state = backend.load()?;
+    let serial = state.serial;
+    plan::follow_moves(&mut state, &saved.moves())?;
+    planning::warn_expiring_credential(global, &session);
     let live = session.runtime.block_on(refresh::read(
         &session.client,
         &session.org,
@@ -147,10 +202,14 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     saved.adopt_lineage(&mut state);
     out!("{}", saved.text);
     let graph = saved.graph();
-    if graph.is_empty() {
+    if graph.is_empty() && saved.moved.is_empty() {
         return Ok(Exit::Success);
     }
     refuse_sealed(graph.steps().map(|(_, s)| s), &state)?;
+    if !saved.moved.is_empty() {
+        debug_assert_eq!(state.serial, serial, "moves are followed in memory");
+        backend.save(&mut state)?;
+    }
     let mut run = Runner {
         global,
         args,
@@ -313,14 +372,25 @@ impl Outcome {
             format!(" ({})", notes.join("; "))
         };
         if self.succeeded() {
+            if summary.drift > 0
+                && summary.add + summary.change + summary.destroy + summary.forget == 0
+            {
+                return format!(
+                    "\nApply complete! Drift accepted into the state: {} object(s){notes}.",
+                    summary.drift
+                );
+            }
             if summary == Summary::default() {
                 return format!("\nApply complete! {} step(s) applied{notes}.", self.applied);
             }
-            let forgotten = if summary.forget > 0 {
+            let mut forgotten = if summary.forget > 0 {
                 format!(", {} forgotten", summary.forget)
             } else {
                 String::new()
             };
+            if summary.moved > 0 {
+                forgotten.push_str(&format!(", {} moved", summary.moved));
+            }
             return format!(
                 "\nApply complete! Resources: {} added, {} changed, {} destroyed{forgotten}{notes}.",
                 summary.add, summary.change, summary.destroy
@@ -348,24 +418,13 @@ impl Outcome {
 /// Asks for confirmation on stdin (a terminal or a pipe, like Terraform); anything but `yes`
 /// cancels, and no input at all (CI with no stdin) says to pass `--auto-approve`.
 fn confirm() -> Result<(), Error> {
-    out!(
-        "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
-    );
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    let read = std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("read", "standard input", e))?;
-    if read == 0 {
-        return Err(Error::NotConfirmed(
+    match super::confirm::ask(
+        "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+    )? {
+        Some(true) => Ok(()),
+        Some(false) => Err(Error::NotConfirmed("apply cancelled: nothing was changed")),
+        None => Err(Error::NotConfirmed(
             "apply needs a confirmation and standard input is closed: review the plan and pass --auto-approve",
-        ));
-    }
-    outln!();
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(Error::NotConfirmed("apply cancelled: nothing was changed"))
+        )),
     }
 }

@@ -3,8 +3,12 @@
 
 mod apply;
 mod completions;
+mod confirm;
 mod console;
+mod doctor;
 mod emulator;
+mod graph;
+mod habits;
 mod import;
 mod output;
 mod plan;
@@ -12,9 +16,11 @@ mod planning;
 mod rerun;
 mod schema;
 pub mod session;
+mod show;
 mod state;
 mod unlock;
 mod validate;
+mod version;
 
 pub use validate::summary as validate_summary;
 
@@ -25,8 +31,16 @@ use crate::error::Error;
 use crate::exit::Exit;
 
 /// Parses the command line, runs the command, prints any error once and returns the exit code.
+///
+/// A command line clap refuses exits 1, like every other error (clap's own default is 2, which
+/// `plan --detailed-exitcode` means "changes": a typo in a CI script must not read as drift).
+/// Terraform's single-dash spellings (`-auto-approve`, `-out=FILE`) get a hint first.
 pub fn run() -> ExitCode {
-    let cli = crate::cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match crate::cli::parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e, &args),
+    };
     let result = dispatch(cli).and_then(|exit| match console::take_stdout_failure() {
         Some(e) => Err(Error::Stdout(e)),
         None => Ok(exit),
@@ -73,10 +87,36 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
         Command::Completions(args) => Ok(completions::run(&args)),
         Command::Plan(args) => plan::run(&global, args),
         Command::Apply(args) => apply::run(&global, args),
+        Command::Destroy(args) => apply::destroy(&global, args),
+        Command::Show(args) => show::run(&global, &args),
+        Command::Graph(args) => graph::run(&global, &args),
+        Command::Doctor(args) => doctor::run(&global, &args),
         Command::Output(args) => output::run(&global, &args),
         Command::Import(args) => import::run(&global, args),
         Command::State(command) => state::run(&global, command),
         Command::Unlock(args) => unlock::run(&global, &args),
+        Command::Version(args) => Ok(version::run(&args)),
+    }
+}
+
+/// Prints clap's message (help and `--version` are not errors) and, for a Terraform spelling, the
+/// tailform one.
+fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
+    use clap::error::ErrorKind;
+    let _ = e.print();
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Exit::Success.into(),
+        _ => {
+            for hint in args
+                .iter()
+                .filter_map(|a| habits::spelling_hint(&a.to_string_lossy()))
+            {
+                console::errln!("hint: {hint}");
+            }
+            Exit::Failure.into()
+        }
     }
 }
 

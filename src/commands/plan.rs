@@ -1,5 +1,6 @@
 //! `tailform plan`: show what apply would change (text, JSON or Markdown on stdout); optionally
-//! save it (`--out`); `--detailed-exitcode` exits 2 when there are changes.
+//! save it (`--out`); `--detailed-exitcode` exits 2 when there are changes. An API key about to
+//! expire is a warning on stderr, and in the JSON and Markdown plans.
 //!
 //! Under `--format json` stdout is one JSON document whatever happens, as Terraform's: a plan
 //! that cannot be made (invalid manifests, a plan problem, an unreachable API) is printed with
@@ -34,23 +35,31 @@ pub fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Exit, Error> {
                 };
                 out!("{}", render::json::render(&PlanView::errored(diagnostics)));
             }
-            Err(error)
+            Err(*error)
         }
     }
 }
 
 /// The plan, or why it could not be made (with the problems, when there are several).
-fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, (Error, Vec<DiagnosticView>)> {
-    let desired = session::manifests_or_diagnostics(global, &args.manifests.files)
-        .map_err(|(e, diags)| (e, diags.iter().map(DiagnosticView::manifest).collect()))?;
+fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, (Box<Error>, Vec<DiagnosticView>)> {
+    let desired =
+        session::manifests_or_diagnostics(global, &args.manifests.files).map_err(|diags| {
+            let error = Box::new(session::manifests_error(&diags));
+            (error, diags.iter().map(DiagnosticView::manifest).collect())
+        })?;
     let session = Session::open(global).map_err(alone)?;
     let mut backend = session::backend(global).map_err(alone)?;
     let _lock = session::lock(global, backend.as_mut(), "plan").map_err(alone)?;
-    let state = backend.load().map_err(|e| alone(e.into()))?;
+    let mut state = backend.load().map_err(|e| alone(e.into()))?;
+    let expiring = planning::warn_expiring_credential(global, &session);
     let options = planning::options(global, &args.options, args.refresh_only);
-    let planned = planning::make_or_problems(&options, &session, &desired, &state)
+    let planned = planning::make_or_problems(&options, &session, &desired, &mut state)
         .map_err(|(e, problems)| (e, problems.iter().map(DiagnosticView::plan_error).collect()))?;
-    let view = PlanView::new(&planned.plan);
+    let mut view = PlanView::new(&planned.plan);
+    // Text shows it on stderr (above); the machine formats carry it with the plan's warnings.
+    if let (Some(summary), PlanFormat::Json | PlanFormat::Markdown) = (expiring, args.format) {
+        view.diagnostics.push(DiagnosticView::warning(summary));
+    }
     let out = match args.format {
         PlanFormat::Text => render::text::render(&view, Style::new(session::stdout_color(global))),
         PlanFormat::Json => render::json::render(&view),
@@ -76,8 +85,8 @@ fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, (Error, Vec<Diagno
 }
 
 /// An error that is its own only problem.
-fn alone(error: Error) -> (Error, Vec<DiagnosticView>) {
-    (error, Vec::new())
+fn alone(error: Error) -> (Box<Error>, Vec<DiagnosticView>) {
+    (Box::new(error), Vec::new())
 }
 
 /// The error and its causes in one line, as `main` prints them.

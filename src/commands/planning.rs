@@ -3,6 +3,7 @@
 
 use super::console::errln;
 use crate::cli::{GlobalArgs, PlanOptions as CliPlanOptions};
+use crate::doctor;
 use crate::error::Error;
 use crate::live::Live;
 use crate::model::{Desired, Policy};
@@ -33,17 +34,19 @@ pub fn options(global: &GlobalArgs, cli: &CliPlanOptions, refresh_only: bool) ->
         refresh_only,
         max_tailnets: global.max_tailnets,
         restrict: None,
+        destroy_targets: false,
     }
 }
 
-/// Refreshes, diffs and validates policy files; prints plan errors to stderr.
+/// Follows the manifests' `moved` entries on `state` (in memory: apply saves them before its
+/// first step), refreshes, diffs and validates policy files; prints plan errors to stderr.
 pub fn make(
     options: &PlanOptions,
     session: &Session,
     desired: &Desired,
-    state: &State,
+    state: &mut State,
 ) -> Result<Planned, Error> {
-    make_or_problems(options, session, desired, state).map_err(|(e, _)| e)
+    make_or_problems(options, session, desired, state).map_err(|(e, _)| *e)
 }
 
 /// [`make`], also returning the problems when the plan cannot be made (`plan --format json`
@@ -52,23 +55,43 @@ pub fn make_or_problems(
     options: &PlanOptions,
     session: &Session,
     desired: &Desired,
-    state: &State,
-) -> Result<Planned, (Error, Vec<PlanError>)> {
-    refuse_in_flight(state).map_err(|e| (e, Vec::new()))?;
+    state: &mut State,
+) -> Result<Planned, (Box<Error>, Vec<PlanError>)> {
+    let alone = |e: Error| (Box::new(e), Vec::new());
+    refuse_in_flight(state).map_err(alone)?;
+    let moved = plan::follow_moves(state, &desired.moves).map_err(|e| alone(e.into()))?;
+    let state: &State = state;
     let scope = Scope::of(desired, state);
     let live = session
         .runtime
         .block_on(refresh::read(&session.client, &session.org, &scope, state))
-        .map_err(|e| (e.into(), Vec::new()))?;
-    let plan = match plan::diff(desired, state, &live, options) {
+        .map_err(|e| alone(e.into()))?;
+    let mut plan = match plan::diff(desired, state, &live, options) {
         Ok(plan) => plan,
-        Err(errors) => return Err((report(&errors), errors)),
+        Err(errors) => return Err((Box::new(report(&errors)), errors)),
     };
+    plan.record_moves(moved);
     let problems = validate_policy_files(session, desired, state, &plan);
     if !problems.is_empty() {
-        return Err((report(&problems), problems));
+        return Err((Box::new(report(&problems)), problems));
     }
     Ok(Planned { plan, live, scope })
+}
+
+/// The warning `tailform doctor` gives when the credential in use is an API key with less than
+/// `--warn-expiry` left: printed on stderr as one line (unless `-q`) and returned, for the
+/// formats that carry warnings (`plan --format json|markdown`).
+pub fn warn_expiring_credential(global: &GlobalArgs, session: &Session) -> Option<String> {
+    let soon = session.runtime.block_on(doctor::expiry_warning(
+        &session.client,
+        &session.org,
+        global.warn_expiry,
+    ))?;
+    let line = soon.line();
+    if !global.quiet {
+        errln!("warning: {line}");
+    }
+    Some(line)
 }
 
 /// Refuses to plan over creates another live run still has in flight (its lock was removed or

@@ -19,6 +19,8 @@ use crate::validate::{self, Diagnostic, TextOptions, ValidateOptions};
 
 /// The default state file.
 pub const DEFAULT_STATE: &str = "state/tailform.json";
+/// The API endpoint without `--endpoint` or `TAILSCALE_BASE_URL`.
+pub const DEFAULT_ENDPOINT: &str = "https://api.tailscale.com";
 /// The embedded emulator's data file, next to the state file.
 pub const EMULATOR_DATA: &str = "emulator.json";
 
@@ -145,15 +147,22 @@ pub fn stdout_color(global: &GlobalArgs) -> bool {
 
 /// Loads and validates the manifests; prints every diagnostic (warnings too) to stderr.
 pub fn manifests(global: &GlobalArgs, files: &[PathBuf]) -> Result<Desired, Error> {
-    manifests_or_diagnostics(global, files).map_err(|(e, _)| e)
+    manifests_or_diagnostics(global, files).map_err(|diags| manifests_error(&diags))
 }
 
-/// [`manifests`], also returning the diagnostics when the manifests are invalid (`plan
-/// --format json` puts them in its document).
+/// The error for invalid manifests with these diagnostics.
+pub fn manifests_error(diags: &[Diagnostic]) -> Error {
+    Error::Manifests {
+        errors: diags.iter().filter(|d| d.is_error()).count(),
+    }
+}
+
+/// [`manifests`], returning the diagnostics when the manifests are invalid (`plan --format
+/// json` puts them in its document; [`manifests_error`] is the error).
 pub fn manifests_or_diagnostics(
     global: &GlobalArgs,
     files: &[PathBuf],
-) -> Result<Desired, (Error, Vec<Diagnostic>)> {
+) -> Result<Desired, Vec<Diagnostic>> {
     let opts = ValidateOptions {
         max_tailnets: global.max_tailnets,
     };
@@ -166,8 +175,7 @@ pub fn manifests_or_diagnostics(
         }
         Err(diags) => {
             print_diagnostics(global, &diags);
-            let errors = diags.iter().filter(|d| d.is_error()).count();
-            Err((Error::Manifests { errors }, diags))
+            Err(diags)
         }
     }
 }
@@ -238,7 +246,7 @@ impl Session {
         let endpoint = global
             .endpoint
             .clone()
-            .unwrap_or_else(|| "https://api.tailscale.com".to_owned());
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
         let org = crate::credentials::from_env()?;
         let client = Client::new(client_config(global, &endpoint))?;
         Ok(Session {

@@ -43,13 +43,54 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
             outln!("{}", show(&state, &address)?);
             Ok(Exit::Success)
         }
-        StateCommand::Rm { address } => {
+        StateCommand::Mv { from, to } => {
+            crate::model::Move::check(&from, &to)?;
+            let mut backend = session::backend(global)?;
+            let _lock = session::lock(global, backend.as_mut(), "state mv")?;
+            let mut state = backend.load()?;
+            let moves = [crate::model::Move {
+                from: from.clone(),
+                to: to.clone(),
+                origin: None,
+            }];
+            let moved = crate::plan::follow_moves(&mut state, &moves)?;
+            if moved.is_empty() {
+                return Err(Error::NotInState(from));
+            }
+            backend.save(&mut state)?;
+            errln!(
+                "Moved `{from}` to `{to}`: its object, id and secret are unchanged; declare it at \
+                 `{to}` in the manifests (or the next plan deletes it as undeclared)."
+            );
+            Ok(Exit::Success)
+        }
+        StateCommand::Rm { address, force } => {
             let mut backend = session::backend(global)?;
             let _lock = session::lock(global, backend.as_mut(), "state rm")?;
             let mut state = backend.load()?;
-            if state.resources.remove(&address).is_none() {
+            let Some(record) = state.resources.get(&address) else {
                 return Err(Error::NotInState(address));
+            };
+            if record.stored_secrets().next().is_some() && !force {
+                errln!(
+                    "`{address}` holds a secret the API never shows again: removing the record \
+                     loses it (the live object stays, unmanaged; `tailform state mv` renames a \
+                     record instead)."
+                );
+                match super::confirm::ask(
+                    "Remove it and lose its secret?\n  Only 'yes' will be accepted.\n\n  Enter a value: ",
+                )? {
+                    Some(true) => {}
+                    Some(false) => return Err(Error::NotConfirmed("nothing was removed")),
+                    None => {
+                        return Err(Error::NotConfirmed(
+                            "`state rm` of a record with a secret needs a confirmation and \
+                             standard input is closed: pass --force to remove it anyway",
+                        ));
+                    }
+                }
             }
+            state.resources.remove(&address);
             backend.save(&mut state)?;
             let children = state
                 .resources

@@ -2,8 +2,9 @@
 //! an empty password) resolved to a live access token, and the `{tailnet}` path segment
 //! resolved against that token.
 //!
-//! 401 `API token invalid` for anything missing, malformed, unknown, expired, or whose client or
-//! tailnet is gone. An OAuth client *secret* used as a bearer token is recognised and refused
+//! A `tskey-api-…` value is an access token minted by an OAuth client or, failing that, a user
+//! API key (`api_keys`). 401 `API token invalid` for anything missing, malformed, unknown,
+//! expired, or whose client or tailnet is gone. An OAuth client *secret* used as a bearer token is recognised and refused
 //! with 403 `calling actor does not have enough permissions to perform this function`.
 
 use axum::http::HeaderMap;
@@ -13,6 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use jiff::Timestamp;
 
 use super::api_error::ApiError;
+use super::api_keys;
 use super::audit::Audit;
 use super::ids::SecretKind;
 use super::scope::{Scope, Scopes};
@@ -22,12 +24,14 @@ use super::tags::TagHolder;
 /// An authenticated request's credential.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
-    /// The OAuth client that minted the token.
+    /// The OAuth client that minted the token (for a user API key: the key's own id).
     pub client_id: String,
     /// The tailnet the token acts on.
     pub tailnet: String,
     pub scopes: Scopes,
     pub tags: Vec<String>,
+    /// A user API key rather than an OAuth-derived token.
+    pub user_key: bool,
 }
 
 impl Caller {
@@ -111,6 +115,15 @@ fn caller_for_token(
     now: Timestamp,
 ) -> Result<Caller, ApiError> {
     let (id, _) = rest.split_once('-').ok_or_else(ApiError::token_invalid)?;
+    if let Some(key) = api_keys::authenticate(store, id, presented, now) {
+        return Ok(Caller {
+            client_id: key.id.clone(),
+            tailnet: key.tailnet.clone(),
+            scopes: api_keys::scopes(),
+            tags: Vec::new(),
+            user_key: true,
+        });
+    }
     let token = store
         .tokens
         .get(id)
@@ -126,6 +139,7 @@ fn caller_for_token(
         tailnet: token.tailnet.clone(),
         scopes: token.scopes.clone(),
         tags: token.tags.clone(),
+        user_key: false,
     })
 }
 

@@ -6,7 +6,9 @@
 //! - `GET|POST /_emulator/faults` — read / replace the fault config (see `faults`).
 //! - `POST /_emulator/keys/{keyId}/use` — use an auth key as a device registration would: a
 //!   one-off key becomes invalid, a reusable one stays valid; 404 for unknown ids, 400 for an
-//!   OAuth client or an invalid key. Answers the key's metadata.
+//!   OAuth client, a user API key or an invalid key. Answers the key's metadata.
+//! - `POST /_emulator/api-keys` — a user API key (`tskey-api-…`) with an expiry, which the real
+//!   API cannot create (see `api_keys`).
 //! - `GET /_emulator/stats`, `POST /_emulator/stats/reset`.
 
 use std::sync::Arc;
@@ -45,6 +47,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/clock", get(clock).post(advance))
         .route("/_emulator/faults", get(faults).post(set_faults))
         .route("/_emulator/keys/{key_id}/use", post(use_key))
+        .route("/_emulator/api-keys", post(super::api_keys::create))
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/stats/reset", post(reset_stats))
 }
@@ -102,10 +105,18 @@ async fn use_key(
         if key.is_invalid(now) {
             return Err(ApiError::bad_request(format!("key {key_id:?} is invalid")));
         }
-        let KeyKind::Auth(auth) = &mut key.kind else {
-            return Err(ApiError::bad_request(format!(
-                "key {key_id:?} is an OAuth client, not an auth key"
-            )));
+        let auth = match &mut key.kind {
+            KeyKind::Auth(auth) => auth,
+            KeyKind::Client(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "key {key_id:?} is an OAuth client, not an auth key"
+                )));
+            }
+            KeyKind::Api(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "key {key_id:?} is an API key, not an auth key"
+                )));
+            }
         };
         if !auth.reusable {
             auth.used = Some(whole_seconds(now));

@@ -4,6 +4,8 @@
 //!   no `updated`;
 //! - OAuth client: `id, keyType, created, updated, scopes, tags?, description`; no `expires`,
 //!   `expirySeconds` or `capabilities`; `tags` absent when empty;
+//! - user API key: `id, keyType: "api", created, expires, expirySeconds, scopes, description`;
+//!   no `capabilities`, `tags` or `updated`;
 //! - both: `invalid: true` only when invalid, `revoked` only once revoked, `key` only in the
 //!   create response; `userId` never (every key here is created by a trust credential, and the
 //!   emulator has no users).
@@ -63,6 +65,12 @@ pub(crate) fn key_out<'a>(key: &'a KeyRecord, now: Timestamp, reveal: Reveal<'a>
             out.updated = Some(WholeSeconds(client.updated));
             out.scopes = Some(client.scopes.names());
             out.tags = (!client.tags.is_empty()).then_some(client.tags.as_slice());
+        }
+        KeyKind::Api(api) => {
+            out.key_type = "api";
+            out.expiry_seconds = Some(api.expiry_seconds);
+            out.expires = Some(WholeSeconds(api.expires));
+            out.scopes = Some(super::api_keys::scopes().names());
         }
     }
     out

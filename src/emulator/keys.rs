@@ -2,13 +2,15 @@
 //! `GET|PUT|DELETE /api/v2/tailnet/{tailnet}/keys/{keyId}`.
 //!
 //! Scopes: reading needs the family's `:read` (`auth_keys:read` for auth keys,
-//! `oauth_keys:read` for clients; `all:read` both; write implies read); the token's own client
-//! can always be read. Creating and deleting need `auth_keys` or `oauth_keys` by family; PUT
+//! `oauth_keys:read` for clients, `api_access_tokens:read` for user API keys; `all:read` each;
+//! write implies read); the key in use (the token's own client, a user API key itself) can
+//! always be read. Creating and deleting need `auth_keys` or `oauth_keys` by family; PUT
 //! needs `oauth_keys`.
 //!
 //! Decisions:
-//! - List: without `all=true` a token (always OAuth-derived here) lists the tailnet's OAuth
-//!   clients (TAILSCALE-API §2.1, "all OAuth clients for the tailnet"); with `all=true`,
+//! - List: without `all=true` an OAuth-derived token lists the tailnet's OAuth clients
+//!   (TAILSCALE-API §2.1, "all OAuth clients for the tailnet") and a user API key its user's API
+//!   keys (`api_keys`); with `all=true`,
 //!   everything it may read, in creation order. Only valid keys are listed ("returns a list of
 //!   active …"); invalid ones stay readable by id until purged. A token that can read neither family gets 403;
 //!   `all` other than `true`/`false` is 400.
@@ -28,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::api_error::ApiError;
+use super::api_keys;
 use super::audit::Audit;
 use super::auth::{Caller, authorize};
 use super::clock::{plus_seconds, whole_seconds};
@@ -67,7 +70,7 @@ pub(crate) async fn list(
             .keys
             .values()
             .filter(|k| k.tailnet == tailnet && !k.is_invalid(now))
-            .filter(|k| all || k.as_client().is_some())
+            .filter(|k| all || api_keys::listed_without_all(caller.user_key, k))
             .filter(|k| caller.can(Scope::read(k.family())))
             .collect();
         keys.sort_by_key(|k| k.seq);
@@ -189,7 +192,7 @@ fn create_auth_key(
     ctx: &Ctx<'_>,
     spec: AuthKeySpec,
 ) -> Result<(String, Secret), ApiError> {
-    if spec.tags.is_empty() {
+    if spec.tags.is_empty() && !ctx.caller.user_key {
         return Err(ApiError::bad_request(
             "auth keys created with an OAuth client's token must have tags",
         ));

@@ -14,7 +14,7 @@
 //!
 //! Layout: `store` (the data), `clock`, `ids`, `scope`, `tags`, `policy_check` (pure rules);
 //! `auth`, `token`, `tailnets`, `keys` (+ `key_requests`, `key_view`), `policy` (endpoints);
-//! `faults`, `stats`, `audit`, `controls` (test machinery); `persist` (`--data`); `state` and
+//! `faults`, `stats`, `audit`, `controls`, `api_keys` (test machinery); `persist` (`--data`); `state` and
 //! `server` (wiring).
 //!
 //! ```no_run
@@ -27,6 +27,7 @@
 //! ```
 
 mod api_error;
+mod api_keys;
 mod audit;
 mod auth;
 mod clock;

@@ -7,14 +7,16 @@
 //!   keys, via `/_emulator/keys/{id}/use`), its `expires` time (auth keys). Only DELETE sets
 //!   `revoked`; an expired or used key shows `invalid: true` without `revoked`.
 //! - Seven emulator days after a key became invalid it is purged: GET answers 404.
-//! - Access tokens are not keys here: the emulator has no users, so no `keyType: "api"` entry
-//!   ever appears in a key list.
+//! - Access tokens minted by OAuth clients are not keys here. The only `keyType: "api"` keys are
+//!   user API keys made by `POST /_emulator/api-keys` (see `api_keys`); like auth keys they are
+//!   invalid from their `expires` on.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::api_keys::UserApiKey;
 use super::clock::{Clock, plus_seconds, whole_seconds};
 use super::ids::{IdGen, SecretKind};
 use super::policy::PolicyRecord;
@@ -77,7 +79,7 @@ pub(crate) struct TailnetRecord {
     pub policy: PolicyRecord,
 }
 
-/// An auth key or an OAuth client.
+/// An auth key, an OAuth client or a user API key.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct KeyRecord {
@@ -102,6 +104,8 @@ pub(crate) enum KeyKind {
     Auth(AuthKey),
     /// `keyType: "client"`.
     Client(OAuthClient),
+    /// `keyType: "api"`: a user API key (only `POST /_emulator/api-keys` makes them).
+    Api(UserApiKey),
 }
 
 /// Auth-key attributes (immutable once created).
@@ -157,6 +161,7 @@ impl KeyRecord {
         let (used, expires) = match &self.kind {
             KeyKind::Auth(auth) => (auth.used, Some(auth.expires)),
             KeyKind::Client(_) => (None, None),
+            KeyKind::Api(api) => (None, Some(api.expires)),
         };
         [self.revoked, used, expires]
             .into_iter()
@@ -180,7 +185,7 @@ impl KeyRecord {
     pub fn as_client(&self) -> Option<&OAuthClient> {
         match &self.kind {
             KeyKind::Client(c) => Some(c),
-            KeyKind::Auth(_) => None,
+            KeyKind::Auth(_) | KeyKind::Api(_) => None,
         }
     }
 
@@ -189,6 +194,7 @@ impl KeyRecord {
         match self.kind {
             KeyKind::Auth(_) => Resource::AuthKeys,
             KeyKind::Client(_) => Resource::OAuthKeys,
+            KeyKind::Api(_) => Resource::ApiAccessTokens,
         }
     }
 }

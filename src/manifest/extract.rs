@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use super::node::{Node, Value};
 use super::raw::{
-    AUTH_KEY_FIELDS, At, DELIVERY_FIELDS, Entry, Field, OAUTH_CLIENT_FIELDS, POLICY_FIELDS,
-    RawAuthKey, RawDelivery, RawManifest, RawOAuthClient, RawPolicy, RawTagOwners, RawTailnet,
-    TAILNET_FIELDS, TOP_FIELDS,
+    AUTH_KEY_FIELDS, At, DELIVERY_FIELDS, Entry, Field, MOVED_FIELDS, OAUTH_CLIENT_FIELDS,
+    POLICY_FIELDS, RawAuthKey, RawDelivery, RawManifest, RawMove, RawOAuthClient, RawPolicy,
+    RawTagOwners, RawTailnet, TAILNET_FIELDS, TOP_FIELDS,
 };
 use super::source::{FileId, Loc, child_path, index_path};
 use crate::suggest::did_you_mean;
@@ -22,6 +22,7 @@ pub(crate) fn extract(file: FileId, root: &Node, sink: &mut Sink<'_>) -> RawMani
         file,
         tailnets_key: None,
         tailnets: Vec::new(),
+        moved: Vec::new(),
     };
     if matches!(root.value, Value::Null) {
         return manifest;
@@ -35,6 +36,7 @@ pub(crate) fn extract(file: FileId, root: &Node, sink: &mut Sink<'_>) -> RawMani
                 manifest.tailnets_key = Some(key.loc.clone());
                 manifest.tailnets = r.resources(value, &key.loc.path, "tailnet", Reader::tailnet);
             }
+            "moved" => manifest.moved = r.moved(value, &key.loc.path),
             // Extension keys (as in Docker Compose): a place for YAML anchors, ignored.
             k if k.starts_with("x-") => {}
             _ => r.unknown_field(&key, TOP_FIELDS, "the top level"),
@@ -330,6 +332,40 @@ impl Reader<'_, '_> {
             value: out,
             loc: self.loc(node, path.to_owned()),
         })
+    }
+
+    /// `moved:` — a list of `{from, to}` mappings; null is an empty list.
+    fn moved(&mut self, node: &Node, path: &str) -> Vec<At<RawMove>> {
+        let items = match &node.value {
+            Value::Null => return Vec::new(),
+            Value::Seq(items) => items,
+            _ => {
+                self.wrong_type(node, path, "a list of `from:`/`to:` entries");
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let item_path = index_path(path, i);
+            let Some(entries) = self.fields(item, &item_path, "a mapping with `from` and `to`")
+            else {
+                continue;
+            };
+            let mut m = RawMove::default();
+            for (key, value) in entries {
+                let p = key.loc.path.as_str();
+                match key.value.as_str() {
+                    "from" => m.from = self.string(value, p),
+                    "to" => m.to = self.string(value, p),
+                    _ => self.unknown_field(&key, MOVED_FIELDS, "a `moved` entry"),
+                }
+            }
+            out.push(At {
+                value: m,
+                loc: self.loc(item, item_path),
+            });
+        }
+        out
     }
 
     fn string(&mut self, node: &Node, path: &str) -> Field<String> {

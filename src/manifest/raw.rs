@@ -9,7 +9,9 @@
 use super::source::{FileId, Loc};
 
 /// Fields of the top level.
-pub const TOP_FIELDS: &[&str] = &["tailnets"];
+pub const TOP_FIELDS: &[&str] = &["tailnets", "moved"];
+/// Fields of a `moved` entry.
+pub const MOVED_FIELDS: &[&str] = &["from", "to"];
 /// Fields of a tailnet.
 pub const TAILNET_FIELDS: &[&str] = &[
     "displayName",
@@ -101,6 +103,17 @@ pub struct RawManifest {
     pub tailnets_key: Option<Loc>,
     /// Tailnets, in document order (duplicates within the file already dropped and reported).
     pub tailnets: Vec<Entry<RawTailnet>>,
+    /// `moved` entries, in document order.
+    pub moved: Vec<At<RawMove>>,
+}
+
+/// One `moved` entry (Terraform's `moved` block): the address an object had, and its new one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawMove {
+    /// `from`.
+    pub from: Field<String>,
+    /// `to`.
+    pub to: Field<String>,
 }
 
 /// A tailnet.

@@ -39,6 +39,19 @@ pub fn json_schema() -> Value {
                 "type": ["object", "null"],
                 "propertyNames": { "$ref": "#/$defs/name" },
                 "additionalProperties": { "$ref": "#/$defs/tailnet" }
+            },
+            "moved": {
+                "description": "Renames (Terraform's `moved` blocks): the object the state knows at `from` is the one declared at `to`, so it keeps its id and secret instead of being revoked and created again. Same kind only; an OAuth client or auth key stays in its tailnet; a tailnet moves with everything in it.",
+                "type": ["array", "null"],
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["from", "to"],
+                    "properties": {
+                        "from": { "description": "The address in the state (`tailnet.demo.auth_key.web`).", "type": "string" },
+                        "to": { "description": "The address the manifests declare (`tailnet.demo.auth_key.frontend`).", "type": "string" }
+                    }
+                }
             }
         },
         "$defs": defs()
@@ -320,6 +333,10 @@ mod tests {
         let s = json_schema();
         let d = &s["$defs"];
         assert_eq!(keys(&s), sorted(raw::TOP_FIELDS));
+        assert_eq!(
+            keys(&s["properties"]["moved"]["items"]),
+            sorted(raw::MOVED_FIELDS)
+        );
         assert_eq!(keys(&d["tailnet"]), sorted(raw::TAILNET_FIELDS));
         assert_eq!(keys(&d["policy"]), sorted(raw::POLICY_FIELDS));
         assert_eq!(keys(&d["oauthClient"]), sorted(raw::OAUTH_CLIENT_FIELDS));

@@ -6,6 +6,7 @@
 mod auth_key;
 mod delivery;
 mod duration;
+mod moved;
 mod name;
 mod oauth_client;
 mod policy;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 pub use auth_key::{AuthKey, MAX_EXPIRY, RecreateIfInvalid};
 pub use delivery::{Delivery, EnvName, EnvNameError};
 pub use duration::{Duration, DurationError};
+pub use moved::{Move, MoveError};
 pub use name::{Name, NameError};
 pub use oauth_client::OAuthClient;
 pub use policy::{Policy, PolicyFile, tag_owners_of};
@@ -62,4 +64,6 @@ impl fmt::Display for Origin {
 pub struct Desired {
     /// Tailnets by logical name.
     pub tailnets: BTreeMap<Name, Tailnet>,
+    /// `moved` entries: records to rename before diffing, in declaration order.
+    pub moves: Vec<Move>,
 }

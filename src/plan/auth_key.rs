@@ -95,13 +95,21 @@ impl Planner<'_> {
     fn plan_tracked_key(&mut self, address: &Address, key: &AuthKey, record: &KeyRecord) {
         let live = self.live_key(address, &record.id).cloned();
         let valid = live.as_ref().is_some_and(|k| !k.invalid);
-        let expires = live
-            .as_ref()
-            .and_then(|k| match &k.kind {
-                LiveKeyKind::Auth { expires, .. } => *expires,
-                _ => None,
-            })
-            .or(record.expires);
+        let live_expires = live.as_ref().and_then(|k| match &k.kind {
+            LiveKeyKind::Auth { expires, .. } => *expires,
+            _ => None,
+        });
+        let expires = live_expires.or(record.expires);
+        if live.is_none() {
+            self.accept_gone(address);
+        }
+        let expiry_drift = live_expires.filter(|e| record.expires != Some(*e));
+        if let Some(e) = expiry_drift {
+            self.accept(Step::RecordExpiry {
+                address: address.clone(),
+                expires: e,
+            });
+        }
         let wanted = key_attributes(key);
         let replace_paths = key_replace_paths(&record.attributes, &wanted);
         let replacement = if !replace_paths.is_empty() {
@@ -148,6 +156,14 @@ impl Planner<'_> {
                     .sensitive();
                 if let Some(note) = super::secret_note(record.secret.as_ref()) {
                     change = change.note(note);
+                }
+                if let (Some(live), true) = (expiry_drift, self.options.refresh_only) {
+                    let recorded = record
+                        .expires
+                        .map_or_else(|| "no expiry".to_owned(), |e| e.to_string());
+                    change = change.reason(Reason::Drift).note(format!(
+                        "the API says it expires {live}; the state says {recorded}"
+                    ));
                 }
                 self.changes.push(change);
             }

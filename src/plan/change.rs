@@ -35,6 +35,8 @@ pub struct Change {
     pub diff: Option<String>,
     /// Extra lines for humans (rotation timing, why nothing happens to an invalid key, …).
     pub notes: Vec<String>,
+    /// The address the object had before a `moved` entry renamed it.
+    pub previous_address: Option<Address>,
 }
 
 impl Change {
@@ -51,6 +53,7 @@ impl Change {
             sensitive: false,
             diff: None,
             notes: Vec::new(),
+            previous_address: None,
         }
     }
 

@@ -96,6 +96,7 @@ pub fn key(n: &str, tag_list: &[&str]) -> AuthKey {
 
 pub fn desired(tailnets: Vec<Tailnet>) -> Desired {
     Desired {
+        moves: Vec::new(),
         tailnets: tailnets.into_iter().map(|t| (t.name.clone(), t)).collect(),
     }
 }

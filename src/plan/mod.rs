@@ -9,6 +9,7 @@ mod change;
 mod delivery;
 mod error;
 mod graph;
+mod moves;
 mod oauth_client;
 mod orphan;
 mod policy;
@@ -34,6 +35,7 @@ pub use action::Action;
 pub use change::Change;
 pub use error::PlanError;
 pub use graph::StepGraph;
+pub use moves::{MoveStateError, Moved, follow as follow_moves};
 pub use policy::TS_DEFAULT;
 pub use reason::Reason;
 pub use step::{PolicyWrite, Step, Target};
@@ -54,6 +56,9 @@ pub struct PlanOptions {
     /// Keep only changes at these exact addresses (apply's recovery rounds: what the user
     /// already approved). `None`: everything.
     pub restrict: Option<BTreeSet<Address>>,
+    /// `destroy --target`: the targets are exactly what is destroyed (a tailnet with everything
+    /// in it), without the dependencies `--target` adds for a create.
+    pub destroy_targets: bool,
 }
 
 /// A computed plan.
@@ -73,6 +78,8 @@ pub struct Plan {
     pub existing: BTreeMap<Name, TailnetRef>,
     /// For each auth key, the OAuth client that creates (or created) it: rebuilds the graph.
     pub created_by: BTreeMap<Address, Address>,
+    /// Records renamed by `moved` entries before the diff (apply saves them first).
+    pub moved: Vec<Moved>,
 }
 
 /// Counts for the summary line.
@@ -92,6 +99,8 @@ pub struct Summary {
     pub drift: usize,
     /// Live keys in managed tailnets that tailform does not track.
     pub unmanaged: usize,
+    /// Records renamed by `moved` entries.
+    pub moved: usize,
 }
 
 impl Plan {
@@ -117,12 +126,32 @@ impl Plan {
                 s.rotate += 1;
             }
         }
+        s.moved = self.moved.len();
         s
     }
 
-    /// True when apply would change anything (or drift was seen under refresh-only).
+    /// True when apply would change anything (or drift was seen under refresh-only); a
+    /// followed move alone is a change (apply records it).
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        !self.moved.is_empty() || self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Records the moves followed before this plan was made (on the state it was made from):
+    /// each change of a moved object names its previous address.
+    pub fn record_moves(&mut self, moved: Vec<Moved>) {
+        for c in &mut self.changes {
+            c.previous_address = moved.iter().find_map(|m| match m.from.member {
+                crate::address::Member::Tailnet if c.address.tailnet == m.to.tailnet => {
+                    Some(Address {
+                        tailnet: m.from.tailnet.clone(),
+                        member: c.address.member.clone(),
+                    })
+                }
+                _ if c.address == m.to => Some(m.from.clone()),
+                _ => None,
+            });
+        }
+        self.moved = moved;
     }
 }
 
@@ -184,6 +213,10 @@ pub(crate) struct Planner<'a> {
     deletes_tailnets: usize,
     /// Live objects left by interrupted creates, planned for revocation.
     orphan_ids: BTreeSet<String>,
+    /// Under `--refresh-only`: the state-only steps that accept the drift seen into the state
+    /// (forget what is gone, record live expiries and policy ETags); they replace every other
+    /// step.
+    accept: Vec<Step>,
 }
 
 impl<'a> Planner<'a> {
@@ -208,6 +241,7 @@ impl<'a> Planner<'a> {
             creates_tailnets: 0,
             deletes_tailnets: 0,
             orphan_ids: BTreeSet::new(),
+            accept: Vec::new(),
         }
     }
 
@@ -385,7 +419,16 @@ impl<'a> Planner<'a> {
             self.changes.retain(|c| only.contains(&c.address));
             self.steps.retain(|s| only.contains(s.address()));
         }
-        if !self.options.targets.is_empty() {
+        if self.options.destroy_targets {
+            let targets = &self.options.targets;
+            let hit = |a: &Address| {
+                targets
+                    .iter()
+                    .any(|t| t == a || (t.member == Member::Tailnet && t.tailnet == a.tailnet))
+            };
+            self.changes.retain(|c| hit(&c.address));
+            self.steps.retain(|s| hit(s.address()));
+        } else if !self.options.targets.is_empty() {
             self.apply_targets();
         }
         if self.options.refresh_only {
@@ -414,6 +457,7 @@ impl<'a> Planner<'a> {
             now: self.now,
             existing,
             created_by: self.created_by,
+            moved: Vec::new(),
         })
     }
 
@@ -442,8 +486,11 @@ impl<'a> Planner<'a> {
     }
 
     /// Refresh-only: drift becomes `read`, everything else is dropped; nothing is executed.
+    /// `--refresh-only`: drift is shown as `read`, nothing is created, updated or deleted; the
+    /// only steps are those that record the drift in the state (an apply of the plan accepts
+    /// it, as Terraform's `apply -refresh-only` does).
     fn keep_drift_only(&mut self) {
-        self.steps.clear();
+        self.steps = std::mem::take(&mut self.accept);
         self.changes.retain_mut(|c| {
             let drift = matches!(
                 c.reason,
@@ -455,6 +502,28 @@ impl<'a> Planner<'a> {
                 c.replace_paths.clear();
             }
             drift || c.action == Action::NoOp
+        });
+        let kept: BTreeSet<Address> = self
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Read)
+            .map(|c| c.address.clone())
+            .collect();
+        self.steps.retain(|s| kept.contains(s.address()));
+    }
+
+    /// Notes a state-only step that accepts drift at its address (used by `--refresh-only`).
+    pub(crate) fn accept(&mut self, step: Step) {
+        if self.options.refresh_only {
+            self.accept.push(step);
+        }
+    }
+
+    /// `accept` of forgetting the record at `address` (its object is gone).
+    pub(crate) fn accept_gone(&mut self, address: &Address) {
+        self.accept(Step::Forget {
+            address: address.clone(),
+            target: Target::Record,
         });
     }
 }

@@ -75,6 +75,7 @@ impl Planner<'_> {
             let reason = if live.is_some() {
                 Reason::Invalid
             } else {
+                self.accept_gone(address);
                 Reason::Missing
             };
             return self.create_client(address, wanted, Some(record), Some(reason), false);
@@ -158,6 +159,7 @@ impl Planner<'_> {
         reason: Reason,
     ) {
         if record.is_some() {
+            self.accept_gone(address);
             self.push(
                 Change::new(address.clone(), Action::Forget).reason(reason),
                 [Step::Forget {

@@ -120,6 +120,9 @@ impl Planner<'_> {
             return;
         };
         let live_norm = policy_doc::normalize(&live.value);
+        if let Some(r) = record {
+            self.accept_live_policy(address, r, &live);
+        }
         let (new_text, new_value, managed, drifted) = match wanted {
             Wanted::TagOwners(owners) => {
                 let live_owners = policy_doc::tag_owners(&live.value);
@@ -206,6 +209,43 @@ impl Planner<'_> {
                 managed,
             }],
         );
+    }
+
+    /// `accept` of the live policy as tailform's record (`--refresh-only`): its ETag, and the
+    /// managed part as the API now has it — so an edit made outside tailform is no longer
+    /// reported as drift. Only when the record differs from what is live.
+    fn accept_live_policy(
+        &mut self,
+        address: &Address,
+        record: &PolicyRecord,
+        live: &crate::live::LivePolicy,
+    ) {
+        let managed = match &record.managed {
+            ManagedPolicy::TagOwners(m) => {
+                let live_owners = policy_doc::tag_owners(&live.value);
+                ManagedPolicy::TagOwners(
+                    m.keys()
+                        .filter_map(|t| {
+                            let mut owners = live_owners.get(t)?.clone();
+                            owners.sort_unstable();
+                            Some((t.clone(), owners))
+                        })
+                        .collect(),
+                )
+            }
+            ManagedPolicy::File { .. } => ManagedPolicy::File {
+                digest: policy_doc::digest(&live.value),
+            },
+        };
+        if managed != record.managed || live.etag != record.etag {
+            self.accept(Step::WritePolicy {
+                address: address.clone(),
+                write: PolicyWrite::RecordOnly {
+                    etag: live.etag.clone(),
+                },
+                managed,
+            });
+        }
     }
 
     /// An existing tailnet whose policy tailform does not manage: every tag its clients and keys

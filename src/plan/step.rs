@@ -103,6 +103,14 @@ pub enum Step {
         /// The intent.
         intent: uuid::Uuid,
     },
+    /// Record the expiry the API reports for a tracked auth key (`--refresh-only`); no API
+    /// call.
+    RecordExpiry {
+        /// The key's address.
+        address: Address,
+        /// The live expiry.
+        expires: jiff::Timestamp,
+    },
     /// Drop a record (or one deposed entry) from the state; no API call.
     Forget {
         /// The address.
@@ -166,6 +174,7 @@ impl Step {
             | Step::RecordTailnet { address, .. }
             | Step::Deliver { address, .. }
             | Step::ClearIntent { address, .. }
+            | Step::RecordExpiry { address, .. }
             | Step::Forget { address, .. } => address,
         }
     }
@@ -230,6 +239,7 @@ impl Step {
             Step::Deliver { sink, .. } => {
                 return format!("deliver {} to {}", self.address(), sink.describe());
             }
+            Step::RecordExpiry { .. } => "record the live expiry of",
             Step::Forget { .. } => "forget",
         };
         format!("{what} {}", self.address())

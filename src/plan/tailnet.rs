@@ -148,6 +148,7 @@ impl Planner<'_> {
         );
         let after = tailnet_view(Some(display), None, prevent_destroy);
         if gone {
+            self.accept_gone(address);
             self.creates_tailnets += 1;
             self.push(
                 Change::new(address.clone(), Action::Create)
@@ -234,6 +235,7 @@ impl Planner<'_> {
             record.prevent_destroy,
         );
         if gone {
+            self.accept_gone(address);
             self.push(
                 Change::new(address.clone(), Action::Forget)
                     .reason(Reason::Missing)

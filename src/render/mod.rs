@@ -1,6 +1,7 @@
 //! Rendering: every output format is built from one [`PlanView`] (text, JSON, Markdown), so they
 //! agree by construction. Pure: renderers return strings; commands print them.
 
+pub mod dot;
 pub mod json;
 pub mod markdown;
 pub mod progress;

@@ -108,6 +108,9 @@ pub fn summary_line(view: &PlanView, style: Style) -> String {
     if s.forget > 0 {
         let _ = write!(line, ", {} to forget", s.forget);
     }
+    if s.moved > 0 {
+        let _ = write!(line, ", {} moved", s.moved);
+    }
     line.push('.');
     let mut out = style.bold(&line);
     out.push('\n');
@@ -144,6 +147,17 @@ fn header(c: &ResourceChangeView) -> &'static str {
 }
 
 fn render_change(out: &mut String, c: &ResourceChangeView, style: Style) {
+    if let Some(previous) = &c.previous_address {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.bold(&format!("# {previous} has moved to {}", c.address))
+        );
+        if c.action == Action::NoOp {
+            out.push('\n');
+            return;
+        }
+    }
     let _ = writeln!(
         out,
         "  {}",

@@ -53,6 +53,9 @@ pub struct ResourceChangeView<'a> {
     /// Set when the change concerns a previous (deposed) object: its id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deposed: Option<&'a str>,
+    /// The address a `moved` entry renamed it from (Terraform's key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_address: Option<String>,
     /// The change.
     pub change: ChangeView<'a>,
     /// Why (Terraform-style reason name).
@@ -262,11 +265,11 @@ impl<'a> PlanView<'a> {
         }
     }
 
-    /// The changes that do something.
+    /// The changes that do something (a move alone is one: apply records it).
     pub fn changes(&self) -> impl Iterator<Item = &ResourceChangeView<'a>> {
         self.resource_changes
             .iter()
-            .filter(|c| c.action != Action::NoOp)
+            .filter(|c| c.action != Action::NoOp || c.previous_address.is_some())
     }
 
     /// No-op entries that carry notes (why nothing happens).
@@ -305,6 +308,7 @@ fn change_view(c: &crate::plan::Change) -> ResourceChangeView<'_> {
         type_name: c.address.kind().type_name(),
         name: c.address.name().to_string(),
         deposed: c.deposed.as_deref(),
+        previous_address: c.previous_address.as_ref().map(ToString::to_string),
         change: ChangeView {
             actions: c.action.json_actions().to_vec(),
             before: c.before.as_deref().unwrap_or(&NULL),

@@ -47,6 +47,7 @@
 //! | E039 | duplicate-env-name | error | two secrets with the same environment variable name |
 //! | E040 | delivery-shape | error | a `deliver` entry without exactly one of `file` or `command` |
 //! | E041 | duplicate-tailnet-id | error | two tailnets that reference the same existing tailnet |
+//! | E042 | invalid-move | error | a `moved` entry that cannot be followed (addresses, kinds, tailnets) |
 
 use std::fmt;
 
@@ -157,6 +158,7 @@ codes! {
     DuplicateEnvName = 39, "E0", "duplicate-env-name", Error, "two secrets with the same environment variable name";
     DeliveryShape = 40, "E0", "delivery-shape", Error, "a `deliver` entry without exactly one of `file` or `command`";
     DuplicateTailnetId = 41, "E0", "duplicate-tailnet-id", Error, "two tailnets that reference the same existing tailnet";
+    InvalidMove = 42, "E0", "invalid-move", Error, "a `moved` entry that cannot be followed (addresses, kinds, tailnets)";
 }
 
 impl fmt::Display for Code {

@@ -11,6 +11,7 @@ mod delivery;
 pub mod diagnostic;
 mod env_name;
 mod indentation;
+mod moved;
 mod oauth_client;
 mod policy;
 pub mod render;
@@ -79,6 +80,7 @@ pub fn validate(sources: &Sources, opts: &ValidateOptions) -> Result<Validated, 
         .collect();
     tailnet::check_across(&checked, opts.max_tailnets, &mut sink);
     env_name::check(&checked, &mut sink);
+    let moves = moved::check(&raws, &checked, &mut sink);
     // Only when nothing else is wrong: with errors, nothing is applied anyway, and a file that
     // failed to declare its tailnets would make this warning noise.
     if checked.is_empty() && sink.error_count() == 0 {
@@ -95,7 +97,7 @@ pub fn validate(sources: &Sources, opts: &ValidateOptions) -> Result<Validated, 
         return Err(diags);
     }
     Ok(Validated {
-        desired: Desired { tailnets },
+        desired: Desired { tailnets, moves },
         warnings: diags,
     })
 }

@@ -80,7 +80,7 @@ fn a_usage_line_does_not_list_what_the_environment_set() {
         .env("TAILFORM_WORKSPACE", "prod")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(String::from_utf8(out.stderr).unwrap(), @r"
     error: the following required arguments were not provided:
       <LOCK_ID>
@@ -99,7 +99,7 @@ fn a_bad_value_from_the_environment_is_still_named() {
         .env("TAILFORM_WORKSPACE", "no spaces")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.starts_with("error: invalid value 'no spaces' for '--workspace <NAME>'"),

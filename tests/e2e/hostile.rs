@@ -261,7 +261,7 @@ fn a_zero_request_timeout_is_refused_before_any_request() {
     w.reset_stats();
     let started = std::time::Instant::now();
     let run = w.run_via(&url, &["plan", "--request-timeout", "0s"]);
-    run.code(2);
+    run.code(1);
     assert!(
         run.stderr.contains(
             "invalid value '0s' for '--request-timeout <DURATION>': a request timeout must be \

@@ -185,7 +185,7 @@ fn output_of_an_imported_record_says_why_it_has_no_secret() {
     w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
     w.run(&["apply", "--auto-approve"]).code(0);
     let id = w.id_of("tailnet.demo.auth_key.ci-runner");
-    w.run(&["state", "rm", "tailnet.demo.auth_key.ci-runner"])
+    w.run(&["state", "rm", "--force", "tailnet.demo.auth_key.ci-runner"])
         .code(0);
     w.run(&["import", "tailnet.demo.auth_key.ci-runner", &id])
         .code(0);

@@ -549,7 +549,7 @@ fn contradictory_backend_options_are_refused() {
         assert_eq!(run.stderr, expected, "{args:?}");
     }
     let bad = w.run(&["--workspace", "no spaces", "state", "list"]);
-    bad.code(2);
+    bad.code(1);
     assert!(
         bad.stderr.contains("`no spaces` is not a workspace name"),
         "{}",

@@ -17,11 +17,13 @@ mod e2e {
     mod faults;
     mod habits;
     mod hand_edited;
+    mod help;
     mod hostile;
     mod keyless;
     mod lifecycle;
     mod live_api;
     mod locking;
+    mod messages;
     mod orphans;
     mod policy;
     mod postgres;

@@ -223,7 +223,7 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     outcome.unresolved = report.outcome_unknown.clone();
     outln!(
         "{}",
-        outcome.line(Summary::default(), session.client.stats().retries)
+        outcome.line(saved.summary, session.client.stats().retries)
     );
     if !outcome.unresolved.is_empty() {
         errln!(

@@ -46,22 +46,35 @@ pub fn make(
     desired: &Desired,
     state: &mut State,
 ) -> Result<Planned, Error> {
-    refuse_in_flight(state)?;
-    let moved = plan::follow_moves(state, &desired.moves)?;
+    make_or_problems(options, session, desired, state).map_err(|(e, _)| *e)
+}
+
+/// [`make`], also returning the problems when the plan cannot be made (`plan --format json`
+/// puts them in its document; they are empty for any other failure).
+pub fn make_or_problems(
+    options: &PlanOptions,
+    session: &Session,
+    desired: &Desired,
+    state: &mut State,
+) -> Result<Planned, (Box<Error>, Vec<PlanError>)> {
+    let alone = |e: Error| (Box::new(e), Vec::new());
+    refuse_in_flight(state).map_err(alone)?;
+    let moved = plan::follow_moves(state, &desired.moves).map_err(|e| alone(e.into()))?;
     let state: &State = state;
     let scope = Scope::of(desired, state);
-    let live =
-        session
-            .runtime
-            .block_on(refresh::read(&session.client, &session.org, &scope, state))?;
+    let live = session
+        .runtime
+        .block_on(refresh::read(&session.client, &session.org, &scope, state))
+        .map_err(|e| alone(e.into()))?;
     let mut plan = match plan::diff(desired, state, &live, options) {
         Ok(plan) => plan,
-        Err(errors) => return Err(report(errors)),
+        Err(errors) => return Err((Box::new(report(&errors)), errors)),
     };
     plan.record_moves(moved);
     let checked = validate_policy_files(session, desired, state, &plan);
     if !checked.problems.is_empty() {
-        return Err(report(checked.problems));
+        let problems = checked.problems;
+        return Err((Box::new(report(&problems)), problems));
     }
     plan.warnings.extend(checked.warnings);
     Ok(Planned { plan, live, scope })
@@ -102,8 +115,8 @@ pub fn refuse_in_flight(state: &State) -> Result<(), Error> {
     }
 }
 
-fn report(errors: Vec<PlanError>) -> Error {
-    for e in &errors {
+fn report(errors: &[PlanError]) -> Error {
+    for e in errors {
         errln!("error: {e}");
     }
     Error::Plan {

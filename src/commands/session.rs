@@ -147,6 +147,22 @@ pub fn stdout_color(global: &GlobalArgs) -> bool {
 
 /// Loads and validates the manifests; prints every diagnostic (warnings too) to stderr.
 pub fn manifests(global: &GlobalArgs, files: &[PathBuf]) -> Result<Desired, Error> {
+    manifests_or_diagnostics(global, files).map_err(|diags| manifests_error(&diags))
+}
+
+/// The error for invalid manifests with these diagnostics.
+pub fn manifests_error(diags: &[Diagnostic]) -> Error {
+    Error::Manifests {
+        errors: diags.iter().filter(|d| d.is_error()).count(),
+    }
+}
+
+/// [`manifests`], returning the diagnostics when the manifests are invalid (`plan --format
+/// json` puts them in its document; [`manifests_error`] is the error).
+pub fn manifests_or_diagnostics(
+    global: &GlobalArgs,
+    files: &[PathBuf],
+) -> Result<Desired, Vec<Diagnostic>> {
     let opts = ValidateOptions {
         max_tailnets: global.max_tailnets,
     };
@@ -159,9 +175,7 @@ pub fn manifests(global: &GlobalArgs, files: &[PathBuf]) -> Result<Desired, Erro
         }
         Err(diags) => {
             print_diagnostics(global, &diags);
-            Err(Error::Manifests {
-                errors: diags.iter().filter(|d| d.is_error()).count(),
-            })
+            Err(diags)
         }
     }
 }

@@ -209,7 +209,11 @@ pub(crate) struct Planner<'a> {
     errors: Vec<PlanError>,
     warnings: Vec<String>,
     unmanaged: usize,
+    /// Tailnets this apply creates (replacements included).
     creates_tailnets: usize,
+    /// Tailnets deleted before anything is created at their address (orphans of an interrupted
+    /// create), so they make room under the cap; a replaced tailnet's old copy is deleted last
+    /// and is not counted.
     deletes_tailnets: usize,
     /// Live objects left by interrupted creates, planned for revocation.
     orphan_ids: BTreeSet<String>,

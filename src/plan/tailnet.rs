@@ -195,8 +195,9 @@ impl Planner<'_> {
         if !self.destroy_allowed(address, prevent_destroy, Some(origin), "replaced") {
             return Fate::Blocked;
         }
+        // The old tailnet is deleted only after its successor is populated, so both count
+        // against the organization's cap (issue 18): its delete frees no room for this apply.
         self.creates_tailnets += 1;
-        self.deletes_tailnets += 1;
         let mut change = Change::new(address.clone(), Action::Replace)
             .reason(if renamed { Reason::CannotUpdate } else { Reason::ByRequest })
             .values(Some(before), Some(after))

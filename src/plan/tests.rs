@@ -538,6 +538,41 @@ fn renaming_a_tailnet_replaces_it_and_deletes_the_old_one_last() {
     );
 }
 
+/// Issue 18, bug 1: a replaced tailnet's successor is created before the old one is deleted,
+/// so the organization holds both for a while. With `--max-tailnets 2` (the original tailnet and
+/// `acme`) a rename used to plan cleanly and then fail on every apply with "organization has
+/// reached its limit".
+#[test]
+fn issue_18_a_tailnet_replace_needs_room_for_both_copies() {
+    let mut d = quickstart();
+    d.tailnets.get_mut(&name("acme")).unwrap().prevent_destroy = false;
+    let (state, live) = converged(&d, now() - SignedDuration::from_hours(24));
+    assert_eq!(live.org_tailnets.as_ref().unwrap().len(), 2);
+    d.tailnets.get_mut(&name("acme")).unwrap().kind = TailnetKind::Created {
+        display_name: crate::model::DisplayName::parse("Acme Two").unwrap(),
+    };
+    let at_cap = PlanOptions {
+        allow_destroy: true,
+        max_tailnets: 2,
+        ..opts()
+    };
+    let errs = diff(&d, &state, &live, &at_cap).unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].address, addr("tailnet.acme"));
+    assert_eq!(
+        errs[0].message,
+        "the organization would have 3 tailnets (it has 2 now), above its cap of 2"
+    );
+    let room = PlanOptions {
+        max_tailnets: 3,
+        ..at_cap
+    };
+    assert_eq!(
+        lines(&diff(&d, &state, &live, &room).unwrap())[0],
+        "Replace tailnet.acme (replace_because_cannot_update)"
+    );
+}
+
 fn file_policy(text: &str) -> Policy {
     Policy::File(PolicyFile {
         path: "policy.hujson".into(),

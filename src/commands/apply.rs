@@ -345,7 +345,8 @@ impl Outcome {
                 .filter(|(step, _)| !unknown.iter().any(|a| step.ends_with(&format!(" {a}"))))
                 .cloned(),
         );
-        self.skipped = report.skipped.len() - report.skipped_after_unknown.len();
+        // Added, not assigned: what an earlier round skipped stays skipped (issue 18).
+        self.skipped += report.skipped.len() - report.skipped_after_unknown.len();
         self.lowest_concurrency = match (self.lowest_concurrency, report.lowest_concurrency) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -430,5 +431,49 @@ fn confirm() -> Result<(), Error> {
         None => Err(Error::NotConfirmed(
             "apply needs a confirmation and standard input is closed: review the plan and pass --auto-approve",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> Address {
+        s.parse().expect("a valid address")
+    }
+
+    /// Issue 18, bug 2: a step skipped in the first round (a delivery after a failed create)
+    /// stays in the summary after a recovery round that skips nothing. `absorb` used to assign
+    /// the round's count instead of adding it ("1 failed, 0 skipped").
+    #[test]
+    fn issue_18_steps_skipped_in_an_earlier_round_stay_counted() {
+        let lost = addr("tailnet.demo.auth_key.ci-runner");
+        let first = ApplyReport {
+            applied: vec!["create tailnet tailnet.demo".into()],
+            failed: vec![
+                (
+                    "create auth key tailnet.demo.auth_key.web".into(),
+                    "the API answered 500".into(),
+                ),
+                (format!("create auth key {lost}"), "connection reset".into()),
+            ],
+            skipped: vec!["deliver secret tailnet.demo.auth_key.web".into()],
+            outcome_unknown: vec![lost.clone()],
+            ..ApplyReport::default()
+        };
+        let recovery = ApplyReport {
+            applied: vec![format!("create auth key {lost}")],
+            ..ApplyReport::default()
+        };
+        let mut outcome = Outcome::default();
+        outcome.absorb(&first);
+        outcome.absorb(&recovery);
+        assert_eq!(outcome.skipped, 1);
+        assert_eq!(
+            outcome.line(Summary::default(), 0),
+            "\nApply failed: 2 step(s) applied, 1 failed, 1 skipped (1 create(s) with a lost \
+             response recovered).\n  failed: create auth key tailnet.demo.auth_key.web: the API \
+             answered 500"
+        );
     }
 }

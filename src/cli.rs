@@ -629,17 +629,11 @@ enum Uses {
 /// The global options of each group, by clap id (the field name).
 fn group(uses: Uses) -> &'static [&'static str] {
     match uses {
-        Uses::Api => &[
-            "emulator",
-            "endpoint",
-            "request_timeout",
-            "propagation_timeout",
-            "max_tailnets",
-        ],
+        Uses::Api => &["emulator", "endpoint", "request_timeout", "max_tailnets"],
         Uses::TailnetCap => &["max_tailnets"],
         Uses::ReadsState => &["state", "backend", "workspace", "insecure_permissions"],
         Uses::Locks => &["lock_timeout"],
-        Uses::WritesState => &["allow_plaintext_secrets"],
+        Uses::WritesState => &["allow_plaintext_secrets", "propagation_timeout"],
         Uses::OpensSecrets => &["age_identity"],
         Uses::SealsSecrets => &["age_recipients"],
         Uses::WarnsExpiry => &["warn_expiry"],

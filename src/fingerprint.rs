@@ -65,7 +65,7 @@ fn facts(address: &Address, state: &State, live: &Live) -> Value {
                                 "scopes": scopes, "tags": tags, "updated": updated.map(|u| u.to_string()),
                                 "description": k.description,
                             }),
-                            LiveKeyKind::Other => json!({}),
+                            LiveKeyKind::AccessToken | LiveKeyKind::Other => json!({}),
                         };
                         json!({ "id": id, "listed": true, "invalid": k.invalid, "kind": kind })
                     }

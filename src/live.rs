@@ -92,7 +92,11 @@ pub enum LiveKeyKind {
         /// Last update.
         updated: Option<Timestamp>,
     },
-    /// Anything else (API tokens, federated identities).
+    /// An API access token (`keyType: "api"`): a user's, or one minted from an OAuth client —
+    /// every token tailform itself mints appears so (FIDELITY-2 §1 #7). Never managed, and not
+    /// counted among the unmanaged keys.
+    AccessToken,
+    /// Anything else (federated identities, kinds tailform does not know).
     Other,
 }
 

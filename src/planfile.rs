@@ -15,7 +15,7 @@ use crate::address::Address;
 use crate::fingerprint;
 use crate::live::Live;
 use crate::model::Move;
-use crate::plan::{Moved, Plan, Step, StepGraph};
+use crate::plan::{Moved, Plan, Step, StepGraph, Summary};
 use crate::refresh::Scope;
 use crate::render::PlanView;
 use crate::state::State;
@@ -47,6 +47,10 @@ pub struct SavedPlan {
     pub fingerprints: BTreeMap<Address, String>,
     /// The plan as text (no colour), shown when it is applied.
     pub text: String,
+    /// The plan's counts, for apply's summary line (absent from plans saved before it: apply
+    /// then counts steps).
+    #[serde(default)]
+    pub summary: Summary,
     /// Records the plan renames (`moved` entries) before its steps.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<Moved>,
@@ -136,6 +140,7 @@ impl SavedPlan {
                 &PlanView::new(plan),
                 crate::render::text::Style::new(false),
             ),
+            summary: plan.summary(),
             json: serde_json::from_str(&crate::render::json::render(&PlanView::new(plan))).ok(),
             moved: plan.moved.clone(),
         }

@@ -346,6 +346,7 @@ fn live_key(info: KeyInfo) -> LiveKey {
             tags: sorted(info.tags),
             updated: info.updated,
         },
+        KeyType::Api => LiveKeyKind::AccessToken,
         _ => LiveKeyKind::Other,
     };
     LiveKey {

@@ -1,6 +1,7 @@
 //! [`Client`]: the shared state behind every call — one `reqwest::Client` (keep-alive,
-//! connection reuse), the checked endpoint, the token cache, request counters and the server's
-//! clock. Cheap to clone: everything sits behind one `Arc`.
+//! connection reuse), the checked endpoint, the token cache, request counters, the server's
+//! clock, the OAuth clients created in this run (still waited for while they propagate) and who
+//! hears about those waits. Cheap to clone: everything sits behind one `Arc`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +12,7 @@ use jiff::Timestamp;
 
 use super::config::{ClientConfig, check_endpoint};
 use super::error::ApiError;
+use super::propagation::{NewCredentials, PropagationWait, WaitObserver};
 use super::token::TokenCache;
 
 /// Counters since the client was created (shared by clones).
@@ -44,6 +46,8 @@ struct Inner {
     token_mints: AtomicU64,
     rate_limited: AtomicU64,
     server_time: Mutex<Option<Timestamp>>,
+    new_credentials: NewCredentials,
+    wait_observer: Mutex<Option<WaitObserver>>,
 }
 
 impl Client {
@@ -80,6 +84,8 @@ impl Client {
                 token_mints: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
                 server_time: Mutex::new(None),
+                new_credentials: NewCredentials::default(),
+                wait_observer: Mutex::new(None),
             }),
         })
     }
@@ -102,6 +108,43 @@ impl Client {
             .server_time
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tells the client that the OAuth client `client_id` was created in this run: until a
+    /// request made with it succeeds, the 401, 403 or 404 a credential answers while it
+    /// propagates is waited out (see `propagation`) instead of failing at once.
+    pub fn mark_new_credential(&self, client_id: &str) {
+        self.inner.new_credentials.mark(client_id);
+    }
+
+    /// Who hears about each wait for a new credential (`None`: nobody; waits are logged at
+    /// info level either way).
+    pub fn set_wait_observer(&self, observer: Option<WaitObserver>) {
+        *self
+            .inner
+            .wait_observer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = observer;
+    }
+
+    pub(super) fn new_credentials(&self) -> &NewCredentials {
+        &self.inner.new_credentials
+    }
+
+    /// Logs a wait and tells the observer.
+    pub(super) fn report_wait(&self, wait: &PropagationWait) {
+        tracing::info!(client_id = %wait.client_id, status = wait.status,
+            waited_ms = u64::try_from(wait.waited.as_millis()).unwrap_or(u64::MAX),
+            "a new OAuth client is refused; waiting for it to propagate");
+        let observer = self
+            .inner
+            .wait_observer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(observer) = observer {
+            observer(wait);
+        }
     }
 
     pub(super) fn http(&self) -> &reqwest::Client {

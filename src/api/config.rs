@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::error::ApiError;
+use super::propagation::PropagationPolicy;
 
 /// How the client reaches the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,9 @@ pub struct ClientConfig {
     /// Largest response body accepted (default 8 MiB). A larger body is an error
     /// ([`ApiError::Decode`]), and is never buffered beyond this size.
     pub max_body_bytes: usize,
+    /// How long to wait for OAuth clients created in this run to become usable (see
+    /// `propagation`).
+    pub propagation: PropagationPolicy,
 }
 
 impl ClientConfig {
@@ -45,6 +49,7 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             max_body_bytes: 8 * 1024 * 1024,
+            propagation: PropagationPolicy::default(),
         }
     }
 }

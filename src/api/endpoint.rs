@@ -347,12 +347,14 @@ pub(super) fn validate_policy(tailnet: &str, body: &PolicyBody) -> Request {
         .idempotent()
 }
 
-/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters), so an id
-/// can never change the path's shape.
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters and `@`), so
+/// an id can never change the path's shape. `@` stays as it is, as the official Go client's
+/// `url.PathEscape` leaves it (FIDELITY-2 §1 #12): a legacy tailnet name such as
+/// `alice@example.com` reaches the server as the Go client sends it.
 fn segment(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -465,6 +467,23 @@ mod tests {
             get_key("example.com", "k?all=1").path,
             "/api/v2/tailnet/example.com/keys/k%3Fall%3D1"
         );
+        assert_eq!(
+            get_key("-", "a/b#c d").path,
+            "/api/v2/tailnet/-/keys/a%2Fb%23c%20d"
+        );
+    }
+
+    #[test]
+    fn at_signs_stay_as_the_go_client_sends_them() {
+        assert_eq!(
+            list_keys("alice@example.com", true).path,
+            "/api/v2/tailnet/alice@example.com/keys?all=true"
+        );
+        assert_eq!(
+            delete_tailnet("bob@example.com").path,
+            "/api/v2/tailnet/bob@example.com"
+        );
+        assert_eq!(get_policy("a@b.c").path, "/api/v2/tailnet/a@b.c/acl");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::endpoint::Method;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// The server answered with an error status (after any retries).
-    #[error("{method} {path} failed with {status}: {message}{}", after_attempts(*attempts))]
+    #[error("{method} {path} failed with {status}: {message}{}{request_id}", after_attempts(*attempts))]
     Status {
         /// Request method.
         method: Method,
@@ -25,6 +25,9 @@ pub enum ApiError {
         retry_after: Option<Duration>,
         /// Requests sent for this call, including retries.
         attempts: u32,
+        /// The response's `x-tailscale-request-id`: the one handle Tailscale support has on a
+        /// failed call. Shown in the message; ignored when errors are compared.
+        request_id: RequestId,
     },
     /// A request that is not safe to repeat (a create, or the policy POST) may have reached the
     /// server, but no usable answer came back. It was not retried. The object may or may not
@@ -93,6 +96,37 @@ pub enum ApiError {
         /// The failure of `POST /api/v2/oauth/token` (part of the message, not a separate
         /// error source, so an error chain prints it once).
         cause: Box<ApiError>,
+    },
+    /// An OAuth client created in this run was still refused (401, 403 or 404, at the token
+    /// endpoint or on use) when the propagation budget ran out: new credentials can take a while
+    /// to work. Its status is on `cause`, never on this error, so that a 404 is never mistaken
+    /// for a missing object.
+    #[error(
+        "the OAuth client `{client_id}` was created by this run and {}: a new credential may still \
+         be propagating through the Tailscale API; run the command again in a minute, or allow a \
+         longer wait with --propagation-timeout (last answer: {cause})",
+        waited_text(*waited)
+    )]
+    NotYetUsable {
+        /// The OAuth client id.
+        client_id: String,
+        /// How long the call waited (zero when waiting is off).
+        waited: Duration,
+        /// The last refusal.
+        cause: Box<ApiError>,
+    },
+    /// The API answered a tailnet create with `alreadyExists: true`: it matched an existing
+    /// tailnet of that display name rather than making one, and showed no secret of its OAuth
+    /// client. Nothing was created.
+    #[error(
+        "the organization already has a tailnet named `{display_name}` ({id}): the API matched it \
+         instead of creating one (`alreadyExists`) and did not show its OAuth client's secret"
+    )]
+    AlreadyExists {
+        /// The display name asked for.
+        display_name: String,
+        /// The existing tailnet's id.
+        id: String,
     },
     /// The HTTP client could not be built (TLS setup).
     #[error("cannot set up the HTTP client: {cause}")]
@@ -187,6 +221,18 @@ impl ApiError {
         matches!(self, ApiError::OutcomeUnknown { .. })
     }
 
+    /// The `x-tailscale-request-id` of the failed response (of the last refusal for a token
+    /// exchange or a new credential), when the server sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ApiError::Status { request_id, .. } => request_id.as_deref(),
+            ApiError::TokenMint { cause, .. } | ApiError::NotYetUsable { cause, .. } => {
+                cause.request_id()
+            }
+            _ => None,
+        }
+    }
+
     /// The server's `Retry-After` on the final answer, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -204,6 +250,42 @@ impl ApiError {
             _ => {}
         }
         self
+    }
+}
+
+/// The `x-tailscale-request-id` of a failed response, when the server sent one. It displays as
+/// ` [request id …]` (nothing when absent). Two errors that differ only in it are the same
+/// failure, so it never takes part in `==`.
+#[derive(Debug, Clone, Default, Eq)]
+pub struct RequestId(pub Option<String>);
+
+impl RequestId {
+    /// The id, when the server sent one.
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl PartialEq for RequestId {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(id) => write!(f, " [request id {id}]"),
+            None => Ok(()),
+        }
+    }
+}
+
+fn waited_text(waited: Duration) -> String {
+    if waited.is_zero() {
+        "was refused (waiting for new credentials is off: --propagation-timeout 0)".to_owned()
+    } else {
+        format!("was still refused after {} of waiting", human(waited))
     }
 }
 
@@ -238,6 +320,7 @@ mod tests {
             message: "requested tags [tag:x] are invalid or not permitted".into(),
             retry_after: None,
             attempts,
+            request_id: RequestId::default(),
         }
     }
 
@@ -250,6 +333,56 @@ mod tests {
         assert_eq!(
             status(429, 5).to_string(),
             "POST /api/v2/tailnet/-/keys failed with 429: requested tags [tag:x] are invalid or not permitted (after 5 attempts)"
+        );
+    }
+
+    #[test]
+    fn the_request_id_is_shown_but_not_compared() {
+        let mut with_id = status(404, 2);
+        if let ApiError::Status { request_id, .. } = &mut with_id {
+            *request_id = RequestId(Some("7f3a9c".into()));
+        }
+        assert_eq!(
+            with_id.to_string(),
+            "POST /api/v2/tailnet/-/keys failed with 404: requested tags [tag:x] are invalid or \
+             not permitted (after 2 attempts) [request id 7f3a9c]"
+        );
+        assert_eq!(with_id, status(404, 2));
+        assert_eq!(with_id.request_id(), Some("7f3a9c"));
+        let mint = ApiError::TokenMint {
+            client_id: "kC".into(),
+            cause: Box::new(with_id),
+        };
+        assert_eq!(mint.request_id(), Some("7f3a9c"));
+    }
+
+    #[test]
+    fn not_yet_usable_says_it_may_be_propagating() {
+        let e = ApiError::NotYetUsable {
+            client_id: "kNew".into(),
+            waited: Duration::from_secs(60),
+            cause: Box::new(status(404, 1)),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the OAuth client `kNew` was created by this run and was still refused after 60s of \
+             waiting: a new credential may still be propagating through the Tailscale API; run \
+             the command again in a minute, or allow a longer wait with --propagation-timeout \
+             (last answer: POST /api/v2/tailnet/-/keys failed with 404: requested tags [tag:x] \
+             are invalid or not permitted)"
+        );
+        assert_eq!(e.status(), None, "never a missing object");
+        assert!(!e.is_not_found());
+        let off = ApiError::NotYetUsable {
+            client_id: "kNew".into(),
+            waited: Duration::ZERO,
+            cause: Box::new(status(404, 1)),
+        };
+        assert!(
+            off.to_string().contains(
+                "was refused (waiting for new credentials is off: --propagation-timeout 0)"
+            ),
+            "{off}"
         );
     }
 

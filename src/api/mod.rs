@@ -10,6 +10,7 @@
 //! | `endpoint` | every request as plain data (method, path, body, idempotency), built by pure functions |
 //! | `client` | [`Client`]: one shared `reqwest::Client`, counters, server clock |
 //! | `send` | the one `send()`: auth headers, 401 → re-mint, retries, timeouts, size cap |
+//! | `propagation` | waiting for credentials created in this run to become usable |
 //! | `retry` | the pure retry decision: what is retried, what is an unknown outcome, backoff, `Retry-After` |
 //! | `body` | response bodies: error messages, safe excerpts, secret scrubbing, decode failures |
 //! | `token` | the OAuth token cache (one mint per key at a time, shared by clones) |
@@ -38,6 +39,7 @@ mod credential;
 mod endpoint;
 mod error;
 mod ops;
+mod propagation;
 mod retry;
 mod send;
 mod token;
@@ -48,7 +50,8 @@ pub use client::{Client, RequestStats};
 pub use config::{ClientConfig, RetryPolicy};
 pub use credential::Credential;
 pub use endpoint::Method;
-pub use error::{ApiError, UnknownCause};
+pub use error::{ApiError, RequestId, UnknownCause};
+pub use propagation::{PropagationPolicy, PropagationWait, WaitObserver};
 pub use types::{
     AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, DeviceCapabilities, KeyInfo, KeyLookup,
     KeyType, OAuthClientRequest, PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,

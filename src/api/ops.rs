@@ -65,18 +65,31 @@ impl Client {
 
     /// Creates an API-only tailnet; the answer holds its bootstrap OAuth client's one-time
     /// secret. Never retried once it may have reached the server
-    /// ([`ApiError::OutcomeUnknown`]).
+    /// ([`ApiError::OutcomeUnknown`]). An answer with `alreadyExists: true` (the API matched an
+    /// existing tailnet of that name) is [`ApiError::AlreadyExists`], whatever else it holds: it
+    /// is not a tailnet this call created.
     pub async fn create_tailnet(
         &self,
         cred: &Credential,
         display_name: &str,
     ) -> Result<CreatedTailnet, ApiError> {
         let req = endpoint::create_tailnet(display_name);
-        read(
-            &req,
-            self.send(cred, &req).await?,
-            wire::Tailnet::into_created,
-        )
+        let answer = self.send(cred, &req).await?;
+        let status = answer.status;
+        let tailnet: wire::Tailnet = read(&req, answer, Ok)?;
+        if tailnet.already_exists == Some(true) {
+            return Err(ApiError::AlreadyExists {
+                display_name: tailnet
+                    .display_name
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| display_name.to_owned()),
+                id: tailnet.id,
+            });
+        }
+        tailnet
+            .into_created()
+            .map_err(|detail| unreadable(&req, status, detail))
     }
 
     /// Deletes a tailnet (with a credential for that tailnet). Already gone → `NotFound`.
@@ -196,7 +209,8 @@ impl Client {
     }
 
     /// Validates a policy without storing it. The API answers 200 either way: `{}` (or an empty
-    /// body) when valid, `{"message": …}` when not.
+    /// body) when valid, `{"message": …}` when not, `{"message": "warning(s) found", "data":
+    /// [{"user", "warnings"}]}` when valid with warnings.
     pub async fn validate_policy(
         &self,
         cred: &Credential,
@@ -209,6 +223,9 @@ impl Client {
             return Ok(PolicyValidation::Valid);
         }
         read(&req, answer, |m: wire::Message| {
+            if let Some(warnings) = m.warnings_only() {
+                return Ok(PolicyValidation::Warnings { warnings });
+            }
             Ok(match m.text() {
                 None => PolicyValidation::Valid,
                 Some(message) => PolicyValidation::Invalid { message },

@@ -4,7 +4,12 @@
 //!
 //! One attempt = connect, send, read the status and headers, and read the body incrementally up
 //! to `max_body_bytes`, all under `timeout`. What happens next is decided by `retry::decide`.
-//! Every response's `Date` is recorded for [`Client::server_time`].
+//! Every response's `Date` is recorded for [`Client::server_time`]; a failed response's
+//! `x-tailscale-request-id` goes into the error and the `-v` log.
+//!
+//! A request made with the token of an OAuth client created in this run (see `propagation`)
+//! that answers 401, 403 or 404 is sent again, with backoff, until the client is confirmed or
+//! the propagation budget is spent.
 
 use std::time::Duration;
 
@@ -16,13 +21,17 @@ use super::body;
 use super::client::Client;
 use super::credential::Credential;
 use super::endpoint::{Idempotency, Method, Request};
-use super::error::{ApiError, UnknownCause, human};
+use super::error::{ApiError, RequestId, UnknownCause, human};
+use super::propagation::{self, PropagationWait, Wait};
 use super::retry::{self, Observed, Verdict};
 use super::token::TokenKey;
 use crate::secret::Secret;
 
 /// How much of an error body is read (the message is at most a few hundred characters).
 const ERROR_BODY_CAP: usize = 64 * 1024;
+
+/// The response header Tailscale support finds a request by.
+pub(super) const REQUEST_ID: &str = "x-tailscale-request-id";
 
 /// A successful (2xx) answer.
 #[derive(Debug)]
@@ -41,6 +50,8 @@ struct Received {
     etag: Option<String>,
     content_type: Option<String>,
     body: Vec<u8>,
+    /// `x-tailscale-request-id`.
+    request_id: Option<String>,
     /// Requests sent for it, including retries.
     attempts: u32,
 }
@@ -81,6 +92,7 @@ impl Client {
     pub(super) async fn send(&self, cred: &Credential, req: &Request) -> Result<Answer, ApiError> {
         let mut prior_attempts = 0;
         let mut reminted = false;
+        let mut wait: Option<Wait> = None;
         loop {
             let auth = self.authorization(cred).await?;
             let mut secrets = cred.secrets();
@@ -91,6 +103,41 @@ impl Client {
                 .execute(req, Some(&auth.header), &secrets)
                 .await
                 .map_err(|e| e.with_prior_attempts(prior_attempts))?;
+            if let Some((key, token)) = &auth.token {
+                let new = self.new_credentials().contains(&key.client_id);
+                if new && propagation::refuses(received.status) {
+                    let wait = wait.get_or_insert_with(Wait::start);
+                    let status = received.status;
+                    let attempts = received.attempts;
+                    let Some(delay) = wait.next(&self.config().propagation) else {
+                        // Not `expect_err`: a panic message must never show an answer.
+                        let Err(cause) = into_answer(req, received, prior_attempts, &secrets)
+                        else {
+                            unreachable!("a refused status is an error");
+                        };
+                        return Err(ApiError::NotYetUsable {
+                            client_id: key.client_id.clone(),
+                            waited: wait.waited(&self.config().propagation),
+                            cause: Box::new(cause),
+                        });
+                    };
+                    prior_attempts += attempts;
+                    if status == 401 {
+                        self.tokens().invalidate(key, token).await;
+                    }
+                    self.count_retry();
+                    self.report_wait(&PropagationWait {
+                        client_id: key.client_id.clone(),
+                        status,
+                        waited: wait.elapsed(),
+                    });
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+                if new && (200..300).contains(&received.status) {
+                    self.new_credentials().confirm(&key.client_id);
+                }
+            }
             if let (401, false, Some((key, token))) = (received.status, reminted, &auth.token) {
                 reminted = true;
                 prior_attempts += received.attempts;
@@ -171,10 +218,17 @@ impl Client {
             self.count_request();
             let started = std::time::Instant::now();
             let outcome = self.attempt(req, auth).await;
-            tracing::debug!(method = %req.method, path = %req.path,
-                status = outcome.as_ref().ok().map(|r| r.status),
-                ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                "request");
+            let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            match &outcome {
+                Ok(r) if r.status >= 400 => {
+                    tracing::info!(method = %req.method, path = %req.path, status = r.status,
+                        request_id = r.request_id.as_deref().unwrap_or("-"), ms, "request failed");
+                }
+                _ => {
+                    tracing::debug!(method = %req.method, path = %req.path,
+                        status = outcome.as_ref().ok().map(|r| r.status), ms, "request");
+                }
+            }
             if matches!(&outcome, Ok(r) if r.status == 429) {
                 self.count_rate_limited();
             }
@@ -325,6 +379,7 @@ impl Client {
             .and_then(|v| retry::parse_retry_after(&v, date, Timestamp::now()));
         let etag = text(header::ETAG);
         let content_type = text(header::CONTENT_TYPE);
+        let request_id = text(header::HeaderName::from_static(REQUEST_ID));
         let body = self.read_body(&mut response, status).await?;
         Ok(Received {
             status,
@@ -332,6 +387,7 @@ impl Client {
             etag,
             content_type,
             body,
+            request_id,
             attempts: 1,
         })
     }
@@ -399,6 +455,7 @@ fn into_answer(
         message: body::error_message(received.status, &received.body, secrets),
         retry_after: received.retry_after,
         attempts: prior_attempts + received.attempts,
+        request_id: RequestId(received.request_id),
     })
 }
 

@@ -9,6 +9,10 @@
 //! same token wait for one mint instead of each minting their own. A token that answers 401 is
 //! dropped (only if it is still the cached one), and `send` mints again once.
 //!
+//! The exchange for an OAuth client created in this run waits while the client propagates (a
+//! 401, 403 or 404 from the token endpoint is retried within the propagation budget; see
+//! `propagation`).
+//!
 //! A token response without `expires_in` is assumed to live 3600 s, the lifetime Tailscale
 //! documents ("An OAuth access token expires after 1 hour"); a 401 corrects a wrong guess.
 
@@ -22,6 +26,7 @@ use std::time::{Duration, Instant};
 use super::client::Client;
 use super::endpoint;
 use super::error::ApiError;
+use super::propagation::{self, PropagationWait, Wait};
 use super::send::read;
 use super::wire;
 use crate::secret::Secret;
@@ -210,8 +215,51 @@ impl Client {
             .await
     }
 
-    /// Exchanges the client credentials for a token (retried like any idempotent request).
+    /// Exchanges the client credentials for a token (retried like any idempotent request). For
+    /// an OAuth client created in this run, a 401, 403 or 404 is waited out within the
+    /// propagation budget (see `propagation`); the caller holds the key's lock meanwhile, so
+    /// every caller needing the token waits for this one exchange.
     async fn mint(&self, key: &TokenKey, client_secret: &Secret) -> Result<Minted, ApiError> {
+        let mut wait: Option<Wait> = None;
+        loop {
+            let result = self.mint_once(key, client_secret).await;
+            let refused = match &result {
+                Err(ApiError::TokenMint { cause, .. }) => match cause.as_ref() {
+                    ApiError::Status { status, .. } if propagation::refuses(*status) => {
+                        Some(*status)
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(status) = refused.filter(|_| self.new_credentials().contains(&key.client_id))
+            else {
+                return result;
+            };
+            let wait = wait.get_or_insert_with(Wait::start);
+            let Some(delay) = wait.next(&self.config().propagation) else {
+                // Not `expect_err`: a panic message must never show a token.
+                let Err(cause) = result else {
+                    unreachable!("a refused mint is an error");
+                };
+                return Err(ApiError::NotYetUsable {
+                    client_id: key.client_id.clone(),
+                    waited: wait.waited(&self.config().propagation),
+                    cause: Box::new(cause),
+                });
+            };
+            self.count_retry();
+            self.report_wait(&PropagationWait {
+                client_id: key.client_id.clone(),
+                status,
+                waited: wait.elapsed(),
+            });
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One exchange.
+    async fn mint_once(&self, key: &TokenKey, client_secret: &Secret) -> Result<Minted, ApiError> {
         let wrap = |cause: ApiError| ApiError::TokenMint {
             client_id: key.client_id.clone(),
             cause: Box::new(cause),

@@ -214,4 +214,11 @@ pub enum PolicyValidation {
         /// The server's message.
         message: String,
     },
+    /// Valid, with warnings: `{"message": "warning(s) found", "data": [{"user", "warnings"}]}`
+    /// (e.g. groups not syncing from SCIM). A warning is not a failure: the API still stores
+    /// such a policy (FIDELITY-2 §1 #4).
+    Warnings {
+        /// Each warning, as `user: warning`.
+        warnings: Vec<String>,
+    },
 }

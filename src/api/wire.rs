@@ -145,6 +145,10 @@ pub(super) struct Tailnet {
     pub created_at: Option<Timestamp>,
     #[serde(default)]
     pub oauth_client: Option<TailnetOAuthClient>,
+    /// On a create response: `true` when the API matched an existing tailnet of that display
+    /// name instead of creating one (the live OpenAPI description, FIDELITY-2 §1 #9).
+    #[serde(default)]
+    pub already_exists: Option<bool>,
 }
 
 /// The bootstrap client in a create-tailnet response.
@@ -213,6 +217,35 @@ pub(super) struct MessageData {
 }
 
 impl Message {
+    /// The warnings of an `acl/validate` answer that reports warnings only: a message starting
+    /// with "warning" (`warning(s) found`) and a non-empty `data` whose every entry carries
+    /// warnings and no errors (the shape of the OpenAPI example `validateSCIMGroupsNotSynced`).
+    /// Each warning reads `user: warning`. `None` for anything else, which stays an error.
+    pub fn warnings_only(&self) -> Option<Vec<String>> {
+        let message = self.message.as_deref()?;
+        if !message
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("warning")
+        {
+            return None;
+        }
+        let data = self.data.as_deref().filter(|d| !d.is_empty())?;
+        let mut warnings = Vec::new();
+        for entry in data {
+            if entry.errors.as_ref().is_some_and(|e| !e.is_empty()) {
+                return None;
+            }
+            let items = entry.warnings.as_deref().filter(|w| !w.is_empty())?;
+            let user = entry.user.as_deref().filter(|u| !u.is_empty());
+            warnings.extend(items.iter().map(|w| match user {
+                Some(user) => format!("{user}: {w}"),
+                None => w.clone(),
+            }));
+        }
+        Some(warnings)
+    }
+
     /// `message`, with each `data` entry appended as `user: error; error`. `None` when there is
     /// no message.
     pub fn text(self) -> Option<String> {
@@ -339,6 +372,33 @@ mod tests {
         );
         let empty: Message = serde_json::from_str(r#"{"message":""}"#).unwrap();
         assert_eq!(empty.text(), None);
+    }
+
+    #[test]
+    fn validate_warnings_only() {
+        let scim: Message = serde_json::from_str(
+            r#"{"message":"warning(s) found","data":[{"user":"group:unknown@example.com","warnings":["group is not syncing from SCIM and will be ignored by rules in the policy file"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            scim.warnings_only(),
+            Some(vec![
+                "group:unknown@example.com: group is not syncing from SCIM and will be ignored \
+                 by rules in the policy file"
+                    .to_owned()
+            ])
+        );
+        for not_only in [
+            r#"{"message":"test(s) failed","data":[{"user":"u","errors":["a"]}]}"#,
+            r#"{"message":"warning(s) found","data":[{"user":"u","warnings":["w"],"errors":["e"]}]}"#,
+            r#"{"message":"warning(s) found","data":[]}"#,
+            r#"{"message":"warning(s) found"}"#,
+            r#"{"message":"warning(s) found","data":[{"user":"u"}]}"#,
+            r#"{"message":"bad policy","data":[{"user":"u","warnings":["w"]}]}"#,
+        ] {
+            let m: Message = serde_json::from_str(not_only).unwrap();
+            assert_eq!(m.warnings_only(), None, "{not_only}");
+        }
     }
 
     #[test]

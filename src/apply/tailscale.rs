@@ -90,10 +90,21 @@ impl Executor for TailscaleExecutor {
             } => {
                 let org = self.org.clone();
                 Box::pin(async move {
-                    let created = client
-                        .create_tailnet(&org, &display_name)
-                        .await
-                        .map_err(api_failure)?;
+                    let created =
+                        client
+                            .create_tailnet(&org, &display_name)
+                            .await
+                            .map_err(|e| match e {
+                                ApiError::AlreadyExists { .. } => StepFailure::new(format!(
+                                    "{e}; tailform never adopts a tailnet without its secret: \
+                                 `tailform import {address} <id>` to manage it, or give \
+                                 `{address}` another displayName"
+                                )),
+                                e => api_failure(e),
+                            })?;
+                    // Its bootstrap client is brand new: the policy step that uses it next may
+                    // be refused while it propagates.
+                    client.mark_new_credential(&created.oauth_client_id);
                     Ok(StateUpdate::TailnetCreated {
                         address,
                         record: TailnetRecord {
@@ -205,6 +216,8 @@ impl Executor for TailscaleExecutor {
                         .create_oauth_client(&reach.credential, &reach.path, &req)
                         .await
                         .map_err(api_failure)?;
+                    // A `createdBy` key may be created with it next, while it propagates.
+                    client.mark_new_credential(&created.key.id);
                     Ok(StateUpdate::ClientCreated {
                         address,
                         record: ClientRecord {
@@ -361,6 +374,13 @@ fn current_id(state: &State, address: &Address) -> Result<String, StepFailure> {
 }
 
 /// Posts a policy; returns the ETag to record.
+///
+/// The first write on a tailnet created in this apply never depends on `If-Match: "ts-default"`
+/// matching: whether an API-only tailnet's first policy counts as "the untouched default" is
+/// unknown (FIDELITY-2 §1 #2). Merging `tagOwners` into it posts with the ETag the step has just
+/// read; a whole `policy.file` is posted with `ts-default`, and on a 412 the policy is read once
+/// more and posted with that ETag (no one else has written to a tailnet created seconds ago, so
+/// a 412 there is not "changed since the plan").
 async fn write_policy(
     client: &Client,
     reach: &Reach,
@@ -379,14 +399,32 @@ async fn write_policy(
                 .map_err(|e| {
                     StepFailure::new(format!("the policy of `{address}` cannot be edited: {e}"))
                 })?;
-            (text, Some(TS_DEFAULT.to_owned()))
+            (text, current.etag)
         }
     };
     let body = PolicyBody::HuJson(text);
-    match client
+    let mut result = client
         .set_policy(&reach.credential, &reach.path, &body, if_match.as_deref())
-        .await
+        .await;
+    if if_match.as_deref() == Some(TS_DEFAULT)
+        && result.as_ref().is_err_and(ApiError::is_precondition_failed)
     {
+        tracing::info!(tailnet = %reach.path,
+            "`ts-default` did not match the new tailnet's first policy: reading its ETag");
+        let current = client
+            .get_policy(&reach.credential, &reach.path)
+            .await
+            .map_err(api_failure)?;
+        result = client
+            .set_policy(
+                &reach.credential,
+                &reach.path,
+                &body,
+                current.etag.as_deref(),
+            )
+            .await;
+    }
+    match result {
         Ok(doc) => Ok(doc.etag),
         Err(e) if e.is_precondition_failed() => Err(StepFailure::new(format!(
             "the policy of `{}` changed since the plan was made (412 precondition failed: {}); \

@@ -208,7 +208,7 @@ fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, saved: &SavedPlan) -> Resu
     outcome.unresolved = report.outcome_unknown.clone();
     outln!(
         "{}",
-        outcome.line(Summary::default(), session.client.stats().retries)
+        outcome.line(saved.summary, session.client.stats().retries)
     );
     if !outcome.unresolved.is_empty() {
         errln!(
@@ -250,6 +250,9 @@ impl Runner<'_> {
         let options = ApplyOptions {
             parallelism: usize::from(self.args.parallelism),
         };
+        self.session
+            .client
+            .set_wait_observer(Some(progress.wait_observer()));
         let result = self.session.runtime.block_on(apply::apply(
             graph,
             self.state,
@@ -259,6 +262,7 @@ impl Runner<'_> {
             options,
         ));
         progress.finish();
+        session::print_waits(&self.session.client, self.global.quiet);
         result.map_err(|failed| {
             if failed.unsaved.is_empty() && failed.report.applied.is_empty() {
                 // The very first save was refused (e.g. plaintext secrets for a shared

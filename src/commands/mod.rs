@@ -13,6 +13,7 @@ mod import;
 mod output;
 mod plan;
 mod planning;
+mod rerun;
 mod schema;
 pub mod session;
 mod show;
@@ -25,8 +26,6 @@ pub use validate::summary as validate_summary;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command};
 use crate::error::Error;
 use crate::exit::Exit;
@@ -38,7 +37,7 @@ use crate::exit::Exit;
 /// Terraform's single-dash spellings (`-auto-approve`, `-out=FILE`) get a hint first.
 pub fn run() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let cli = match Cli::try_parse_from(&args) {
+    let cli = match crate::cli::parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e, &args),
     };

@@ -46,23 +46,37 @@ pub fn make(
     desired: &Desired,
     state: &mut State,
 ) -> Result<Planned, Error> {
-    refuse_in_flight(state)?;
-    let moved = plan::follow_moves(state, &desired.moves)?;
+    make_or_problems(options, session, desired, state).map_err(|(e, _)| *e)
+}
+
+/// [`make`], also returning the problems when the plan cannot be made (`plan --format json`
+/// puts them in its document; they are empty for any other failure).
+pub fn make_or_problems(
+    options: &PlanOptions,
+    session: &Session,
+    desired: &Desired,
+    state: &mut State,
+) -> Result<Planned, (Box<Error>, Vec<PlanError>)> {
+    let alone = |e: Error| (Box::new(e), Vec::new());
+    refuse_in_flight(state).map_err(alone)?;
+    let moved = plan::follow_moves(state, &desired.moves).map_err(|e| alone(e.into()))?;
     let state: &State = state;
     let scope = Scope::of(desired, state);
-    let live =
-        session
-            .runtime
-            .block_on(refresh::read(&session.client, &session.org, &scope, state))?;
+    let live = session
+        .runtime
+        .block_on(refresh::read(&session.client, &session.org, &scope, state))
+        .map_err(|e| alone(e.into()))?;
     let mut plan = match plan::diff(desired, state, &live, options) {
         Ok(plan) => plan,
-        Err(errors) => return Err(report(errors)),
+        Err(errors) => return Err((Box::new(report(&errors)), errors)),
     };
     plan.record_moves(moved);
-    let problems = validate_policy_files(session, desired, state, &plan);
-    if !problems.is_empty() {
-        return Err(report(problems));
+    let checked = validate_policy_files(session, desired, state, &plan);
+    if !checked.problems.is_empty() {
+        let problems = checked.problems;
+        return Err((Box::new(report(&problems)), problems));
     }
+    plan.warnings.extend(checked.warnings);
     Ok(Planned { plan, live, scope })
 }
 
@@ -101,8 +115,8 @@ pub fn refuse_in_flight(state: &State) -> Result<(), Error> {
     }
 }
 
-fn report(errors: Vec<PlanError>) -> Error {
-    for e in &errors {
+fn report(errors: &[PlanError]) -> Error {
+    for e in errors {
         errln!("error: {e}");
     }
     Error::Plan {
@@ -110,15 +124,25 @@ fn report(errors: Vec<PlanError>) -> Error {
     }
 }
 
+/// What the API said about the policy files the plan would write.
+struct Checked {
+    /// Refusals: plan errors.
+    problems: Vec<PlanError>,
+    /// Warnings (`warning(s) found`): shown with the plan, which goes on.
+    warnings: Vec<String>,
+}
+
 /// `POST …/acl/validate` for every policy file the plan would write to an existing tailnet; a
-/// `message` in the answer is a plan error at the tailnet's manifest position.
+/// `message` in the answer is a plan error at the tailnet's manifest position, except warnings
+/// only (`warning(s) found`), which the plan shows and goes on: the API stores such a policy.
 fn validate_policy_files(
     session: &Session,
     desired: &Desired,
     state: &State,
     plan: &Plan,
-) -> Vec<PlanError> {
+) -> Checked {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     for (_, step) in plan.graph.steps() {
         let Step::WritePolicy {
             address,
@@ -158,6 +182,16 @@ fn validate_policy_files(
         ));
         match verdict {
             Ok(crate::api::PolicyValidation::Valid) => {}
+            Ok(crate::api::PolicyValidation::Warnings { warnings: found }) => {
+                warnings.extend(found.into_iter().map(|w| {
+                    format!(
+                        "the API validated the policy file `{}` of `tailnet.{}` with a warning \
+                         (the plan goes on; the API stores such a policy): {w}",
+                        file.path.display(),
+                        address.tailnet
+                    )
+                }));
+            }
             Ok(crate::api::PolicyValidation::Invalid { message }) => problems.push(
                 PlanError::new(
                     address.clone(),
@@ -177,5 +211,5 @@ fn validate_policy_files(
             )),
         }
     }
-    problems
+    Checked { problems, warnings }
 }

@@ -147,6 +147,22 @@ pub fn stdout_color(global: &GlobalArgs) -> bool {
 
 /// Loads and validates the manifests; prints every diagnostic (warnings too) to stderr.
 pub fn manifests(global: &GlobalArgs, files: &[PathBuf]) -> Result<Desired, Error> {
+    manifests_or_diagnostics(global, files).map_err(|diags| manifests_error(&diags))
+}
+
+/// The error for invalid manifests with these diagnostics.
+pub fn manifests_error(diags: &[Diagnostic]) -> Error {
+    Error::Manifests {
+        errors: diags.iter().filter(|d| d.is_error()).count(),
+    }
+}
+
+/// [`manifests`], returning the diagnostics when the manifests are invalid (`plan --format
+/// json` puts them in its document; [`manifests_error`] is the error).
+pub fn manifests_or_diagnostics(
+    global: &GlobalArgs,
+    files: &[PathBuf],
+) -> Result<Desired, Vec<Diagnostic>> {
     let opts = ValidateOptions {
         max_tailnets: global.max_tailnets,
     };
@@ -159,9 +175,7 @@ pub fn manifests(global: &GlobalArgs, files: &[PathBuf]) -> Result<Desired, Erro
         }
         Err(diags) => {
             print_diagnostics(global, &diags);
-            Err(Error::Manifests {
-                errors: diags.iter().filter(|d| d.is_error()).count(),
-            })
+            Err(diags)
         }
     }
 }
@@ -218,6 +232,7 @@ impl Session {
             };
             let emulator = runtime.block_on(Emulator::start(config))?;
             let client = Client::new(client_config(global, emulator.base_url()))?;
+            print_waits(&client, global.quiet);
             let org = Credential::oauth(
                 emulator.org_client_id().to_owned(),
                 emulator.org_client_secret().clone(),
@@ -235,6 +250,7 @@ impl Session {
             .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
         let org = crate::credentials::from_env()?;
         let client = Client::new(client_config(global, &endpoint))?;
+        print_waits(&client, global.quiet);
         Ok(Session {
             runtime,
             client,
@@ -255,7 +271,20 @@ impl Drop for Session {
 fn client_config(global: &GlobalArgs, base_url: &str) -> ClientConfig {
     let mut config = ClientConfig::new(base_url);
     config.timeout = Duration::from_secs(global.request_timeout.as_secs().max(1));
+    config.propagation.timeout = Duration::from_secs(global.propagation_timeout.as_secs());
     config
+}
+
+/// Prints each wait for a new credential on stderr (plain lines; apply's progress takes over
+/// during its walk), unless `--quiet`.
+pub(super) fn print_waits(client: &Client, quiet: bool) {
+    if quiet {
+        client.set_wait_observer(None);
+        return;
+    }
+    client.set_wait_observer(Some(std::sync::Arc::new(|wait| {
+        super::console::write_err(format_args!("{wait}\n"));
+    })));
 }
 
 /// `state/emulator.json` for `state/tailform.json`.

@@ -75,6 +75,7 @@ mod tests {
             message: "nope".into(),
             retry_after: None,
             attempts: 1,
+            request_id: crate::api::RequestId::default(),
         }
     }
 

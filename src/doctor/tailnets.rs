@@ -2,13 +2,15 @@
 //! (`crate::reach` decides, as for the refresh), and whether the reads the plan makes there —
 //! its keys (`?all=true`) and its policy file — succeed with that credential. A tailnet not
 //! created yet is checked for what creating it needs: the `tailnets` scope (an OAuth client) and
-//! a display name no other tailnet of the organization has.
+//! a display name no other tailnet of the organization has. The keys it counts leave out
+//! `keyType: "api"` entries (access tokens, each token minted being one; the API does not tell an
+//! OAuth-minted token from a user's API key), as the plan's unmanaged-keys line does.
 
 use super::finding::{Check, Finding};
 use super::organization::{ORG_CLIENT_FIX, Org};
 use super::refusal::{Refusal, answer};
 use crate::address::Address;
-use crate::api::{ApiError, Credential, TailnetInfo};
+use crate::api::{ApiError, Credential, KeyType, TailnetInfo};
 use crate::model::{Name, Tailnet, TailnetKind};
 use crate::reach::{self, Reach, Via};
 
@@ -64,7 +66,7 @@ async fn read(o: &Org<'_>, check: Check, address: &Address, what: &str, reach: &
             format!(
                 "{what}, reached with {}: its {} key(s) and its policy file are readable",
                 reach.via,
-                keys.len()
+                keys.iter().filter(|k| k.key_type != KeyType::Api).count()
             ),
         ),
         (Err(e), _) | (_, Err(e)) => refused(o, check, address, what, reach, &e),

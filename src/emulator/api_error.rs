@@ -1,6 +1,10 @@
 //! `ApiError`: every failure the emulated API answers, as a status and the Tailscale-style body
 //! `{"message": "…"}`. The wording of each message the real server is known to send lives here,
-//! once.
+//! once; the texts measured against the real API by third parties (FIDELITY-2 §1 #8, §3) are used
+//! where they exist: `actor lacks permission` (a missing scope; TAILSCALE-API §5 saw the older
+//! `user does not have access to this operation`), `actor does not have permission to create
+//! tailnets`, `tailnet-owned auth key must have tags set`, `keys of type "auth" can not be
+//! updated`, `scopes cannot be empty`, `keys: description had invalid characters`.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -47,11 +51,16 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "user tailnet does not match")
     }
 
-    /// 403: the token lacks the scope the endpoint needs.
+    /// 403: the token lacks the scope the endpoint needs (measured, FIDELITY-2 §3).
     pub fn missing_scope() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "actor lacks permission")
+    }
+
+    /// 403: the token lacks the `tailnets` scope a tailnet create needs (measured).
+    pub fn cannot_create_tailnets() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
-            "user does not have access to this operation",
+            "actor does not have permission to create tailnets",
         )
     }
 

@@ -1,6 +1,7 @@
 //! Who is calling: the `Authorization` header (Bearer, or Basic with the token as username and
 //! an empty password) resolved to a live access token, and the `{tailnet}` path segment
-//! resolved against that token.
+//! resolved against that token (its id, `-`, its DNS name, or `example.com` for the original
+//! tailnet).
 //!
 //! A `tskey-api-…` value is an access token minted by an OAuth client or, failing that, a user
 //! API key (`api_keys`). 401 `API token invalid` for anything missing, malformed, unknown,
@@ -35,13 +36,17 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
-    /// Resolves the `{tailnet}` path segment: `-`, the token's tailnet id, or the original
-    /// tailnet's legacy id. Anything else is 403 `user tailnet does not match`, whether or not
-    /// such a tailnet exists.
+    /// Resolves the `{tailnet}` path segment: `-`, the token's tailnet id, its DNS name
+    /// (`tail1234.ts.net`, any case: real callers address API-only tailnets so, measured,
+    /// FIDELITY-2 §1 #10), or the original tailnet's legacy id. Anything else is 403 `user
+    /// tailnet does not match`, whether or not such a tailnet exists.
     pub fn resolve_tailnet(&self, segment: &str, store: &Store) -> Result<String, ApiError> {
         let own = &self.tailnet;
         let legacy = segment == ORIGINAL_TAILNET_NAME && *own == store.org.original_tailnet;
-        if segment == "-" || segment == own || legacy {
+        let dns = store
+            .tailnet_by_id_or_dns(segment)
+            .is_some_and(|t| t.id == *own);
+        if segment == "-" || segment == own || legacy || dns {
             Ok(own.clone())
         } else {
             Err(ApiError::tailnet_mismatch())

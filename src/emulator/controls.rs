@@ -9,6 +9,10 @@
 //!   OAuth client, a user API key or an invalid key. Answers the key's metadata.
 //! - `POST /_emulator/api-keys` — a user API key (`tskey-api-…`) with an expiry, which the real
 //!   API cannot create (see `api_keys`).
+//! - `POST /_emulator/tailnets/{tailnet}/validate-warnings` `{"data": [{"user", "warnings"}]}` —
+//!   what `acl/validate` of a valid policy reports for the tailnet (its id or DNS name) from now
+//!   on, as `{"message": "warning(s) found", "data": …}`; `{"data": []}` clears it. Answers the
+//!   same body; 404 for an unknown tailnet.
 //! - `GET /_emulator/stats`, `POST /_emulator/stats/reset`.
 
 use std::sync::Arc;
@@ -26,7 +30,7 @@ use super::clock::{rfc3339, whole_seconds};
 use super::faults::{FaultConfig, Faults};
 use super::key_view::{Reveal, key_out};
 use super::state::Shared;
-use super::store::KeyKind;
+use super::store::{KeyKind, ValidateWarning};
 
 /// `POST /_emulator/clock` body.
 #[derive(Debug, Deserialize)]
@@ -48,6 +52,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/faults", get(faults).post(set_faults))
         .route("/_emulator/keys/{key_id}/use", post(use_key))
         .route("/_emulator/api-keys", post(super::api_keys::create))
+        .route(
+            "/_emulator/tailnets/{tailnet}/validate-warnings",
+            post(validate_warnings),
+        )
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/stats/reset", post(reset_stats))
 }
@@ -122,6 +130,33 @@ async fn use_key(
             auth.used = Some(whole_seconds(now));
         }
         Ok(Json(key_out(key, now, Reveal::Metadata)).into_response())
+    })
+}
+
+/// `POST /_emulator/tailnets/{tailnet}/validate-warnings` body (and answer).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValidateWarnings {
+    data: Vec<ValidateWarning>,
+}
+
+async fn validate_warnings(
+    State(shared): State<Arc<Shared>>,
+    Path(segment): Path<String>,
+    body: Bytes,
+) -> Result<Json<ValidateWarnings>, ApiError> {
+    let ValidateWarnings { data } = parse(&body)?;
+    shared.write(|store, _| {
+        let id = store
+            .tailnet_by_id_or_dns(&segment)
+            .map(|t| t.id.clone())
+            .ok_or_else(|| ApiError::not_found("tailnet"))?;
+        let tailnet = store
+            .tailnets
+            .get_mut(&id)
+            .ok_or_else(|| ApiError::not_found("tailnet"))?;
+        tailnet.validate_warnings.clone_from(&data);
+        Ok(Json(ValidateWarnings { data }))
     })
 }
 

@@ -3,6 +3,10 @@
 //! responses dropped *after* a mutating request committed (the body stream fails, so the client
 //! sees a transport error while the object exists).
 //!
+//! The same config carries two fidelity switches for behaviours of the real API that are
+//! uncertain, each off by default: `credentialDelayMs` (with `credentialDelayStatus` and
+//! `credentialDelayAt`, see `propagation`) and `strictTsDefault` (see `policy`).
+//!
 //! Decisions come from a ChaCha20 stream seeded by the config's `seed` (0 when absent); every API
 //! request draws the same four numbers whatever the rates, so a run is reproducible.
 //! `retryAfterSeconds` (default 1) is our addition so that fault tests stay fast.
@@ -55,10 +59,41 @@ pub(crate) struct FaultConfig {
     pub seed: u64,
     #[serde(default = "one")]
     pub retry_after_seconds: u64,
+    /// For this long after an OAuth client is created, the emulator refuses it (see
+    /// `propagation`); 0 (the default) makes new credentials usable at once.
+    #[serde(default)]
+    pub credential_delay_ms: u64,
+    /// What a propagating credential is answered: 401, 403 or 404 (the default, as measured:
+    /// "a newly created OAuth client can answer 404 for a short while").
+    #[serde(default = "not_found")]
+    pub credential_delay_status: u16,
+    /// Where a propagating credential is refused: on `use` (the default: tokens are minted, the
+    /// requests made with them refused) or at the `token` endpoint.
+    #[serde(default)]
+    pub credential_delay_at: DelayAt,
+    /// `If-Match: "ts-default"` never matches the policy of an API-only tailnet (only the
+    /// original tailnet's untouched default); off by default.
+    #[serde(default)]
+    pub strict_ts_default: bool,
+}
+
+/// Where a propagating credential is refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum DelayAt {
+    /// Requests made with the credential's tokens.
+    #[default]
+    Use,
+    /// `POST /api/v2/oauth/token` with the credential.
+    Token,
 }
 
 fn one() -> u64 {
     1
+}
+
+fn not_found() -> u16 {
+    404
 }
 
 impl Default for FaultConfig {
@@ -70,6 +105,10 @@ impl Default for FaultConfig {
             drop_response_after_commit: 0.0,
             seed: 0,
             retry_after_seconds: 1,
+            credential_delay_ms: 0,
+            credential_delay_status: 404,
+            credential_delay_at: DelayAt::Use,
+            strict_ts_default: false,
         }
     }
 }
@@ -88,6 +127,12 @@ impl FaultConfig {
                     "{name} must be between 0 and 1, got {rate}"
                 )));
             }
+        }
+        if !matches!(self.credential_delay_status, 401 | 403 | 404) {
+            return Err(ApiError::bad_request(format!(
+                "credentialDelayStatus must be 401, 403 or 404, got {}",
+                self.credential_delay_status
+            )));
         }
         Ok(())
     }

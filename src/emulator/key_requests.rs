@@ -8,7 +8,10 @@
 //!   `expirySeconds` 0 or absent means 7776000, outside 0..=7776000 is refused;
 //!   `scopes`/`tags` at the top level are refused for auth keys, `capabilities`/`expirySeconds`
 //!   for clients.
-//! - `description`: at most 50 ASCII letters, digits, spaces and hyphens.
+//! - `description`: at most 50 ASCII letters, digits, spaces and hyphens; anything else answers
+//!   the measured `keys: description had invalid characters` (too long included: assumed).
+//! - An OAuth client without scopes answers the measured `scopes cannot be empty` (create and
+//!   PUT alike).
 //! - `keyType: "federated"` answers 501 (federated identities are not emulated).
 //! - Duplicate tags are dropped (first appearance kept).
 
@@ -91,9 +94,9 @@ fn check_description(description: Option<String>) -> Result<String, ApiError> {
     if ok {
         Ok(description)
     } else {
-        Err(ApiError::bad_request(format!(
-            "description must be at most {MAX_DESCRIPTION} letters, digits, spaces or hyphens"
-        )))
+        Err(ApiError::bad_request(
+            "keys: description had invalid characters",
+        ))
     }
 }
 
@@ -139,9 +142,7 @@ pub(crate) fn parse_client(body: &[u8], put: bool) -> Result<ClientSpec, ApiErro
     }
     let names = raw.scopes.unwrap_or_default();
     if names.is_empty() {
-        return Err(ApiError::bad_request(
-            "OAuth clients need at least one scope",
-        ));
+        return Err(ApiError::bad_request("scopes cannot be empty"));
     }
     let requested = Requested::parse(names.iter().map(String::as_str))
         .map_err(|name| ApiError::bad_request(format!("unknown scope {name:?}")))?;

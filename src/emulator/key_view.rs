@@ -6,13 +6,19 @@
 //!   `expirySeconds` or `capabilities`; `tags` absent when empty;
 //! - user API key: `id, keyType: "api", created, expires, expirySeconds, scopes, description`;
 //!   no `capabilities`, `tags` or `updated`;
-//! - both: `invalid: true` only when invalid, `revoked` only once revoked, `key` only in the
+//! - each stored key: `invalid: true` only when invalid, `revoked` only once revoked, `key` only in the
 //!   create response; `userId` never (every key here is created by a trust credential, and the
-//!   emulator has no users).
+//!   emulator has no users);
+//! - an access token minted from an OAuth client: `id, keyType: "api", expirySeconds (3600),
+//!   created, expires, scopes, description` — the shape of the OpenAPI example and of the real
+//!   sample (`samples/keys.json`) without `userId`, which an OAuth-minted token has no reason to
+//!   carry [assumed]; `description` is empty [assumed: FIDELITY-2 §10 asks which it is].
 
 use jiff::Timestamp;
 
-use super::store::{KeyKind, KeyRecord};
+use super::clock::plus_seconds;
+use super::store::{KeyKind, KeyRecord, TokenRecord};
+use super::token::TOKEN_LIFETIME_SECONDS;
 use super::wire::{CapabilitiesOut, CreateOut, DevicesOut, KeyOut, Revealed, WholeSeconds};
 use crate::secret::Secret;
 
@@ -74,4 +80,23 @@ pub(crate) fn key_out<'a>(key: &'a KeyRecord, now: Timestamp, reveal: Reveal<'a>
         }
     }
     out
+}
+
+/// The wire form of an access token minted from an OAuth client (`keyType: "api"`).
+pub(crate) fn token_out(token: &TokenRecord) -> KeyOut<'_> {
+    KeyOut {
+        id: &token.id,
+        key: None,
+        key_type: "api",
+        expiry_seconds: Some(TOKEN_LIFETIME_SECONDS),
+        created: WholeSeconds(plus_seconds(token.expires, -TOKEN_LIFETIME_SECONDS)),
+        updated: None,
+        expires: Some(WholeSeconds(token.expires)),
+        revoked: None,
+        capabilities: None,
+        scopes: Some(token.scopes.names()),
+        tags: None,
+        description: "",
+        invalid: false,
+    }
 }

@@ -12,8 +12,18 @@
 //!   (TAILSCALE-API §2.1, "all OAuth clients for the tailnet") and a user API key its user's API
 //!   keys (`api_keys`); with `all=true`,
 //!   everything it may read, in creation order. Only valid keys are listed ("returns a list of
-//!   active …"); invalid ones stay readable by id until purged. A token that can read neither family gets 403;
-//!   `all` other than `true`/`false` is 400.
+//!   active …"); invalid ones stay readable by id until purged. A token that can read neither
+//!   family gets 403; `all` other than `true`/`false` is 400.
+//! - With `all=true`, the unexpired access tokens minted for the tailnet (its own clients', and
+//!   those minted elsewhere with `tailnet=<id>`) follow the keys as `keyType: "api"` entries,
+//!   oldest first, for a token holding `oauth_keys:read` ("`oauth_keys:read` grants access to
+//!   OAuth clients and OAuth tokens"; "`api` refers to … tokens generated using an OAuth client"
+//!   [documented, FIDELITY-2 §1 #7; whether the live list shows them is §10's open question]).
+//!   Such a token is readable by id (`oauth_keys:read`) and deleted by id (`oauth_keys`: it stops
+//!   working at once).
+//! - Measured texts: an auth key without tags, created with a trust credential's token (every
+//!   token here), is 400 `tailnet-owned auth key must have tags set`; a PUT of an auth key is
+//!   400 `keys of type "auth" can not be updated` (FIDELITY-2 §3).
 //! - A missing key answers 404 only to a token that could have read or deleted it; otherwise
 //!   the missing scope (403) answers first.
 //! - PUT: 404 → body (400) → target is an auth key (400, auth keys are immutable) → revoked
@@ -38,11 +48,11 @@ use super::ids::SecretKind;
 use super::key_requests::{
     AuthKeySpec, ClientSpec, KeyRequestType, parse_auth_key, parse_client, probe_key_type,
 };
-use super::key_view::{Reveal, key_out};
+use super::key_view::{Reveal, key_out, token_out};
 use super::scope::{Resource, Scope};
 use super::secret_hash::SecretHash;
 use super::state::Shared;
-use super::store::{AuthKey, KeyKind, KeyRecord, NewClient, Store};
+use super::store::{AuthKey, KeyKind, KeyRecord, NewClient, Store, TokenRecord};
 use super::tags::check_requested;
 use super::wire::KeyList;
 use crate::secret::Secret;
@@ -74,14 +84,45 @@ pub(crate) async fn list(
             .filter(|k| caller.can(Scope::read(k.family())))
             .collect();
         keys.sort_by_key(|k| k.seq);
+        let mut tokens: Vec<&TokenRecord> = if all && caller.can(READ_CLIENTS) {
+            store
+                .tokens
+                .values()
+                .filter(|t| visible_token(store, t, &tailnet, now))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        tokens.sort_by(|a, b| (a.expires, &a.id).cmp(&(b.expires, &b.id)));
         Ok(Json(KeyList {
             keys: keys
                 .into_iter()
                 .map(|k| key_out(k, now, Reveal::Metadata))
+                .chain(tokens.into_iter().map(token_out))
                 .collect(),
         })
         .into_response())
     })
+}
+
+/// An access token the tailnet's key list shows: minted for it, unexpired, its client valid.
+fn visible_token(store: &Store, token: &TokenRecord, tailnet: &str, now: Timestamp) -> bool {
+    token.tailnet == tailnet
+        && token.expires > now
+        && store.valid_client(&token.client_id, now).is_some()
+}
+
+/// The access token `id` of `tailnet`, when the list would show it.
+fn token_in<'a>(
+    store: &'a Store,
+    tailnet: &str,
+    id: &str,
+    now: Timestamp,
+) -> Option<&'a TokenRecord> {
+    store
+        .tokens
+        .get(id)
+        .filter(|t| visible_token(store, t, tailnet, now))
 }
 
 fn all_param(query: Option<&str>) -> Result<bool, ApiError> {
@@ -115,6 +156,10 @@ pub(crate) async fn get(
         let key = store.visible_key(&tailnet, &key_id, now);
         if let Some(own) = key.filter(|k| k.id == caller.client_id) {
             return Ok(Json(key_out(own, now, Reveal::Metadata)).into_response());
+        }
+        if let Some(token) = token_in(store, &tailnet, &key_id, now) {
+            caller.require(READ_CLIENTS)?;
+            return Ok(Json(token_out(token)).into_response());
         }
         let key = found_if_allowed(&caller, key, [READ_AUTH, READ_CLIENTS])?;
         caller.require(Scope::read(key.family()))?;
@@ -159,7 +204,9 @@ pub(crate) async fn create(
             }
             KeyRequestType::Client => {
                 caller.require(WRITE_CLIENTS)?;
-                create_client(store, &ctx, parse_client(&body, false)?)?
+                let created = create_client(store, &ctx, parse_client(&body, false)?)?;
+                shared.client_created(&created.0);
+                created
             }
         };
         audit.key(&id);
@@ -194,7 +241,7 @@ fn create_auth_key(
 ) -> Result<(String, Secret), ApiError> {
     if spec.tags.is_empty() && !ctx.caller.user_key {
         return Err(ApiError::bad_request(
-            "auth keys created with an OAuth client's token must have tags",
+            "tailnet-owned auth key must have tags set",
         ));
     }
     check_tags(store, ctx, &spec.tags)?;
@@ -272,7 +319,7 @@ pub(crate) async fn update(
         let spec = parse_client(&body, true)?;
         if key.as_client().is_none() {
             return Err(ApiError::bad_request(
-                "auth keys cannot be updated; create a new key instead",
+                "keys of type \"auth\" can not be updated",
             ));
         }
         if key.is_invalid(now) {
@@ -311,6 +358,11 @@ pub(crate) async fn delete(
     shared.write(|store, now| {
         let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
         audit.key(&key_id);
+        if token_in(store, &tailnet, &key_id, now).is_some() {
+            caller.require(WRITE_CLIENTS)?;
+            store.tokens.remove(&key_id);
+            return Ok(StatusCode::OK);
+        }
         let key = store.visible_key(&tailnet, &key_id, now);
         let key = found_if_allowed(&caller, key, [WRITE_AUTH, WRITE_CLIENTS])?;
         caller.require(Scope::write(key.family()))?;

@@ -14,8 +14,16 @@
 //!
 //! Layout: `store` (the data), `clock`, `ids`, `scope`, `tags`, `policy_check` (pure rules);
 //! `auth`, `token`, `tailnets`, `keys` (+ `key_requests`, `key_view`), `policy` (endpoints);
-//! `faults`, `stats`, `audit`, `controls`, `api_keys` (test machinery); `persist` (`--data`); `state` and
-//! `server` (wiring).
+//! `faults`, `propagation`, `stats`, `audit`, `controls`, `api_keys` (test machinery and the
+//! uncertain behaviours behind switches); `persist` (`--data`); `state` and `server` (wiring).
+//!
+//! Where the real API's behaviour has been measured or documented since (FIDELITY-2), the
+//! emulator does the same by default: display names of at most 50 ASCII characters,
+//! `alreadyExists` for a repeated display name, unknown fields ignored on the create-tailnet body,
+//! `{tailnet}` given as its DNS name, OAuth-minted tokens listed as `keyType: "api"`, the measured
+//! error texts and token `scope`, `x-tailscale-request-id` on every response. Where it is
+//! uncertain, a switch in `/_emulator/faults` turns it on: the propagation delay of new
+//! credentials, and `If-Match: "ts-default"` never matching an API-only tailnet.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), tailform::emulator::EmulatorError> {
@@ -41,6 +49,7 @@ mod keys;
 mod persist;
 mod policy;
 mod policy_check;
+mod propagation;
 mod scope;
 mod secret_hash;
 mod server;

@@ -9,10 +9,19 @@
 //!   a stale hash answers 412 even when the new body is invalid. `"ts-default"` matches only the
 //!   untouched default. An empty POST body resets the policy to the default, which counts as
 //!   untouched again.
+//! - Whether an API-only tailnet's first policy counts as "the untouched default" is unknown
+//!   (FIDELITY-2 §1 #2, §10): by default it does; with `strictTsDefault` in `/_emulator/faults`,
+//!   `"ts-default"` matches only the original tailnet's untouched default and never an API-only
+//!   tailnet's policy (412), so a client that relies on it fails a test.
 //! - GET/POST answer JSON (normalised, comments gone) when `Accept` mentions `application/json`,
 //!   the stored HuJSON (`Content-Type: application/hujson`) otherwise.
 //! - `/acl/validate` with a JSON array (policy tests) answers with a message: the emulator has
 //!   no users or devices to run tests against.
+//! - `/acl/validate` of a valid policy on a tailnet given warnings by the test control
+//!   `POST /_emulator/tailnets/{tailnet}/validate-warnings` answers 200
+//!   `{"message": "warning(s) found", "data": [{"user", "warnings"}]}`, the shape of the OpenAPI
+//!   example `validateSCIMGroupsNotSynced` (SCIM groups that are not syncing; the emulator has no
+//!   SCIM, hence the control) [documented]; an invalid policy's error wins over warnings.
 
 use std::sync::Arc;
 
@@ -108,11 +117,12 @@ impl PolicyRecord {
         self.doc().map(|d| d.tag_owners()).unwrap_or_default()
     }
 
-    /// True when an `If-Match` value (quoted or not) matches this policy.
-    pub fn matches(&self, if_match: &str) -> bool {
+    /// True when an `If-Match` value (quoted or not) matches this policy; `ts_default` says
+    /// whether `"ts-default"` may match it at all (not on an API-only tailnet in strict mode).
+    pub fn matches(&self, if_match: &str, ts_default: bool) -> bool {
         let value = if_match.trim().trim_matches('"');
         if value == TS_DEFAULT {
-            self.is_default
+            ts_default && self.is_default
         } else {
             value == self.etag()
         }
@@ -185,13 +195,15 @@ pub(crate) async fn set_policy(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let strict = shared.faults().config().strict_ts_default;
     shared.write(|store, now| {
         let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
         caller.require(Scope::write(Resource::PolicyFile))?;
         let current = policy_of(store, &tailnet)?;
+        let ts_default = !strict || tailnet == store.org.original_tailnet;
         if let Some(if_match) = headers.get(IF_MATCH) {
             let value = if_match.to_str().unwrap_or_default();
-            if !current.matches(value) {
+            if !current.matches(value, ts_default) {
                 return Err(ApiError::new(
                     StatusCode::PRECONDITION_FAILED,
                     "precondition failed, invalid old hash",
@@ -225,8 +237,20 @@ pub(crate) async fn validate_policy(
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     shared.read(|store, now| {
-        let (caller, _) = authorize(store, &headers, now, &segment, &audit)?;
+        let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
         caller.require(Scope::read(Resource::PolicyFile))?;
+        let warnings = store
+            .tailnets
+            .get(&tailnet)
+            .map(|t| t.validate_warnings.as_slice())
+            .unwrap_or_default();
+        let valid = || {
+            if warnings.is_empty() {
+                json!({})
+            } else {
+                json!({"message": "warning(s) found", "data": warnings})
+            }
+        };
         let text = match std::str::from_utf8(&body) {
             Ok(text) => text,
             Err(_) => {
@@ -241,10 +265,10 @@ pub(crate) async fn validate_policy(
             })));
         }
         if text.trim().is_empty() {
-            return Ok(Json(json!({})));
+            return Ok(Json(valid()));
         }
         Ok(Json(match PolicyDoc::parse(text, body_syntax(&headers)) {
-            Ok(_) => json!({}),
+            Ok(_) => valid(),
             Err(message) => json!({ "message": message }),
         }))
     })
@@ -267,16 +291,19 @@ mod tests {
         let record = PolicyRecord::default_policy();
         let etag = record.etag();
         assert_eq!(etag.len(), 64);
-        assert!(record.matches(&etag));
-        assert!(record.matches(&format!("\"{etag}\"")));
-        assert!(record.matches("\"ts-default\""));
-        assert!(record.matches("ts-default"));
-        assert!(!record.matches("\"0000\""));
+        assert!(record.matches(&etag, true));
+        assert!(record.matches(&format!("\"{etag}\""), true));
+        assert!(record.matches("\"ts-default\"", true));
+        assert!(record.matches("ts-default", true));
+        assert!(!record.matches("\"0000\"", true));
         let touched = PolicyRecord {
             text: DEFAULT_POLICY.to_owned(),
             is_default: false,
         };
-        assert!(!touched.matches("\"ts-default\""));
-        assert!(touched.matches(&etag));
+        assert!(!touched.matches("\"ts-default\"", true));
+        assert!(touched.matches(&etag, true));
+        // Strict: `ts-default` never matches, the ETag still does.
+        assert!(!record.matches("\"ts-default\"", false));
+        assert!(record.matches(&etag, false));
     }
 }

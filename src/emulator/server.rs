@@ -1,6 +1,9 @@
-//! The HTTP server: the `/api/v2` routes with their layers (stats outside, faults inside, a
-//! JSON-error safety net), the `/_emulator` controls, the `Date` header from the emulator clock
-//! on every response, and the serve task with graceful shutdown.
+//! The HTTP server: the `/api/v2` routes with their layers (stats outside, then a JSON-error
+//! safety net, faults, and the refusal of credentials still propagating innermost), the
+//! `/_emulator` controls, on every response the `Date` header from the emulator clock and an
+//! `x-tailscale-request-id` (the real API sends one on every response, "the only handle Tailscale
+//! support has", FIDELITY-2 §3; its format here, `emu` and 13 digits counting up, is the
+//! emulator's own), and the serve task with graceful shutdown.
 
 use std::sync::Arc;
 
@@ -8,7 +11,7 @@ use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_TYPE, DATE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -19,7 +22,10 @@ use tokio::task::JoinHandle;
 use super::api_error::ApiError;
 use super::clock::http_date;
 use super::state::Shared;
-use super::{controls, faults, keys, policy, stats, tailnets, token};
+use super::{controls, faults, keys, policy, propagation, stats, tailnets, token};
+
+/// The header every response carries.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-tailscale-request-id");
 
 /// Error bodies larger than this are not rewrapped as JSON.
 const MAX_REWRAP_BYTES: usize = 64 * 1024;
@@ -51,6 +57,10 @@ fn api_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         )
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
+            propagation::refuse_new_credentials,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
             faults::inject,
         ))
         .method_not_allowed_fallback(method_not_allowed)
@@ -67,7 +77,10 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         .merge(api_routes(&shared))
         .merge(controls::routes())
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(shared.clone(), date_header))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            response_headers,
+        ))
         .with_state(shared)
 }
 
@@ -79,11 +92,15 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
 }
 
-/// Every response carries `Date` from the emulator clock (tailform decides rotation by it).
-async fn date_header(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+/// Every response carries `Date` from the emulator clock (tailform decides rotation by it) and
+/// an `x-tailscale-request-id`.
+async fn response_headers(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     if let Ok(value) = HeaderValue::from_str(&http_date(shared.now())) {
         response.headers_mut().insert(DATE, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&shared.next_request_id()) {
+        response.headers_mut().insert(REQUEST_ID, value);
     }
     response
 }

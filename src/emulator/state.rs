@@ -1,12 +1,16 @@
 //! `Shared`: the state every request handler sees — the store behind one read-write lock (reads,
 //! such as the key lists of a refresh, run side by side), the optional data file, the
-//! organization's tailnet cap, the fault injector and the request statistics.
+//! organization's tailnet cap, the fault injector, the request statistics, when each OAuth client
+//! was created (for the propagation delay) and the request-id counter.
 //!
 //! [`Shared::write`] is the one place a mutation commits: it runs the change under the lock and,
 //! when the change succeeded and `--data` is set, saves the whole store before the lock is
 //! released (so the file always reflects the order of commits). No lock is held across `.await`.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
 
 use jiff::Timestamp;
 
@@ -25,6 +29,11 @@ pub(crate) struct Shared {
     pub max_tailnets: usize,
     faults: Mutex<Faults>,
     stats: Mutex<Stats>,
+    /// When each OAuth client was created, on the machine's monotonic clock (for the
+    /// propagation delay; not saved: after a restart every credential has propagated).
+    created_clients: Mutex<HashMap<String, Instant>>,
+    /// The last `x-tailscale-request-id` handed out.
+    request_ids: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,7 +57,25 @@ impl Shared {
             max_tailnets,
             faults: Mutex::new(Faults::default()),
             stats: Mutex::new(Stats::default()),
+            created_clients: Mutex::new(HashMap::new()),
+            request_ids: AtomicU64::new(0),
         }
+    }
+
+    /// Records that the OAuth client `id` was just created (its propagation starts now).
+    pub fn client_created(&self, id: &str) {
+        lock(&self.created_clients).insert(id.to_owned(), Instant::now());
+    }
+
+    /// When the OAuth client `id` was created by this process, if it was.
+    pub fn client_created_at(&self, id: &str) -> Option<Instant> {
+        lock(&self.created_clients).get(id).copied()
+    }
+
+    /// A fresh `x-tailscale-request-id`.
+    pub fn next_request_id(&self) -> String {
+        let n = self.request_ids.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("emu{n:013}")
     }
 
     /// The emulator's "now".

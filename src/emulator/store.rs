@@ -7,9 +7,11 @@
 //!   keys, via `/_emulator/keys/{id}/use`), its `expires` time (auth keys). Only DELETE sets
 //!   `revoked`; an expired or used key shows `invalid: true` without `revoked`.
 //! - Seven emulator days after a key became invalid it is purged: GET answers 404.
-//! - Access tokens minted by OAuth clients are not keys here. The only `keyType: "api"` keys are
-//!   user API keys made by `POST /_emulator/api-keys` (see `api_keys`); like auth keys they are
-//!   invalid from their `expires` on.
+//! - Access tokens minted by OAuth clients are stored apart from keys, but a key list with
+//!   `all=true` shows the valid tokens minted for the tailnet as `keyType: "api"` entries (see
+//!   `keys`). The `keyType: "api"` keys stored here are user API keys made by
+//!   `POST /_emulator/api-keys` (see `api_keys`); like auth keys they are invalid from their
+//!   `expires` on.
 
 use std::collections::BTreeMap;
 
@@ -77,6 +79,19 @@ pub(crate) struct TailnetRecord {
     pub dns_name: String,
     pub created_at: Timestamp,
     pub policy: PolicyRecord,
+    /// What `acl/validate` reports as warnings for a valid policy (set by a test control).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validate_warnings: Vec<ValidateWarning>,
+}
+
+/// One `data` entry of a `warning(s) found` validation answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ValidateWarning {
+    /// Who or what the warnings are about (`group:…@example.com`).
+    pub user: String,
+    /// The warnings.
+    pub warnings: Vec<String>,
 }
 
 /// An auth key, an OAuth client or a user API key.
@@ -236,6 +251,7 @@ impl Store {
             dns_name,
             created_at: now,
             policy: PolicyRecord::default_policy(),
+            validate_warnings: Vec::new(),
         });
         let scopes = Scopes::new([
             Scope::write(Resource::All),
@@ -370,11 +386,21 @@ impl Store {
         });
     }
 
-    /// Display names are unique in the organization, case-insensitively.
-    pub fn display_name_taken(&self, name: &str) -> bool {
+    /// The tailnet of this display name (unique in the organization, case-insensitively).
+    pub fn tailnet_named(&self, name: &str) -> Option<&TailnetRecord> {
+        let name = name.to_lowercase();
         self.tailnets
             .values()
-            .any(|t| t.display_name.to_lowercase() == name.to_lowercase())
+            .find(|t| t.display_name.to_lowercase() == name)
+    }
+
+    /// A tailnet by id or by DNS name (`tail1234.ts.net`, any case).
+    pub fn tailnet_by_id_or_dns(&self, segment: &str) -> Option<&TailnetRecord> {
+        self.tailnets.get(segment).or_else(|| {
+            self.tailnets
+                .values()
+                .find(|t| t.dns_name.eq_ignore_ascii_case(segment))
+        })
     }
 }
 

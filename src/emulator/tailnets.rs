@@ -1,18 +1,30 @@
 //! API-only tailnets (TAILSCALE-API §6): `GET|POST /api/v2/organizations/{org}/tailnets` and
 //! `DELETE /api/v2/tailnet/{tailnet}`.
 //!
-//! Decisions:
-//! - `{org}` must be `-` (the token's organization); anything else is 404.
+//! Decisions (the source of each in brackets: measured, documented or assumed):
+//! - `{org}` must be `-` (the token's organization); anything else is 404. [assumed]
 //! - List needs `tailnets:read`, create needs `tailnets`; `all` grants neither (an organization
-//!   scope, see `scope`). The list includes the original tailnet, oldest first, with
-//!   `totalCount`; `createdAt` keeps nanoseconds, as the real list does.
-//! - Display names: 1–100 letters, digits, spaces, `'` and `-` (400); unique in the organization
-//!   case-insensitively (409 `tailnet with display name "…" already exists`); the cap counts the
-//!   original tailnet (400 `organization has reached its limit of N tailnets`). Checked in that
-//!   order.
+//!   scope, see `scope`). A create without it answers 403 `actor does not have permission to
+//!   create tailnets` [measured, FIDELITY-2 §3]. The list includes the original tailnet, oldest
+//!   first, with `totalCount`; `createdAt` keeps nanoseconds, as the real list does.
+//! - The create body's unknown fields are ignored (the real API accepted `{"displayName", …,
+//!   "tailnetName"}`) [measured, FIDELITY-2 §1 #11]; `displayName` is required.
+//! - Display names match `^[A-Za-z0-9' -]{1,50}$` (400 otherwise) [measured, FIDELITY-2 §1 #3]
+//!   and are unique in the organization case-insensitively [documented].
+//! - A display name that is taken is not an error: the answer is 200 with the existing tailnet
+//!   and `"alreadyExists": true` (the live OpenAPI description: "true where the call matched an
+//!   existing tailnet rather than making one") [documented, FIDELITY-2 §1 #9, §8.2]. What
+//!   `oauthClient` then holds is unknown (§10); the emulator's decision: nothing — the answer has
+//!   no `oauthClient`, because a secret is shown only once and a repeated create must not mint a
+//!   second credential nobody asked for [assumed]. A new tailnet's answer carries
+//!   `"alreadyExists": false`.
+//! - The cap counts the original tailnet (400 `organization has reached its limit of N
+//!   tailnets`) [assumed wording]; a taken name answers `alreadyExists` even at the cap.
+//!   Checked in this order: scope, body, display name, taken name, cap.
 //! - A new tailnet gets the default policy and an OAuth client with scopes `["all"]`, no tags and
 //!   an empty description, listed among its keys; its secret is shown once, in the response.
-//! - DELETE needs `all` and a token for that very tailnet; the original tailnet answers 400.
+//! - DELETE needs `all` and a token for that very tailnet (its id, `-`, or its DNS name); the
+//!   original tailnet answers 400.
 
 use std::sync::Arc;
 
@@ -37,7 +49,7 @@ use super::wire::{
 };
 
 /// Longest display name.
-const MAX_DISPLAY_NAME: usize = 100;
+const MAX_DISPLAY_NAME: usize = 50;
 
 fn authorize_org(
     store: &Store,
@@ -94,16 +106,24 @@ pub(crate) async fn create(
     shared
         .write(|store, now| {
             let caller = authorize_org(store, &headers, now, &org, &audit)?;
-            caller.require(Scope::write(Resource::Tailnets))?;
+            if !caller.can(Scope::write(Resource::Tailnets)) {
+                return Err(ApiError::cannot_create_tailnets());
+            }
             let request: CreateTailnetBody = serde_json::from_slice(&body)
                 .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
             let name = request.display_name;
             check_display_name(&name)?;
-            if store.display_name_taken(&name) {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    format!("tailnet with display name {name:?} already exists"),
-                ));
+            if let Some(existing) = store.tailnet_named(&name) {
+                audit.tailnet(&existing.id);
+                return Ok(CreatedTailnet {
+                    id: existing.id.clone(),
+                    display_name: existing.display_name.clone(),
+                    org_id: store.org.id.clone(),
+                    dns_name: existing.dns_name.clone(),
+                    created_at: rfc3339_precise(existing.created_at),
+                    oauth_client: None,
+                    already_exists: true,
+                });
             }
             if store.tailnets.len() >= max {
                 return Err(ApiError::bad_request(format!(
@@ -112,7 +132,10 @@ pub(crate) async fn create(
             }
             let created = create_tailnet(store, now, name);
             audit.tailnet(&created.id);
-            audit.key(&created.oauth_client.id);
+            if let Some(client) = &created.oauth_client {
+                audit.key(&client.id);
+                shared.client_created(&client.id);
+            }
             Ok(created)
         })
         .map(Json)
@@ -127,7 +150,7 @@ fn check_display_name(name: &str) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
-            "invalid displayName {name:?}: use 1 to {MAX_DISPLAY_NAME} letters, digits, spaces, apostrophes or hyphens"
+            "invalid displayName {name:?}: use 1 to {MAX_DISPLAY_NAME} ASCII letters, digits, spaces, apostrophes or hyphens"
         )))
     }
 }
@@ -143,10 +166,11 @@ fn create_tailnet(store: &mut Store, now: Timestamp, display_name: String) -> Cr
         org_id: store.org.id.clone(),
         dns_name: dns_name.clone(),
         created_at: rfc3339_precise(now),
-        oauth_client: CreatedTailnetClient {
+        oauth_client: Some(CreatedTailnetClient {
             id: client_id.clone(),
             secret: secret.expose().to_owned(),
-        },
+        }),
+        already_exists: false,
     };
     store.insert_tailnet(TailnetRecord {
         id: id.clone(),
@@ -154,6 +178,7 @@ fn create_tailnet(store: &mut Store, now: Timestamp, display_name: String) -> Cr
         dns_name,
         created_at: now,
         policy: PolicyRecord::default_policy(),
+        validate_warnings: Vec::new(),
     });
     store.insert_client(NewClient {
         id: client_id,

@@ -9,7 +9,8 @@
 //!   `grant_type`, unknown scope names, unknown `tailnet` (400) → access to another tailnet and
 //!   scopes the client cannot grant (403) → tags not permitted (400).
 //! - Without `scope` the token gets all the client's scopes; without `tags`, all its tags.
-//!   Legacy scope names are accepted and expanded.
+//!   Legacy scope names are accepted and expanded. The response's `scope` leaves out the
+//!   organization scopes (`"all"` for the organization client, as measured).
 //! - `tailnet=<id>` other than the client's own needs a client that holds `all` *and* belongs to
 //!   the organization's original tailnet (a client of an API-only tailnet cannot reach its
 //!   siblings); otherwise 403 `OAuth client cannot grant access to tailnet "<id>"`.
@@ -235,6 +236,24 @@ fn target_tailnet(store: &Store, asked: Option<&str>, own: &str) -> Result<Strin
     }
 }
 
+/// The token response's `scope`: the granted scopes without the organization scopes
+/// `tailnets`/`tailnets:read`, which a real token response does not show (measured: an
+/// organization client holding `all` and `tailnets` reports `"all"`, FIDELITY-2 §1 #13, §3); a
+/// token of nothing but organization scopes shows them (assumed).
+fn scope_string(scopes: &Scopes) -> String {
+    let names = scopes.names();
+    let shown: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !matches!(*n, "tailnets" | "tailnets:read"))
+        .collect();
+    if shown.is_empty() {
+        names.join(" ")
+    } else {
+        shown.join(" ")
+    }
+}
+
 fn store_token(
     store: &mut Store,
     now: Timestamp,
@@ -249,7 +268,7 @@ fn store_token(
         access_token: secret.expose().to_owned(),
         token_type: "Bearer",
         expires_in: TOKEN_LIFETIME_SECONDS,
-        scope: scopes.names().join(" "),
+        scope: scope_string(&scopes),
         tags: (!tags.is_empty()).then(|| tags.join(" ")),
     };
     let record = TokenRecord {

@@ -149,9 +149,10 @@ pub(crate) struct KeyList<'a> {
     pub keys: Vec<KeyOut<'a>>,
 }
 
-/// `POST /organizations/-/tailnets` request.
+/// `POST /organizations/-/tailnets` request. Unknown fields are ignored, as the real API
+/// ignored `tailnetName` (measured, FIDELITY-2 §1 #11).
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct CreateTailnetBody {
     pub display_name: String,
 }
@@ -183,7 +184,11 @@ pub(crate) struct CreatedTailnet {
     pub org_id: String,
     pub dns_name: String,
     pub created_at: String,
-    pub oauth_client: CreatedTailnetClient,
+    /// Only when the tailnet was created by this call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_client: Option<CreatedTailnetClient>,
+    /// True when the call matched an existing tailnet of that display name.
+    pub already_exists: bool,
 }
 
 /// `oauthClient` of a created tailnet: the only time its secret is shown.

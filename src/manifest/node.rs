@@ -184,16 +184,40 @@ pub struct SyntaxError {
     pub span: Option<Span>,
 }
 
+/// How deep a manifest may nest mappings and lists (a real one needs fewer than 10 levels).
+pub const MAX_DEPTH: usize = 64;
+/// How many values aliases (`*name`) may expand to in one file. This, not the number of plain
+/// values, is what stops an alias bomb: plain values are bounded by the file size (16 MiB).
+pub const MAX_ALIAS_VALUES: usize = 250_000;
+
+/// The parser's limits. The counts of plain values and events are set above what a 16 MiB file
+/// can hold, so that a large manifest (36k keys reached the parser's default of 250,000 values)
+/// is read and only alias expansion, nesting and the file size are limited. The parser's
+/// alias-to-anchor ratio check is off: one anchor used by hundreds of keys is a real manifest,
+/// and the expansion limit stops a bomb.
+fn options() -> serde_saphyr::Options {
+    let plain = usize::try_from(super::MAX_FILE_BYTES).unwrap_or(usize::MAX);
+    serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+        strict_booleans: true,
+        with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_nodes: plain.saturating_mul(2),
+            max_events: plain.saturating_mul(2),
+            enforce_alias_anchor_ratio: false,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_VALUES,
+        },
+    }
+}
+
 /// Parses one YAML document into a spanned tree. Duplicate keys are kept (the caller reports
 /// them with both places); only the YAML 1.2 booleans `true`/`false` are booleans. An empty
 /// document is [`Value::Null`].
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let options = serde_saphyr::options! {
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
-        strict_booleans: true,
-        with_snippet: false,
-    };
-    serde_saphyr::from_str_with_options::<Option<Node>>(text, options)
+    serde_saphyr::from_str_with_options::<Option<Node>>(text, options())
         .map(|node| {
             node.unwrap_or(Node {
                 span: Span {
@@ -206,9 +230,74 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             })
         })
         .map_err(|e| SyntaxError {
-            message: e.without_snippet().to_string(),
+            message: limit_message(&e).unwrap_or_else(|| e.without_snippet().to_string()),
             span: e.location().map(|l| Span::from_location(&l)),
         })
+}
+
+/// A parser limit that was reached, as one sentence (the parser's own words are a debug dump:
+/// `budget breached: Depth { depth: 65 }`); `None` for any other error.
+fn limit_message(e: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mut inner = e;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = inner
+    {
+        inner = error;
+    }
+    let expansion = || {
+        format!(
+            "the aliases (`*name`) in this file expand to more than {} YAML values: write the \
+             repeated values out, or use fewer aliases",
+            thousands(MAX_ALIAS_VALUES)
+        )
+    };
+    Some(match inner {
+        serde_saphyr::Error::AliasReplayLimitExceeded { .. } => expansion(),
+        serde_saphyr::Error::AliasReplayStackDepthExceeded { max_depth, .. } => {
+            format!("aliases (`*name`) here nest more than {max_depth} deep")
+        }
+        serde_saphyr::Error::Budget { breach, .. } => match breach {
+            B::Depth { .. } => format!(
+                "the YAML nests more than {MAX_DEPTH} levels deep here (a manifest needs fewer \
+                 than 10)"
+            ),
+            B::Nodes { .. }
+            | B::Events { .. }
+            | B::RecordedAnchorEvents { .. }
+            | B::RecordedAnchorBytes { .. } => expansion(),
+            B::Aliases { .. } => format!(
+                "the file uses more than {} aliases (`*name`)",
+                thousands(serde_saphyr::Budget::default().max_aliases)
+            ),
+            B::Anchors { .. } => format!(
+                "the file defines more than {} anchors (`&name`)",
+                thousands(serde_saphyr::Budget::default().max_anchors)
+            ),
+            B::ScalarBytes { .. } => "the file's text values, with what aliases repeat, add \
+                                      up to more than 64 MiB"
+                .to_owned(),
+            B::MergeKeys { .. } => format!(
+                "the file uses more than {} merge keys (`<<`)",
+                thousands(serde_saphyr::Budget::default().max_merge_keys)
+            ),
+            _ => "the YAML here is too large or too complex for tailform to read".to_owned(),
+        },
+        _ => return None,
+    })
+}
+
+/// `1000000` as `1,000,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -253,6 +342,70 @@ mod tests {
         assert_eq!(parse("# comment only\n").unwrap().value, Value::Null);
         let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
         assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn a_large_manifest_without_aliases_is_read() {
+        // 26,000 lists of ten: 286,000 values, above the parser's default limit of 250,000
+        // (which 36k auth keys of a real manifest reached).
+        let mut text = String::new();
+        for i in 0..26_000 {
+            text.push_str(&format!("k{i}: [a, b, c, d, e, f, g, h, i, j]\n"));
+        }
+        assert!(parse(&text).is_ok());
+        // One anchor used by many keys is not an alias bomb either.
+        let mut text = String::from("x: &t [tag:web]\nkeys:\n");
+        for i in 0..500 {
+            text.push_str(&format!("  k{i}: *t\n"));
+        }
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn an_alias_bomb_is_one_sentence_at_an_alias() {
+        let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+        for (n, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip("abcdefgh".chars())
+        {
+            let uses = vec![format!("*{prev}"); 10].join(",");
+            bomb.push_str(&format!("{n}: &{n} [{uses}]\n"));
+        }
+        let e = parse(&bomb).unwrap_err();
+        assert_eq!(
+            e.message,
+            "the aliases (`*name`) in this file expand to more than 250,000 YAML values: write \
+             the repeated values out, or use fewer aliases"
+        );
+        let line = e.span.expect("a place").line;
+        assert!((6..=9).contains(&line), "at an alias use: line {line}");
+    }
+
+    #[test]
+    fn too_deep_a_nesting_is_one_sentence_at_the_level_past_the_limit() {
+        let deep: String = (0..70)
+            .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+            .collect();
+        // 64 levels of an unoptimised build's deserializer frames need more than a test
+        // thread's 2 MiB of stack (the binary parses on its main thread, with 8 MiB).
+        let e = std::thread::Builder::new()
+            .stack_size(32 << 20)
+            .spawn(move || parse(&deep).unwrap_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(
+            e.message,
+            "the YAML nests more than 64 levels deep here (a manifest needs fewer than 10)"
+        );
+        assert_eq!(e.span.map(|s| s.line), Some(65));
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(50_000), "50,000");
+        assert_eq!(thousands(999), "999");
     }
 
     #[test]

@@ -147,11 +147,11 @@ fn tailnet() -> Value {
         "additionalProperties": false,
         "properties": {
             "displayName": {
-                "description": "Display name, unique in the organization (ignoring case); default: the logical name. Letters, digits, spaces, `'` and `-`. Not allowed with `id`.",
+                "description": "Display name, unique in the organization (ignoring case); default: the logical name. 1 to 50 ASCII letters, digits, spaces, `'` and `-` (the API refuses other letters). Not allowed with `id`.",
                 "type": "string",
                 "minLength": 1,
-                "maxLength": 100,
-                "pattern": "^[\\p{L}\\p{N} '-]+$"
+                "maxLength": 50,
+                "pattern": "^[A-Za-z0-9 '-]+$"
             },
             "id": {
                 "description": "An existing tailnet's id (`T1234CNTRL`), or `-` for the credentials' own tailnet. Such a tailnet is never created or deleted.",

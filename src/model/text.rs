@@ -29,16 +29,17 @@ pub enum TextError {
     },
 }
 
-/// A tailnet display name: letters, digits, spaces, `'` and `-`; 1–100 characters; unique in the
-/// organization (the API's rule, KB-TN). The 100-character cap is tailform's choice; the API's is
-/// undocumented.
+/// A tailnet display name: `^[A-Za-z0-9' -]{1,50}$` — ASCII letters, digits, spaces, `'` and
+/// `-`, 1–50 characters — unique in the organization. The grammar is the one verified against
+/// the real API (FIDELITY-2 §1 #3, §6: KB-TN names the characters, SPUR measured the grammar);
+/// letters outside ASCII are refused by the API.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DisplayName(String);
 
 impl DisplayName {
-    /// Maximum length tailform accepts.
-    pub const MAX: usize = 100;
+    /// Maximum length the API accepts.
+    pub const MAX: usize = 50;
 
     /// Parses and validates a display name.
     pub fn parse(s: &str) -> Result<Self, TextError> {
@@ -47,8 +48,8 @@ impl DisplayName {
         }
         check_chars(
             s,
-            |c| c.is_alphanumeric() || c == ' ' || c == '\'' || c == '-',
-            "letters, digits, spaces, `'` and `-`",
+            |c| c.is_ascii_alphanumeric() || c == ' ' || c == '\'' || c == '-',
+            "ASCII letters, digits, spaces, `'` and `-`",
         )?;
         check_len(s, Self::MAX)?;
         Ok(Self(s.to_owned()))
@@ -138,6 +139,15 @@ mod tests {
         assert!(matches!(
             DisplayName::parse("a.b"),
             Err(TextError::BadChar { found: '.', .. })
+        ));
+        assert!(DisplayName::parse(&"x".repeat(50)).is_ok());
+        assert_eq!(
+            DisplayName::parse(&"x".repeat(51)),
+            Err(TextError::TooLong { len: 51, max: 50 })
+        );
+        assert!(matches!(
+            DisplayName::parse("Zürich"),
+            Err(TextError::BadChar { found: 'ü', .. })
         ));
     }
 

@@ -83,7 +83,7 @@ pub struct Plan {
 }
 
 /// Counts for the summary line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Objects created (replacements included).
     pub add: usize,
@@ -164,6 +164,7 @@ pub fn diff(
 ) -> Result<Plan, Vec<PlanError>> {
     let mut planner = Planner::new(desired, state, live, options);
     planner.check_replace_requests();
+    planner.check_targets();
     planner.plan_intents();
     for name in planner.tailnet_names() {
         let fate = planner.plan_tailnet(&name);
@@ -292,12 +293,64 @@ impl<'a> Planner<'a> {
                 _ => None,
             };
             if let Some(problem) = problem {
-                self.errors.push(PlanError::new(
-                    address.clone(),
-                    format!("cannot replace it: {problem}"),
-                ));
+                let mut error =
+                    PlanError::new(address.clone(), format!("cannot replace it: {problem}"));
+                if !self.is_known(address) {
+                    error.hint = self.closest_known(address);
+                }
+                self.errors.push(error);
             }
         }
+    }
+
+    /// `--target` of an address that is neither in the manifests nor in the state is an error
+    /// (it used to plan `0 of 0 changes` and exit 0), with the closest known address.
+    fn check_targets(&mut self) {
+        for address in &self.options.targets {
+            if self.is_known(address) {
+                continue;
+            }
+            let mut error = PlanError::new(
+                address.clone(),
+                "cannot target it: it is neither in the manifests nor in the state",
+            );
+            error.hint = self.closest_known(address);
+            self.errors.push(error);
+        }
+    }
+
+    /// True when the manifests declare `address` or the state records it (a tailnet's policy
+    /// address is known with its tailnet).
+    fn is_known(&self, address: &Address) -> bool {
+        let tailnet_known = self.desired.tailnets.contains_key(&address.tailnet)
+            || self.state.get(&address.tailnet_address()).is_some();
+        match address.member {
+            Member::Tailnet | Member::Policy => tailnet_known,
+            _ => self.is_desired(address) || self.state.get(address).is_some(),
+        }
+    }
+
+    /// "did you mean `…`?" with the known address closest to `address`, if one is close.
+    fn closest_known(&self, address: &Address) -> Option<String> {
+        let mut known: BTreeSet<String> = self
+            .state
+            .resources
+            .keys()
+            .map(ToString::to_string)
+            .collect();
+        for (name, t) in &self.desired.tailnets {
+            known.insert(Address::tailnet(name.clone()).to_string());
+            known.insert(Address::policy(name.clone()).to_string());
+            for client in t.oauth_clients.keys() {
+                known.insert(Address::oauth_client(name.clone(), client.clone()).to_string());
+            }
+            for key in t.auth_keys.keys() {
+                known.insert(Address::auth_key(name.clone(), key.clone()).to_string());
+            }
+        }
+        let input = address.to_string();
+        crate::suggest::did_you_mean(&input, known.iter().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"))
     }
 
     fn is_desired(&self, address: &Address) -> bool {
@@ -308,7 +361,9 @@ impl<'a> Planner<'a> {
     }
 
     /// Counts live keys in a tailnet that no record tracks (left untouched, shown in the
-    /// summary). The tailnet's own bootstrap client is tracked by the tailnet's record.
+    /// summary). The tailnet's own bootstrap client is tracked by the tailnet's record. Access
+    /// tokens (`keyType: "api"`) are not counted: tailform mints one per client and tailnet every
+    /// hour, and they expire on their own.
     fn count_unmanaged(&mut self, tailnet: &Name) {
         let Some(contents) = self.live.contents(tailnet) else {
             return;
@@ -316,8 +371,12 @@ impl<'a> Planner<'a> {
         let tracked = self.tracked_key_ids(tailnet);
         let unmanaged = contents
             .keys
-            .keys()
-            .filter(|id| !tracked.contains(id.as_str()) && !self.orphan_ids.contains(*id))
+            .iter()
+            .filter(|(id, key)| {
+                !matches!(key.kind, crate::live::LiveKeyKind::AccessToken)
+                    && !tracked.contains(id.as_str())
+                    && !self.orphan_ids.contains(*id)
+            })
             .count();
         self.unmanaged += unmanaged;
     }

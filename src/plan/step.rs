@@ -139,7 +139,9 @@ pub enum Target {
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum PolicyWrite {
     /// Post this HuJSON text with `If-Match: "<if_match>"` (the ETag read by the plan, or
-    /// `ts-default` for a tailnet created in the same apply).
+    /// `ts-default` for a tailnet created in the same apply — which, should the API not count
+    /// the new tailnet's policy as its untouched default and answer 412, is read once and posted
+    /// again with its ETag).
     Text {
         /// The full policy text.
         text: String,
@@ -152,7 +154,8 @@ pub enum PolicyWrite {
         etag: Option<String>,
     },
     /// The tailnet is created by this apply: read its (default) policy when the step runs, set
-    /// these `tagOwners` entries in it and post with `If-Match: "ts-default"`.
+    /// these `tagOwners` entries in it and post with `If-Match` set to the ETag just read (not
+    /// `ts-default`, which may not match an API-only tailnet's first policy).
     MergeIntoDefault {
         /// Entries to set.
         tag_owners: std::collections::BTreeMap<String, Vec<String>>,

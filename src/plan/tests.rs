@@ -754,6 +754,35 @@ fn replace_by_request_and_its_errors() {
 }
 
 #[test]
+fn an_unknown_target_or_replace_is_an_error_naming_the_closest_address() {
+    let d = quickstart();
+    let (state, live) = converged(&d, now() - SignedDuration::from_hours(24));
+    let o = PlanOptions {
+        targets: vec![
+            addr("tailnet.acme.auth_key.wbe"),
+            addr("tailnet.acme.auth_key.web"),
+            addr("tailnet.acme.policy"),
+            addr("tailnet.zzz.oauth_client.qqqqqq"),
+        ],
+        replace: vec![addr("tailnet.acme.oauth_client.cii")],
+        ..opts()
+    };
+    let errs = diff(&d, &state, &live, &o).unwrap_err();
+    let shown: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "`tailnet.acme.oauth_client.cii`: cannot replace it: it is not in the state, so \
+             there is nothing to replace\n  hint: did you mean `tailnet.acme.oauth_client.ci`?",
+            "`tailnet.acme.auth_key.wbe`: cannot target it: it is neither in the manifests nor \
+             in the state\n  hint: did you mean `tailnet.acme.auth_key.web`?",
+            "`tailnet.zzz.oauth_client.qqqqqq`: cannot target it: it is neither in the manifests \
+             nor in the state",
+        ]
+    );
+}
+
+#[test]
 fn target_limits_to_the_address_and_its_dependencies() {
     let d = quickstart();
     let o = PlanOptions {
@@ -818,6 +847,29 @@ fn untracked_live_keys_are_counted_and_left_alone() {
     assert!(!plan.has_changes());
     assert!(plan.graph.is_empty());
     assert!(Name::parse("acme").is_ok());
+}
+
+/// FIDELITY-2 §1 #7: every token tailform mints is listed as `keyType: "api"`; those are not
+/// "unmanaged keys" (the count would grow by one per client, tailnet and hour).
+#[test]
+fn access_tokens_are_not_counted_as_unmanaged_keys() {
+    let d = quickstart();
+    let (state, mut live) = converged(&d, now() - SignedDuration::from_hours(24));
+    for id in ["k-token-1", "k-token-2"] {
+        contents(&mut live, "acme").keys.insert(
+            id.into(),
+            crate::live::LiveKey {
+                id: id.into(),
+                kind: crate::live::LiveKeyKind::AccessToken,
+                description: String::new(),
+                created: Some(now()),
+                invalid: false,
+            },
+        );
+    }
+    let plan = diff(&d, &state, &live, &opts()).unwrap();
+    assert_eq!(plan.unmanaged, 0);
+    assert!(!plan.has_changes());
 }
 
 fn intent(

@@ -8,6 +8,8 @@ pub mod progress;
 pub mod text;
 mod view;
 
-pub use view::{ChangeView, DiagnosticView, FORMAT_VERSION, PlanView, ResourceChangeView};
+pub use view::{
+    ChangeView, DiagnosticView, FORMAT_VERSION, PlanView, PosView, RangeView, ResourceChangeView,
+};
 #[cfg(test)]
 mod tests;

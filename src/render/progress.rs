@@ -52,6 +52,20 @@ impl Progress {
         format!("{:.1}s", self.started.elapsed().as_secs_f64())
     }
 
+    /// Prints each wait for a new credential (`waiting for the new OAuth client … to become
+    /// usable …`) above the bar, or as a plain line; nothing with `--quiet`.
+    pub fn wait_observer(&self) -> crate::api::WaitObserver {
+        let bar = self.bar.clone();
+        let quiet = self.quiet;
+        std::sync::Arc::new(move |wait| match &bar {
+            Some(bar) => bar.println(wait.to_string()),
+            None if !quiet => {
+                let _ = writeln!(std::io::stderr(), "{wait}");
+            }
+            None => {}
+        })
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

@@ -13,8 +13,11 @@ use crate::address::ResourceKind;
 use crate::kind::AfterApply;
 use crate::plan::{Action, Plan, Reason, Summary};
 
-/// The JSON format version (a minor bump is additive; consumers ignore unknown keys).
-pub const FORMAT_VERSION: &str = "1.0";
+/// The JSON format version (a minor bump is additive; consumers ignore unknown keys). 1.1: a
+/// plan that cannot be made is still one JSON document (`errored: true`, `complete: false`, its
+/// problems in `diagnostics`), and a diagnostic may carry `detail`, `address`, `code`, `slug`,
+/// `path` and `range`.
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// A plan, ready to render (borrowing from the plan).
 #[derive(Debug, Clone, Serialize)]
@@ -27,15 +30,15 @@ pub struct PlanView<'a> {
     pub timestamp: String,
     /// True when applying it would change something.
     pub applyable: bool,
-    /// Always true: tailform plans are complete.
+    /// True for a plan; false when it could not be made.
     pub complete: bool,
-    /// Always false for a rendered plan (errors are reported instead of a plan).
+    /// True when the plan could not be made: `diagnostics` says why and there are no changes.
     pub errored: bool,
     /// Every change, no-ops included, sorted by address.
     pub resource_changes: Vec<ResourceChangeView<'a>>,
     /// Counts.
     pub summary: Summary,
-    /// Warnings.
+    /// Warnings, and the errors of a plan that could not be made.
     pub diagnostics: Vec<DiagnosticView>,
 }
 
@@ -112,13 +115,135 @@ pub struct ChangeView<'a> {
     pub replace_paths: Vec<Vec<String>>,
 }
 
-/// A warning or error line.
-#[derive(Debug, Clone, Serialize)]
+/// A warning or error, with Terraform's key names (`severity`, `summary`, `detail`, `address`,
+/// `range`) and, for a manifest problem, its code and YAML path.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct DiagnosticView {
     /// `warning` or `error`.
     pub severity: &'static str,
     /// The message.
     pub summary: String,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The address concerned (a plan problem).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// `E012` (a manifest problem).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// `tag-prefix` (a manifest problem).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slug: Option<&'static str>,
+    /// The YAML path of the value (`tailnets.acme.authKeys.web.tags[0]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Where in which file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<RangeView>,
+}
+
+/// A place in a manifest file (Terraform's diagnostic `range`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RangeView {
+    /// The file, as named on the command line or found in a folder.
+    pub filename: String,
+    /// The first character.
+    pub start: PosView,
+    /// Just after the last character.
+    pub end: PosView,
+}
+
+/// A position: 1-based line and column (in characters) and the byte offset.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PosView {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// Byte offset from the start of the file.
+    pub byte: usize,
+}
+
+impl DiagnosticView {
+    /// A warning of the plan.
+    pub fn warning(summary: impl Into<String>) -> Self {
+        Self {
+            severity: "warning",
+            summary: summary.into(),
+            ..Self::default()
+        }
+    }
+
+    /// An error with no position (the API could not be reached, the state is locked, …).
+    pub fn error(summary: impl Into<String>) -> Self {
+        Self {
+            severity: "error",
+            summary: summary.into(),
+            ..Self::default()
+        }
+    }
+
+    /// A problem that stops the plan at one address.
+    pub fn plan_error(e: &crate::plan::PlanError) -> Self {
+        let mut summary = e.message.clone();
+        if let Some(origin) = &e.origin {
+            summary = format!("{origin}: {summary}");
+        }
+        Self {
+            detail: e.hint.clone(),
+            address: Some(e.address.to_string()),
+            ..Self::error(summary)
+        }
+    }
+
+    /// A manifest problem, with its code, YAML path and place.
+    pub fn manifest(d: &crate::validate::Diagnostic) -> Self {
+        let range = (d.line > 0).then(|| {
+            let start = PosView {
+                line: d.line,
+                column: d.column,
+                byte: d.span.map_or(0, |s| s.offset),
+            };
+            let end = match (d.span, &d.source) {
+                (Some(span), Some(text)) if span.len > 0 => {
+                    advance(start, text.as_str(), span.offset, span.len)
+                }
+                _ => start,
+            };
+            RangeView {
+                filename: d.file.display().to_string(),
+                start,
+                end,
+            }
+        });
+        Self {
+            severity: d.severity.as_str(),
+            summary: d.message.clone(),
+            detail: d.hint.clone(),
+            code: Some(d.code.id()),
+            slug: Some(d.code.slug()),
+            path: (!d.path.is_empty()).then(|| d.path.clone()),
+            range,
+            ..Self::default()
+        }
+    }
+}
+
+/// `start` moved over the `len` bytes of `text` that begin at byte `offset`.
+fn advance(start: PosView, text: &str, offset: usize, len: usize) -> PosView {
+    let mut pos = start;
+    let end = offset.saturating_add(len).min(text.len());
+    for c in text.get(offset..end).unwrap_or_default().chars() {
+        if c == '\n' {
+            pos.line += 1;
+            pos.column = 1;
+        } else {
+            pos.column += 1;
+        }
+    }
+    pos.byte = end;
+    pos
 }
 
 /// `null`, for a missing `before` or `after`.
@@ -138,14 +263,22 @@ impl<'a> PlanView<'a> {
             errored: false,
             resource_changes,
             summary: plan.summary(),
-            diagnostics: plan
-                .warnings
-                .iter()
-                .map(|w| DiagnosticView {
-                    severity: "warning",
-                    summary: w.clone(),
-                })
-                .collect(),
+            diagnostics: plan.warnings.iter().map(DiagnosticView::warning).collect(),
+        }
+    }
+
+    /// The view of a plan that could not be made: no changes, `errored`, and why.
+    pub fn errored(diagnostics: Vec<DiagnosticView>) -> PlanView<'static> {
+        PlanView {
+            format_version: FORMAT_VERSION,
+            tailform_version: env!("CARGO_PKG_VERSION"),
+            timestamp: jiff::Timestamp::now().to_string(),
+            applyable: false,
+            complete: false,
+            errored: true,
+            resource_changes: Vec::new(),
+            summary: Summary::default(),
+            diagnostics,
         }
     }
 

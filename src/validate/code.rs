@@ -14,7 +14,7 @@
 //! | E006 | duplicate-key | error | the same key twice in one mapping |
 //! | E007 | duplicate-resource | error | a tailnet, OAuth client or auth key declared twice |
 //! | E008 | invalid-name | error | a logical name outside `[a-z0-9][a-z0-9-]{0,62}` |
-//! | E009 | display-name | error | a display name with characters the API refuses |
+//! | E009 | display-name | error | a display name the API refuses: not 1–50 ASCII letters, digits, spaces, `'` or `-` |
 //! | E010 | duplicate-display-name | error | two created tailnets with the same display name |
 //! | E011 | invalid-tag | error | a tag whose name part is malformed |
 //! | E012 | tag-prefix | error | a tag without the `tag:` prefix |
@@ -125,7 +125,7 @@ codes! {
     DuplicateKey = 6, "E00", "duplicate-key", Error, "the same key twice in one mapping";
     DuplicateResource = 7, "E00", "duplicate-resource", Error, "a tailnet, OAuth client or auth key declared twice";
     InvalidName = 8, "E00", "invalid-name", Error, "a logical name outside `[a-z0-9][a-z0-9-]{0,62}`";
-    DisplayName = 9, "E00", "display-name", Error, "a display name with characters the API refuses";
+    DisplayName = 9, "E00", "display-name", Error, "a display name the API refuses: not 1–50 ASCII letters, digits, spaces, `'` or `-`";
     DuplicateDisplayName = 10, "E0", "duplicate-display-name", Error, "two created tailnets with the same display name";
     InvalidTag = 11, "E0", "invalid-tag", Error, "a tag whose name part is malformed";
     TagPrefix = 12, "E0", "tag-prefix", Error, "a tag without the `tag:` prefix";

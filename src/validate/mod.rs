@@ -10,10 +10,12 @@ pub mod code;
 mod delivery;
 pub mod diagnostic;
 mod env_name;
+mod indentation;
 mod moved;
 mod oauth_client;
 mod policy;
 pub mod render;
+mod snippet;
 mod tags;
 mod tailnet;
 mod text;
@@ -89,7 +91,8 @@ pub fn validate(sources: &Sources, opts: &ValidateOptions) -> Result<Validated, 
         .filter_map(|t| t.model.map(|m| (m.name.clone(), m)))
         .collect();
     let failed = sink.error_count() > 0;
-    let diags = sink.finish();
+    let mut diags = sink.finish();
+    indentation::hint(&raws, sources, &mut diags);
     if failed {
         return Err(diags);
     }

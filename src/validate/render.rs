@@ -6,13 +6,13 @@
 
 use std::fmt;
 use std::io;
-use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 use serde::Serialize;
 
 use super::code::Severity;
 use super::diagnostic::{ByteSpan, Diagnostic, Related};
+use super::snippet::Snippet;
 
 /// How the text renderer draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,16 +152,30 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
 /// in other files become related reports with their own snippet.
 struct Report<'a> {
     diag: &'a Diagnostic,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Snippet>,
     others: Vec<RelatedReport<'a>>,
 }
 
 impl<'a> Report<'a> {
     fn new(diag: &'a Diagnostic) -> Self {
-        let source = diag
-            .source
-            .as_ref()
-            .map(|s| NamedSource::new(diag.file.display().to_string(), s.shared()));
+        let spans: Vec<(usize, usize)> = std::iter::once(diag.span)
+            .chain(
+                diag.related
+                    .iter()
+                    .filter(|r| r.file == diag.file)
+                    .map(|r| r.span),
+            )
+            .flatten()
+            .map(|s| (s.offset, s.len))
+            .collect();
+        let source = diag.source.as_ref().map(|s| {
+            Snippet::new(
+                diag.file.display().to_string(),
+                s.shared(),
+                &spans,
+                diag.column,
+            )
+        });
         let others = diag
             .related
             .iter()
@@ -197,8 +211,8 @@ impl fmt::Display for Report<'_> {
 
 impl std::error::Error for Report<'_> {}
 
-fn label(text: &str, span: Option<ByteSpan>) -> Option<LabeledSpan> {
-    span.map(|s| LabeledSpan::new(Some(text.to_owned()), s.offset, s.len))
+fn label(text: &str, span: Option<ByteSpan>, source: &Snippet) -> Option<LabeledSpan> {
+    span.map(|s| LabeledSpan::new_with_span(Some(text.to_owned()), source.span(s.offset, s.len)))
 }
 
 impl miette::Diagnostic for Report<'_> {
@@ -225,19 +239,19 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.source.as_ref()?;
+        let source = self.source.as_ref()?;
         let text = if self.diag.path.is_empty() {
             "here"
         } else {
             self.diag.path.as_str()
         };
-        let primary = label(text, self.diag.span);
+        let primary = label(text, self.diag.span, source);
         let same_file = self
             .diag
             .related
             .iter()
             .filter(|r| r.file == self.diag.file)
-            .filter_map(|r| label(&r.message, r.span));
+            .filter_map(move |r| label(&r.message, r.span, source));
         Some(Box::new(primary.into_iter().chain(same_file)))
     }
 
@@ -254,15 +268,24 @@ impl miette::Diagnostic for Report<'_> {
 /// A related place in another file, shown as an advice with its own snippet.
 struct RelatedReport<'a> {
     related: &'a Related,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Snippet>,
 }
 
 impl<'a> RelatedReport<'a> {
     fn new(related: &'a Related) -> Self {
-        let source = related
-            .source
-            .as_ref()
-            .map(|s| NamedSource::new(related.file.display().to_string(), s.shared()));
+        let spans: Vec<(usize, usize)> = related
+            .span
+            .map(|s| (s.offset, s.len))
+            .into_iter()
+            .collect();
+        let source = related.source.as_ref().map(|s| {
+            Snippet::new(
+                related.file.display().to_string(),
+                s.shared(),
+                &spans,
+                related.column,
+            )
+        });
         RelatedReport { related, source }
     }
 }
@@ -298,8 +321,8 @@ impl miette::Diagnostic for RelatedReport<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.source.as_ref()?;
-        let l = label(&self.related.message, self.related.span)?;
+        let source = self.source.as_ref()?;
+        let l = label(&self.related.message, self.related.span, source)?;
         Some(Box::new(std::iter::once(l)))
     }
 }

@@ -118,11 +118,11 @@ fn kind(entry: &Entry<RawTailnet>, sink: &mut Sink<'_>) -> Option<At<TailnetKind
         return None;
     }
     let Some(id) = raw.id.get() else {
-        let (value, loc) = match raw.display_name.get() {
-            Some(d) => (d.value.as_str(), d.loc.clone()),
-            None => (entry.name.value.as_str(), entry.name.loc.clone()),
+        let (value, loc, defaulted) = match raw.display_name.get() {
+            Some(d) => (d.value.as_str(), d.loc.clone(), false),
+            None => (entry.name.value.as_str(), entry.name.loc.clone(), true),
         };
-        let display_name = text::display_name(value, &loc, sink)?;
+        let display_name = text::display_name(value, &loc, defaulted, sink)?;
         return Some(At {
             value: TailnetKind::Created { display_name },
             loc,

@@ -61,11 +61,34 @@ pub(super) fn description(raw: &Field<String>, sink: &mut Sink<'_>) -> Option<De
         .ok()
 }
 
-/// A display name.
-pub(super) fn display_name(value: &str, loc: &Loc, sink: &mut Sink<'_>) -> Option<DisplayName> {
+/// A display name (the API's grammar `^[A-Za-z0-9' -]{1,50}$`); `defaulted` when it is the
+/// logical name because no `displayName` is set.
+pub(super) fn display_name(
+    value: &str,
+    loc: &Loc,
+    defaulted: bool,
+    sink: &mut Sink<'_>,
+) -> Option<DisplayName> {
     DisplayName::parse(value)
         .map_err(|e| {
-            sink.report(Code::DisplayName, loc, format!("the display name {e}"));
+            let what = if defaulted {
+                "the display name (the logical name: no `displayName` is set)"
+            } else {
+                "the display name"
+            };
+            let diag = sink.report(Code::DisplayName, loc, format!("{what} {e}"));
+            match e {
+                TextError::BadChar { found, .. } if found.is_alphabetic() => {
+                    diag.hint(format!(
+                        "the API refuses letters outside ASCII (`{found}`): display names match \
+                         ^[A-Za-z0-9' -]{{1,50}}$"
+                    ));
+                }
+                TextError::BadChar { .. } | TextError::TooLong { .. } => {
+                    diag.hint("display names match ^[A-Za-z0-9' -]{1,50}$ (the API's grammar)");
+                }
+                TextError::Empty => {}
+            }
         })
         .ok()
 }

@@ -7,6 +7,7 @@
 //! One module per theme.
 
 mod faults;
+mod fidelity;
 mod keys;
 mod oauth_clients;
 mod policy;

@@ -25,7 +25,7 @@ async fn form_credentials_give_a_bearer_token_with_the_clients_scopes() {
     );
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
-    assert_eq!(body["scope"], "all tailnets");
+    assert_eq!(body["scope"], "all");
     let token = body["access_token"].as_str().unwrap();
     let rest = token.strip_prefix("tskey-api-k").unwrap();
     let (id_rest, random) = rest.split_once('-').unwrap();
@@ -50,7 +50,7 @@ async fn basic_credentials_work_at_the_token_endpoint() {
                 .form(&[("grant_type", "client_credentials")]),
         )
         .await;
-    assert_eq!(reply.ok()["scope"], "all tailnets");
+    assert_eq!(reply.ok()["scope"], "all");
     e.shutdown().await;
 }
 

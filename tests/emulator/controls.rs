@@ -49,7 +49,7 @@ async fn rate_limited_requests_carry_retry_after() {
         .await;
     assert_eq!(
         set.ok(),
-        &json!({"latencyMs": 0, "rate429": 1.0, "rate5xx": 0.0, "dropResponseAfterCommit": 0.0, "seed": 0, "retryAfterSeconds": 2})
+        &json!({"latencyMs": 0, "rate429": 1.0, "rate5xx": 0.0, "dropResponseAfterCommit": 0.0, "seed": 0, "retryAfterSeconds": 2, "credentialDelayMs": 0, "credentialDelayStatus": 404, "credentialDelayAt": "use", "strictTsDefault": false})
     );
     let reply = e.get(&token, "/api/v2/tailnet/-/keys").await;
     reply.assert_error(429, "rate limit exceeded, please retry later");

@@ -268,7 +268,7 @@ async fn policy_scopes() {
     assert_eq!(get_policy(&e, &reader, None).await.status, 200);
     post_policy(&e, &reader, "{}", &[])
         .await
-        .assert_error(403, "user does not have access to this operation");
+        .assert_error(403, "actor lacks permission");
     let validate = e
         .send(
             e.http
@@ -281,7 +281,7 @@ async fn policy_scopes() {
     let keys_only = e.org_token_with(&[("scope", "auth_keys")]).await;
     get_policy(&e, &keys_only, None)
         .await
-        .assert_error(403, "user does not have access to this operation");
+        .assert_error(403, "actor lacks permission");
     // A legacy name works at the token endpoint too.
     let legacy = e.org_token_with(&[("scope", "acl")]).await;
     assert_eq!(post_policy(&e, &legacy, "{}", &[]).await.status, 200);

@@ -313,6 +313,7 @@ async fn exhausted_retries_report_the_status_and_attempts() {
             message: "rate limit exceeded".into(),
             retry_after: Some(Duration::from_millis(1)),
             attempts: 4,
+            request_id: Default::default(),
         }
     );
     assert_eq!(

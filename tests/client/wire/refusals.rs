@@ -159,7 +159,7 @@ async fn an_endpoint_scope_the_token_lacks_is_refused() {
     let wire = Wire::start().await;
     let admin = tailnet_with_two_tags(&wire).await;
     let (_, keys_only) = client_with(&wire, &admin, &["auth_keys"], &["tag:a"]).await;
-    let missing = "user does not have access to this operation";
+    let missing = "actor lacks permission";
 
     let client = OAuthClientRequest {
         scopes: strings(&["auth_keys"]),

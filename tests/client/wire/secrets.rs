@@ -83,7 +83,7 @@ async fn debug_output_never_shows_a_secret() {
     assert!(
         mint_failed
             .to_string()
-            .ends_with("failed with 401: API token invalid"),
+            .contains("failed with 401: API token invalid"),
         "{mint_failed}"
     );
     wire.faults(json!({"dropResponseAfterCommit": 1.0})).await;

@@ -223,6 +223,13 @@ impl Wire {
     }
 }
 
+/// A key list without its access tokens (`keyType: "api"`: the tokens the test itself minted).
+pub fn without_tokens(keys: Vec<tailform::api::KeyInfo>) -> Vec<tailform::api::KeyInfo> {
+    keys.into_iter()
+        .filter(|k| k.key_type != tailform::api::KeyType::Api)
+        .collect()
+}
+
 /// A client for `base_url` (the emulator, or a proxy in front of it).
 pub fn client_for(base_url: &str, retry: RetryPolicy) -> Client {
     Client::new(ClientConfig {
@@ -338,5 +345,6 @@ pub fn status_error(method: Method, path: &str, status: u16, message: &str) -> A
         message: message.to_owned(),
         retry_after: None,
         attempts: 1,
+        request_id: Default::default(),
     }
 }

@@ -1,0 +1,149 @@
+//! Messages as a user meets them (issue "Terraform habits", Messages): each is pinned by an
+//! `insta` snapshot with the run's ids, times and temporary paths filtered out.
+
+use super::world::World;
+use crate::common::command::Run;
+
+/// Snapshots `text` with ids, timestamps, durations and the world's folder filtered out.
+macro_rules! snapshot {
+    ($w:expr, $name:expr, $text:expr) => {{
+        let dir = $w.dir.path().display().to_string();
+        insta::with_settings!({
+            filters => vec![
+                (dir.as_str(), "[DIR]"),
+                (r"\b[Tk][A-Za-z0-9]{8,}CNTRL\b", "[ID]"),
+                (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]"),
+                (r"\[\d+(\.\d+)?m?s\]", "[DURATION]"),
+            ],
+        }, {
+            insta::assert_snapshot!($name, $text);
+        });
+    }};
+}
+
+/// Both streams of a run, for one snapshot.
+fn streams(run: &Run) -> String {
+    format!(
+        "exit code {}\n----- stdout\n{}----- stderr\n{}",
+        run.exit_code(),
+        run.stdout,
+        run.stderr
+    )
+}
+
+fn applied_quickstart() -> World {
+    let w = World::new();
+    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+    w.run(&["apply", "--auto-approve"]).code(0);
+    w
+}
+
+#[test]
+fn plan_json_of_invalid_manifests_is_an_errored_document_with_the_diagnostics() {
+    let w = World::new();
+    w.write(
+        "tailform.yaml",
+        "tailnets:\n  demo:\n    authKeys:\n      web:\n        tags: [web]\n",
+    );
+    let run = w.run(&["plan", "--format", "json"]);
+    run.code(1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    assert_eq!(doc["errored"], true);
+    assert_eq!(doc["complete"], false);
+    snapshot!(w, "plan_json_invalid_manifest", run.stdout);
+}
+
+#[test]
+fn plan_json_of_a_plan_that_cannot_be_made_is_an_errored_document() {
+    let w = applied_quickstart();
+    let run = w.run(&[
+        "plan",
+        "--format",
+        "json",
+        "--target",
+        "tailnet.demo.auth_key.wbe",
+    ]);
+    run.code(1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    assert_eq!(
+        doc["diagnostics"][0]["detail"],
+        "did you mean `tailnet.demo.auth_key.web`?"
+    );
+    assert_eq!(doc["resource_changes"], serde_json::json!([]));
+}
+
+#[test]
+fn an_unknown_target_is_an_error_with_the_closest_address() {
+    let w = applied_quickstart();
+    let run = w.run(&["plan", "--target", "tailnet.demo.auth_key.wbe"]);
+    snapshot!(w, "unknown_target", streams(&run));
+}
+
+#[test]
+fn the_saved_plan_hint_repeats_the_global_options_and_its_apply_counts_resources() {
+    let w = World::new();
+    w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+    // The endpoint comes from the environment (TAILSCALE_BASE_URL): it is not repeated.
+    let run = w.run(&["--state", "other state/s.json", "plan", "--out", "p.plan"]);
+    run.code(0);
+    let hint = run.stderr.lines().last().unwrap();
+    snapshot!(w, "saved_plan_hint", hint);
+    let apply = w.run(&["--state", "other state/s.json", "apply", "p.plan"]);
+    apply.code(0);
+    assert_eq!(
+        apply.stdout.lines().last().unwrap(),
+        "Apply complete! Resources: 5 added, 0 changed, 0 destroyed."
+    );
+}
+
+#[test]
+fn yaml_limits_are_one_sentence_at_the_line_they_are_reached() {
+    let w = World::new();
+    let deep: String = (0..70)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
+    w.write("deep.yaml", &deep);
+    let run = w.run(&["validate", "-f", "deep.yaml"]);
+    run.code(1);
+    snapshot!(w, "yaml_too_deep", run.stderr);
+
+    let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+    for (n, prev) in "bcdefghi".chars().zip("abcdefgh".chars()) {
+        let uses = vec![format!("*{prev}"); 10].join(",");
+        bomb.push_str(&format!("{n}: &{n} [{uses}]\n"));
+    }
+    w.write("bomb.yaml", &bomb);
+    let run = w.run(&["validate", "-f", "bomb.yaml"]);
+    run.code(1);
+    snapshot!(w, "yaml_alias_bomb", run.stderr);
+}
+
+#[test]
+fn a_snippet_of_a_200_kb_line_is_cut_around_the_column() {
+    let w = World::new();
+    let long = "a".repeat(200_000);
+    w.write(
+        "long.yaml",
+        &format!(
+            "tailnets:\n  demo:\n    authKeys:\n      web:\n        tags: [tag:web]\n        \
+             description: {long}\n        expiry: 10d\n"
+        ),
+    );
+    let run = w.run(&["validate", "-f", "long.yaml"]);
+    run.code(1);
+    assert!(run.stderr.len() < 2_000, "{} bytes", run.stderr.len());
+    snapshot!(w, "long_line_snippet", run.stderr);
+}
+
+#[test]
+fn a_field_indented_level_with_the_names_gets_an_indentation_hint() {
+    let w = World::new();
+    w.write(
+        "tailform.yaml",
+        "tailnets:\n  demo:\n    authKeys:\n      web:\n        reusable: true\n        \
+         expiry: 30d\n      tags: [tag:web]\n",
+    );
+    let run = w.run(&["validate"]);
+    run.code(1);
+    snapshot!(w, "indentation_hint", run.stderr);
+}

@@ -250,9 +250,10 @@ impl Runner<'_> {
         let options = ApplyOptions {
             parallelism: usize::from(self.args.parallelism),
         };
+        let print = progress.printer();
         self.session
             .client
-            .set_wait_observer(Some(progress.wait_observer()));
+            .set_wait_observer(Some(std::sync::Arc::new(move |wait| print(wait))));
         let result = self.session.runtime.block_on(apply::apply(
             graph,
             self.state,

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod deliver;
+pub mod diagnostic;
 pub mod doctor;
 pub mod emulator;
 pub mod error;

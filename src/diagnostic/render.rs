@@ -11,7 +11,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 use serde::Serialize;
 
 use super::code::Severity;
-use super::diagnostic::{ByteSpan, Diagnostic, Related};
+use super::finding::{ByteSpan, Diagnostic, Related};
 use super::snippet::Snippet;
 
 /// How the text renderer draws.

@@ -15,7 +15,9 @@
 mod executor;
 mod intent;
 mod ready;
+mod report;
 mod reporter;
+mod sink;
 mod tailscale;
 mod update;
 
@@ -26,122 +28,23 @@ use tokio::task::JoinSet;
 
 use crate::address::Address;
 use crate::plan::StepGraph;
-use crate::state::{Backend, BackendError, Record, State};
+use crate::state::{BackendError, Record, State};
 
 use ready::Ready;
 
 pub use executor::{Executor, StepFailure};
+pub use report::{ApplyReport, FailedStep, ReportedStep, SaveFailed};
 pub use reporter::{Reporter, Silent};
+pub use sink::StateSink;
+use sink::{blocking, save};
 pub use tailscale::TailscaleExecutor;
 pub use update::StateUpdate;
-
-/// Persists the state (the file, or another backend).
-pub trait StateSink {
-    /// Saves `state` durably (incrementing its serial).
-    fn save(&mut self, state: &mut State) -> Result<(), BackendError>;
-
-    /// Saves `state` durably when it differs from the last save only in `pending` and the
-    /// records at `changed` (the walker's saves); the file appends to its journal.
-    fn save_changes(
-        &mut self,
-        state: &mut State,
-        _changed: &[Address],
-    ) -> Result<(), BackendError> {
-        self.save(state)
-    }
-
-    /// Called once when the walk ends: fold incremental saves into a compact one.
-    fn settle(&mut self, _state: &mut State) -> Result<(), BackendError> {
-        Ok(())
-    }
-}
-
-/// Every state backend is a sink: a failed save (a full disk, a lost database connection, a
-/// state changed by someone else) stops the walk the same way.
-impl<B: Backend + ?Sized> StateSink for B {
-    fn save(&mut self, state: &mut State) -> Result<(), BackendError> {
-        Backend::save(self, state)
-    }
-
-    fn save_changes(&mut self, state: &mut State, changed: &[Address]) -> Result<(), BackendError> {
-        Backend::save_changes(self, state, changed)
-    }
-
-    fn settle(&mut self, state: &mut State) -> Result<(), BackendError> {
-        Backend::settle(self, state)
-    }
-}
 
 /// How apply runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApplyOptions {
     /// Maximum steps in flight.
     pub parallelism: usize,
-}
-
-/// What an apply did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ApplyReport {
-    /// Steps that succeeded.
-    pub applied: Vec<String>,
-    /// Steps that failed, with the error.
-    pub failed: Vec<(String, String)>,
-    /// Steps not run because a dependency failed (or the state could not be saved).
-    pub skipped: Vec<String>,
-    /// Addresses whose create may have happened without a recorded result.
-    pub outcome_unknown: Vec<Address>,
-    /// Addresses skipped only because a step they depend on had an unknown outcome (a recovery
-    /// round may run them).
-    pub skipped_after_unknown: Vec<Address>,
-    /// The lowest concurrency the walk fell to because of rate limits (`None`: never lowered).
-    pub lowest_concurrency: Option<usize>,
-}
-
-impl ApplyReport {
-    /// True when every step succeeded.
-    pub fn succeeded(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty()
-    }
-}
-
-/// The state could not be saved: apply stopped.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "the state could not be saved, so apply stopped before starting another step; {}",
-    held(unsaved_secrets, unsaved)
-)]
-pub struct SaveFailed {
-    /// The save error.
-    #[source]
-    pub source: BackendError,
-    /// Addresses whose results are not on disk.
-    pub unsaved: Vec<Address>,
-    /// Those of them holding a new secret that exists only in this process.
-    pub unsaved_secrets: Vec<Address>,
-    /// The report up to the failure.
-    pub report: ApplyReport,
-}
-
-/// The tail of [`SaveFailed`]'s message: which secrets exist only in memory, or that none do.
-fn held(secrets: &[Address], unsaved: &[Address]) -> String {
-    let list = |a: &[Address]| {
-        a.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match (secrets.is_empty(), unsaved.is_empty()) {
-        (false, _) => format!(
-            "the new secrets of {} exist only in this process",
-            list(secrets)
-        ),
-        (true, false) => format!(
-            "no secret is held only in memory; the results not saved ({}) are read again from \
-             the API by the next plan",
-            list(unsaved)
-        ),
-        (true, true) => "nothing was left unsaved".to_owned(),
-    }
 }
 
 /// Runs the plan. Returns the report, or [`SaveFailed`] when the state could not be saved
@@ -366,7 +269,7 @@ impl<'g> Walker<'g> {
                     if step.creates_secret() {
                         self.fresh_secrets.push(address.clone());
                     }
-                    self.report.applied.push(step.describe());
+                    self.report.applied.push(ReportedStep::of(step));
                     self.status.insert(node, Status::Done);
                     self.release(node);
                 }
@@ -380,7 +283,10 @@ impl<'g> Walker<'g> {
                     }
                     reporter.failed(step, &failure.message);
                     let unknown = failure.outcome_unknown;
-                    self.report.failed.push((step.describe(), failure.message));
+                    self.report.failed.push(FailedStep {
+                        step: ReportedStep::of(step),
+                        failure,
+                    });
                     self.status.insert(node, Status::Failed);
                     self.skip_dependents(node, unknown, reporter);
                 }
@@ -412,7 +318,7 @@ impl<'g> Walker<'g> {
             self.status.insert(n, Status::Skipped);
             let step = self.graph.step(n);
             reporter.skipped(step);
-            self.report.skipped.push(step.describe());
+            self.report.skipped.push(ReportedStep::of(step));
             if after_unknown {
                 self.report
                     .skipped_after_unknown
@@ -434,7 +340,7 @@ impl<'g> Walker<'g> {
             self.status.insert(n, Status::Skipped);
             let step = self.graph.step(n);
             reporter.skipped(step);
-            self.report.skipped.push(step.describe());
+            self.report.skipped.push(ReportedStep::of(step));
         }
     }
 
@@ -494,25 +400,6 @@ impl Walker<'_> {
                 )
             }
         }
-    }
-}
-
-/// Saves what changed (the intents always; the records at `changed`).
-fn save<S: StateSink + ?Sized>(
-    sink: &mut S,
-    state: &mut State,
-    changed: &[Address],
-) -> Result<(), BackendError> {
-    blocking(|| sink.save_changes(state, changed))
-}
-
-/// Runs a save without stalling the runtime's other tasks (the file write and fsync, or the
-/// database round trip, block).
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        _ => f(),
     }
 }
 

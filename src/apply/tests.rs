@@ -264,15 +264,26 @@ async fn a_failure_skips_its_dependents_and_independent_work_continues() {
     )
     .await
     .unwrap();
-    assert_eq!(report.applied, ["create auth key tailnet.u.auth_key.z"]);
     assert_eq!(
-        report.failed,
+        described(&report.applied),
+        ["create auth key tailnet.u.auth_key.z"]
+    );
+    assert_eq!(
+        report
+            .failed
+            .iter()
+            .map(|f| (f.step.to_string(), f.failure.message.clone()))
+            .collect::<Vec<_>>(),
         [(
             "create OAuth client tailnet.t.oauth_client.c".to_owned(),
             "tailnet.t.oauth_client.c failed".to_owned()
         )]
     );
-    assert_eq!(report.skipped, ["create auth key tailnet.t.auth_key.k"]);
+    assert_eq!(
+        described(&report.skipped),
+        ["create auth key tailnet.t.auth_key.k"]
+    );
+    assert_eq!(report.skipped[0].address, addr("tailnet.t.auth_key.k"));
     let log = exec.log.lock().unwrap();
     assert!(!log.iter().any(|l| l.contains("auth_key.k")), "{log:?}");
     assert!(state.pending.is_empty());
@@ -385,7 +396,10 @@ async fn a_failed_intent_save_starts_nothing() {
     .unwrap_err();
     assert!(exec.log.lock().unwrap().is_empty());
     assert!(err.unsaved.is_empty());
-    assert_eq!(err.report.skipped, ["create auth key tailnet.t.auth_key.k"]);
+    assert_eq!(
+        described(&err.report.skipped),
+        ["create auth key tailnet.t.auth_key.k"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -454,4 +468,9 @@ async fn no_rate_limit_no_change() {
     .await
     .unwrap();
     assert_eq!(report.lowest_concurrency, None);
+}
+
+/// What each reported step did, as progress lines say it.
+fn described(steps: &[super::ReportedStep]) -> Vec<String> {
+    steps.iter().map(ToString::to_string).collect()
 }

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal;
 
 use crate::address::{Address, Member};
-use crate::apply::{self, ApplyOptions, ApplyReport, SaveFailed, TailscaleExecutor};
+use crate::apply::{self, ApplyOptions, ApplyReport, FailedStep, SaveFailed, TailscaleExecutor};
 use crate::cli::{ApplyArgs, DestroyArgs, GlobalArgs};
 use crate::error::Error;
 use crate::exit::Exit;
@@ -307,7 +307,7 @@ fn report_unsaved(failed: &SaveFailed, state: &State, reveal: bool) {
 #[derive(Debug, Default)]
 struct Outcome {
     applied: usize,
-    failed: Vec<(String, String)>,
+    failed: Vec<FailedStep>,
     skipped: usize,
     recovered: usize,
     unresolved: Vec<Address>,
@@ -318,17 +318,12 @@ impl Outcome {
     fn absorb(&mut self, report: &ApplyReport) {
         self.applied += report.applied.len();
         // Failures with an unknown outcome are retried by the next round; only the others stay.
-        let unknown: BTreeSet<String> = report
-            .outcome_unknown
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         self.recovered += report.outcome_unknown.len();
         self.failed.extend(
             report
                 .failed
                 .iter()
-                .filter(|(step, _)| !unknown.iter().any(|a| step.ends_with(&format!(" {a}"))))
+                .filter(|failed| !failed.failure.outcome_unknown)
                 .cloned(),
         );
         // Added, not assigned: what an earlier round skipped stays skipped (issue 18).
@@ -393,8 +388,8 @@ impl Outcome {
             self.failed.len() + self.unresolved.len(),
             self.skipped
         );
-        for (step, error) in &self.failed {
-            line.push_str(&format!("\n  failed: {step}: {error}"));
+        for FailedStep { step, failure } in &self.failed {
+            line.push_str(&format!("\n  failed: {step}: {failure}"));
         }
         if !self.unresolved.is_empty() {
             line.push_str("\n  the outcome of these creates is still unknown; the next plan reads the API before creating again:");
@@ -434,21 +429,35 @@ mod tests {
     #[test]
     fn issue_18_steps_skipped_in_an_earlier_round_stay_counted() {
         let lost = addr("tailnet.demo.auth_key.ci-runner");
+        let web = addr("tailnet.demo.auth_key.web");
+        let step = |address: &Address, described: String| apply::ReportedStep {
+            address: address.clone(),
+            described,
+        };
         let first = ApplyReport {
-            applied: vec!["create tailnet tailnet.demo".into()],
+            applied: vec![step(
+                &addr("tailnet.demo"),
+                "create tailnet tailnet.demo".into(),
+            )],
             failed: vec![
-                (
-                    "create auth key tailnet.demo.auth_key.web".into(),
-                    "the API answered 500".into(),
-                ),
-                (format!("create auth key {lost}"), "connection reset".into()),
+                FailedStep {
+                    step: step(&web, format!("create auth key {web}")),
+                    failure: apply::StepFailure::new("the API answered 500"),
+                },
+                FailedStep {
+                    step: step(&lost, format!("create auth key {lost}")),
+                    failure: apply::StepFailure {
+                        message: "connection reset".into(),
+                        outcome_unknown: true,
+                    },
+                },
             ],
-            skipped: vec!["deliver secret tailnet.demo.auth_key.web".into()],
+            skipped: vec![step(&web, format!("deliver secret {web}"))],
             outcome_unknown: vec![lost.clone()],
             ..ApplyReport::default()
         };
         let recovery = ApplyReport {
-            applied: vec![format!("create auth key {lost}")],
+            applied: vec![step(&lost, format!("create auth key {lost}"))],
             ..ApplyReport::default()
         };
         let mut outcome = Outcome::default();

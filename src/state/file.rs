@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use super::document::{State, StateFormatError};
 use super::journal::{self, JournalError};
-use super::{State, StateFormatError};
+use super::serial::SerialExhausted;
+use super::sibling::sibling;
 use crate::address::{Address, ResourceKind};
 
 /// Why the state file cannot be loaded or saved.
@@ -110,7 +112,7 @@ pub enum StateFileError {
         path: PathBuf,
         /// The serial.
         #[source]
-        source: super::SerialExhausted,
+        source: SerialExhausted,
     },
     /// Writing failed; the previous state file is untouched.
     #[error("cannot write the state file `{}` (the previous version is untouched)", path.display())]
@@ -624,13 +626,6 @@ impl StateFile {
             source,
         }
     }
-}
-
-/// `path` with `suffix` appended to its file name.
-pub(super) fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    path.with_file_name(name)
 }
 
 #[cfg(test)]

@@ -37,7 +37,8 @@ use uuid::Uuid;
 
 use crate::address::Address;
 
-use super::Intent;
+use super::intent::Intent;
+use super::sibling::sibling;
 
 /// Above this size the next save is a full one (which removes the journal), so loading never
 /// replays more than a few megabytes.
@@ -94,7 +95,7 @@ pub enum JournalError {
 
 /// `<state file>.journal`.
 pub(super) fn path_for(state: &Path) -> PathBuf {
-    super::file::sibling(state, ".journal")
+    sibling(state, ".journal")
 }
 
 /// Replays the journal's lines onto the state file's document `doc` (secrets still sealed).

@@ -7,42 +7,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Name;
-
-/// The kind of a managed object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ResourceKind {
-    /// A tailnet.
-    Tailnet,
-    /// A tailnet's policy file (the part tailform manages).
-    Policy,
-    /// An OAuth client.
-    OAuthClient,
-    /// An auth key.
-    AuthKey,
-}
-
-impl ResourceKind {
-    /// The type name used in JSON plans (`tailscale_*`, like the Terraform provider).
-    pub fn type_name(self) -> &'static str {
-        match self {
-            Self::Tailnet => "tailscale_tailnet",
-            Self::Policy => "tailscale_policy",
-            Self::OAuthClient => "tailscale_oauth_client",
-            Self::AuthKey => "tailscale_auth_key",
-        }
-    }
-
-    /// The address segment (`oauth_client`, `auth_key`, …).
-    pub fn segment(self) -> &'static str {
-        match self {
-            Self::Tailnet => "tailnet",
-            Self::Policy => "policy",
-            Self::OAuthClient => "oauth_client",
-            Self::AuthKey => "auth_key",
-        }
-    }
-}
+pub use crate::kind::ResourceKind;
+use crate::name::Name;
 
 /// What inside a tailnet an address names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,6 +21,37 @@ pub enum Member {
     OAuthClient(Name),
     /// One auth key.
     AuthKey(Name),
+}
+
+impl Member {
+    /// A member of `kind`; `name` for the kinds whose address carries one (`None` otherwise).
+    pub fn of(kind: ResourceKind, name: Option<Name>) -> Option<Self> {
+        match (kind, name) {
+            (ResourceKind::Tailnet, None) => Some(Member::Tailnet),
+            (ResourceKind::Policy, None) => Some(Member::Policy),
+            (ResourceKind::OAuthClient, Some(n)) => Some(Member::OAuthClient(n)),
+            (ResourceKind::AuthKey, Some(n)) => Some(Member::AuthKey(n)),
+            _ => None,
+        }
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> ResourceKind {
+        match self {
+            Member::Tailnet => ResourceKind::Tailnet,
+            Member::Policy => ResourceKind::Policy,
+            Member::OAuthClient(_) => ResourceKind::OAuthClient,
+            Member::AuthKey(_) => ResourceKind::AuthKey,
+        }
+    }
+
+    /// Its own name, for the kinds whose address carries one.
+    pub fn name(&self) -> Option<&Name> {
+        match self {
+            Member::Tailnet | Member::Policy => None,
+            Member::OAuthClient(n) | Member::AuthKey(n) => Some(n),
+        }
+    }
 }
 
 /// The identity of a managed object.
@@ -101,20 +98,12 @@ impl Address {
 
     /// The kind of object.
     pub fn kind(&self) -> ResourceKind {
-        match self.member {
-            Member::Tailnet => ResourceKind::Tailnet,
-            Member::Policy => ResourceKind::Policy,
-            Member::OAuthClient(_) => ResourceKind::OAuthClient,
-            Member::AuthKey(_) => ResourceKind::AuthKey,
-        }
+        self.member.kind()
     }
 
     /// The object's own name (the tailnet's name for a tailnet or policy).
     pub fn name(&self) -> &Name {
-        match &self.member {
-            Member::Tailnet | Member::Policy => &self.tailnet,
-            Member::OAuthClient(n) | Member::AuthKey(n) => n,
-        }
+        self.member.name().unwrap_or(&self.tailnet)
     }
 
     /// The address of the tailnet this object lives in.
@@ -125,12 +114,14 @@ impl Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "tailnet.{}", self.tailnet)?;
-        match &self.member {
-            Member::Tailnet => Ok(()),
-            Member::Policy => f.write_str(".policy"),
-            Member::OAuthClient(n) => write!(f, ".oauth_client.{n}"),
-            Member::AuthKey(n) => write!(f, ".auth_key.{n}"),
+        write!(f, "{}.{}", ResourceKind::Tailnet.segment(), self.tailnet)?;
+        let kind = self.member.kind();
+        if kind != ResourceKind::Tailnet {
+            write!(f, ".{}", kind.segment())?;
+        }
+        match self.member.name() {
+            Some(n) => write!(f, ".{n}"),
+            None => Ok(()),
         }
     }
 }
@@ -150,13 +141,28 @@ impl FromStr for Address {
         let err = || AddressError(s.to_owned());
         let parts: Vec<&str> = s.split('.').collect();
         let name = |p: &str| Name::parse(p).map_err(|_| err());
-        match parts.as_slice() {
-            ["tailnet", t] => Ok(Address::tailnet(name(t)?)),
-            ["tailnet", t, "policy"] => Ok(Address::policy(name(t)?)),
-            ["tailnet", t, "oauth_client", c] => Ok(Address::oauth_client(name(t)?, name(c)?)),
-            ["tailnet", t, "auth_key", k] => Ok(Address::auth_key(name(t)?, name(k)?)),
-            _ => Err(err()),
+        let (tailnet, segment, own) = match parts.as_slice() {
+            [prefix, t] => (prefix, t, None),
+            [prefix, t, segment] => (prefix, t, Some((*segment, None))),
+            [prefix, t, segment, n] => (prefix, t, Some((*segment, Some(*n)))),
+            _ => return Err(err()),
+        };
+        if *tailnet != ResourceKind::Tailnet.segment() {
+            return Err(err());
         }
+        let tailnet = name(segment)?;
+        let member = match own {
+            None => Member::Tailnet,
+            Some((segment, own)) => {
+                let kind = ResourceKind::ALL
+                    .into_iter()
+                    .find(|k| *k != ResourceKind::Tailnet && k.segment() == segment)
+                    .ok_or_else(err)?;
+                let own = own.map(name).transpose()?;
+                Member::of(kind, own).ok_or_else(err)?
+            }
+        };
+        Ok(Address { tailnet, member })
     }
 }
 
@@ -187,6 +193,22 @@ mod tests {
         ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
+        }
+    }
+
+    #[test]
+    fn a_member_has_a_name_exactly_when_its_kind_says_so() {
+        let n = Name::parse("x").unwrap();
+        for kind in ResourceKind::ALL {
+            let named = kind.spec().named;
+            assert_eq!(
+                Member::of(kind, Some(n.clone())).is_some(),
+                named,
+                "{kind:?}"
+            );
+            assert_eq!(Member::of(kind, None).is_some(), !named, "{kind:?}");
+            let member = Member::of(kind, named.then(|| n.clone())).unwrap();
+            assert_eq!(member.kind(), kind);
         }
     }
 

@@ -17,19 +17,24 @@
 pub mod address;
 pub mod api;
 pub mod apply;
+#[cfg(test)]
+mod architecture;
 pub mod atomic_file;
 pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod deliver;
+pub mod diagnostic;
 pub mod doctor;
 pub mod emulator;
 pub mod error;
 pub mod exit;
 pub mod fingerprint;
+pub mod kind;
 pub mod live;
 pub mod manifest;
 pub mod model;
+pub mod name;
 pub mod plan;
 pub mod planfile;
 pub mod policy_doc;

@@ -70,25 +70,10 @@ pub fn destroy(global: &GlobalArgs, args: DestroyArgs) -> Result<Exit, Error> {
     }
     let mut desired = session::manifests(global, &args.manifests.files)?;
     for target in &args.options.target {
-        match &target.member {
-            Member::Tailnet => {
-                desired.tailnets.remove(&target.tailnet);
-            }
-            Member::Policy => {
-                if let Some(t) = desired.tailnets.get_mut(&target.tailnet) {
-                    t.policy = None;
-                }
-            }
-            Member::OAuthClient(n) => {
-                if let Some(t) = desired.tailnets.get_mut(&target.tailnet) {
-                    t.oauth_clients.remove(n);
-                }
-            }
-            Member::AuthKey(n) => {
-                if let Some(t) = desired.tailnets.get_mut(&target.tailnet) {
-                    t.auth_keys.remove(n);
-                }
-            }
+        if target.member == Member::Tailnet {
+            desired.tailnets.remove(&target.tailnet);
+        } else if let Some(t) = desired.tailnets.get_mut(&target.tailnet) {
+            t.undeclare(&target.member);
         }
     }
     apply_fresh(global, &args, &desired, true)
@@ -265,9 +250,10 @@ impl Runner<'_> {
         let options = ApplyOptions {
             parallelism: usize::from(self.args.parallelism),
         };
+        let print = progress.printer();
         self.session
             .client
-            .set_wait_observer(Some(progress.wait_observer()));
+            .set_wait_observer(Some(std::sync::Arc::new(move |wait| print(wait))));
         let result = self.session.runtime.block_on(apply::apply(
             graph,
             self.state,

@@ -25,12 +25,7 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<Exit, Error> {
     let declared = desired
         .tailnets
         .get(&address.tailnet)
-        .is_some_and(|t| match &address.member {
-            Member::Tailnet => true,
-            Member::Policy => false,
-            Member::OAuthClient(n) => t.oauth_clients.contains_key(n),
-            Member::AuthKey(n) => t.auth_keys.contains_key(n),
-        });
+        .is_some_and(|t| t.declares(&address.member));
     if address.member == Member::Policy {
         return Err(Error::Usage(
             "a policy is not imported: add a `policy` block to the tailnet and the next apply manages it".into(),

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::validate::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic};
 
 /// The manifest read when no `-f` is given.
 pub const DEFAULT_MANIFEST: &str = "tailform.yaml";

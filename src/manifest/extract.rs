@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::Sink;
 use super::node::{Node, Value};
 use super::raw::{
     AUTH_KEY_FIELDS, At, DELIVERY_FIELDS, Entry, Field, MOVED_FIELDS, OAUTH_CLIENT_FIELDS,
@@ -11,9 +12,8 @@ use super::raw::{
     RawTagOwners, RawTailnet, TAILNET_FIELDS, TOP_FIELDS,
 };
 use super::source::{FileId, Loc, child_path, index_path};
+use crate::diagnostic::Code;
 use crate::suggest::did_you_mean;
-use crate::validate::Code;
-use crate::validate::diagnostic::Sink;
 
 /// Reads one file's tree into its raw manifest; problems go to `sink`.
 pub(crate) fn extract(file: FileId, root: &Node, sink: &mut Sink<'_>) -> RawManifest {

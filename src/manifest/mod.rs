@@ -10,18 +10,20 @@ pub(crate) mod extract;
 pub mod node;
 pub mod raw;
 pub mod schema;
+mod sink;
 mod source;
 
 use std::path::PathBuf;
 
 pub use discover::{DEFAULT_MANIFEST, discover};
 pub use node::{Node, Span, Value};
+pub(crate) use sink::Sink;
 pub use source::{
     FileId, Loc, ReadFileError, SourceFile, Sources, child_path, index_path, line_count, offset_of,
     read_text_file,
 };
 
-use crate::validate::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic};
 
 /// The largest manifest or policy file tailform reads (16 MiB).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -51,7 +53,7 @@ pub fn load(files: &[PathBuf]) -> Result<Sources, Vec<Diagnostic>> {
         Ok(_) => Err(errors),
         Err(mut parse_errors) => {
             errors.append(&mut parse_errors);
-            Err(crate::validate::diagnostic::sorted(errors))
+            Err(crate::diagnostic::sorted(errors))
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::node::{self, Node, Span};
-use crate::validate::{Code, Diagnostic, SourceText};
+use crate::diagnostic::{Code, Diagnostic, SourceText};
 
 /// Index of a file in [`Sources`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -7,7 +7,7 @@ mod auth_key;
 mod delivery;
 mod duration;
 mod moved;
-mod name;
+
 mod oauth_client;
 mod policy;
 mod scope;
@@ -20,11 +20,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use crate::name::{Name, NameError};
 pub use auth_key::{AuthKey, MAX_EXPIRY, RecreateIfInvalid};
 pub use delivery::{Delivery, EnvName, EnvNameError};
 pub use duration::{Duration, DurationError};
 pub use moved::{Move, MoveError};
-pub use name::{Name, NameError};
 pub use oauth_client::OAuthClient;
 pub use policy::{Policy, PolicyFile, tag_owners_of};
 pub use scope::{Access, LegacyScope, Scope, ScopeResource, ScopeSet, ScopeSpelling, UnknownScope};

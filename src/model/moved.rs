@@ -54,12 +54,7 @@ pub enum MoveError {
 }
 
 fn kind(a: &Address) -> &'static str {
-    match a.member {
-        Member::Tailnet => "a tailnet",
-        Member::Policy => "a policy",
-        Member::OAuthClient(_) => "an OAuth client",
-        Member::AuthKey(_) => "an auth key",
-    }
+    a.kind().spec().described
 }
 
 impl Move {

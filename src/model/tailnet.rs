@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{AuthKey, DisplayName, Name, OAuthClient, Origin, Policy};
+use crate::address::{Member, ResourceKind};
 
 /// How the tailnet comes to exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,5 +98,40 @@ impl Tailnet {
         key.created_by
             .as_ref()
             .and_then(|c| self.oauth_clients.get(c))
+    }
+
+    /// The names of the members of a named `kind` declared here (none for the tailnet itself
+    /// and its policy, whose addresses carry no name of their own).
+    pub fn declared(&self, kind: ResourceKind) -> Vec<Name> {
+        match kind {
+            ResourceKind::OAuthClient => self.oauth_clients.keys().cloned().collect(),
+            ResourceKind::AuthKey => self.auth_keys.keys().cloned().collect(),
+            ResourceKind::Tailnet | ResourceKind::Policy => Vec::new(),
+        }
+    }
+
+    /// True when `member` belongs to this tailnet as declared (the tailnet itself and its
+    /// policy always do).
+    pub fn declares(&self, member: &Member) -> bool {
+        match member {
+            Member::Tailnet | Member::Policy => true,
+            Member::OAuthClient(n) => self.oauth_clients.contains_key(n),
+            Member::AuthKey(n) => self.auth_keys.contains_key(n),
+        }
+    }
+
+    /// Drops `member` from the declaration (`destroy --target`); the tailnet itself is dropped
+    /// by its caller, from `Desired`.
+    pub fn undeclare(&mut self, member: &Member) {
+        match member {
+            Member::Tailnet => {}
+            Member::Policy => self.policy = None,
+            Member::OAuthClient(n) => {
+                self.oauth_clients.remove(n);
+            }
+            Member::AuthKey(n) => {
+                self.auth_keys.remove(n);
+            }
+        }
     }
 }

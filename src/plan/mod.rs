@@ -259,12 +259,12 @@ impl<'a> Planner<'a> {
     /// The names of one kind of member in a tailnet: declared in the manifests or recorded in
     /// the state.
     fn names_in(&self, tailnet: &Name, kind: crate::address::ResourceKind) -> BTreeSet<Name> {
-        use crate::address::ResourceKind;
-        let mut names: BTreeSet<Name> = match (self.desired.tailnets.get(tailnet), kind) {
-            (Some(t), ResourceKind::OAuthClient) => t.oauth_clients.keys().cloned().collect(),
-            (Some(t), ResourceKind::AuthKey) => t.auth_keys.keys().cloned().collect(),
-            _ => BTreeSet::new(),
-        };
+        let mut names: BTreeSet<Name> = self
+            .desired
+            .tailnets
+            .get(tailnet)
+            .map(|t| t.declared(kind).into_iter().collect())
+            .unwrap_or_default();
         names.extend(
             self.state
                 .resources
@@ -354,14 +354,10 @@ impl<'a> Planner<'a> {
     }
 
     fn is_desired(&self, address: &Address) -> bool {
-        let Some(t) = self.desired.tailnets.get(&address.tailnet) else {
-            return false;
-        };
-        match &address.member {
-            Member::Tailnet | Member::Policy => true,
-            Member::OAuthClient(n) => t.oauth_clients.contains_key(n),
-            Member::AuthKey(n) => t.auth_keys.contains_key(n),
-        }
+        self.desired
+            .tailnets
+            .get(&address.tailnet)
+            .is_some_and(|t| t.declares(&address.member))
     }
 
     /// Counts live keys in a tailnet that no record tracks (left untouched, shown in the

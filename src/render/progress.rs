@@ -52,18 +52,19 @@ impl Progress {
         format!("{:.1}s", self.started.elapsed().as_secs_f64())
     }
 
-    /// Prints each wait for a new credential (`waiting for the new OAuth client … to become
-    /// usable …`) above the bar, or as a plain line; nothing with `--quiet`.
-    pub fn wait_observer(&self) -> crate::api::WaitObserver {
+    /// A printer of lines above the bar (or plain lines; nothing with `--quiet`) that outlives
+    /// this borrow, for messages from elsewhere during the walk (e.g. the client's waits for
+    /// new credentials, which `commands/` wires to it).
+    pub fn printer(&self) -> impl Fn(&dyn std::fmt::Display) + Send + Sync + 'static {
         let bar = self.bar.clone();
         let quiet = self.quiet;
-        std::sync::Arc::new(move |wait| match &bar {
-            Some(bar) => bar.println(wait.to_string()),
+        move |text| match &bar {
+            Some(bar) => bar.println(text.to_string()),
             None if !quiet => {
-                let _ = writeln!(std::io::stderr(), "{wait}");
+                let _ = writeln!(std::io::stderr(), "{text}");
             }
             None => {}
-        })
+        }
     }
 
     /// Removes the bar.

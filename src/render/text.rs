@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::plan::Action;
+use crate::plan::{Action, Reason};
 use crate::secret::REDACTED;
 
 use super::view::{PlanView, ResourceChangeView};
@@ -122,23 +122,20 @@ pub fn summary_line(view: &PlanView, style: Style) -> String {
 
 fn display_address(c: &ResourceChangeView) -> String {
     match &c.deposed {
-        Some(id) if c.action_reason == Some(ORPHAN) => format!("{} (orphan {id})", c.address),
+        Some(id) if matches!(c.reason, Some(Reason::Orphan)) => {
+            format!("{} (orphan {id})", c.address)
+        }
         Some(id) => format!("{} (previous object {id})", c.address),
         None => c.address.clone(),
     }
 }
-
-const ORPHAN: &str = "delete_because_orphan_from_interrupted_apply";
 
 fn header(c: &ResourceChangeView) -> &'static str {
     match c.action {
         Action::Create => "will be created",
         Action::Update => "will be updated in-place",
         Action::Replace => "must be replaced",
-        Action::Delete if c.deposed.is_some() && c.type_name == "tailscale_tailnet" => {
-            "will be deleted"
-        }
-        Action::Delete if c.deposed.is_some() => "will be revoked",
+        Action::Delete if c.deposed.is_some() => c.kind.spec().previous_deleted,
         Action::Delete => "will be destroyed",
         Action::Forget => "will no longer be tracked (nothing live is touched)",
         Action::Read => "has changed outside tailform",
@@ -183,7 +180,7 @@ fn render_change(out: &mut String, c: &ResourceChangeView, style: Style) {
         out.push('\n');
         return;
     }
-    let kind = c.type_name.trim_start_matches("tailscale_");
+    let kind = c.kind.segment();
     let _ = writeln!(out, "{:>3} {kind} \"{}\" {{", style.symbol(symbol), c.name);
     let width = lines.iter().map(|l| l.name.len()).max().unwrap_or(0);
     let mut hidden = 0;

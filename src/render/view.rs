@@ -9,7 +9,9 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::plan::{Action, Plan, Summary};
+use crate::address::ResourceKind;
+use crate::kind::AfterApply;
+use crate::plan::{Action, Plan, Reason, Summary};
 
 /// The JSON format version (a minor bump is additive; consumers ignore unknown keys). 1.1: a
 /// plan that cannot be made is still one JSON document (`errored: true`, `complete: false`, its
@@ -45,9 +47,9 @@ pub struct PlanView<'a> {
 pub struct ResourceChangeView<'a> {
     /// `tailnet.acme.auth_key.web`.
     pub address: String,
-    /// `tailscale_auth_key`, …
-    #[serde(rename = "type")]
-    pub type_name: &'static str,
+    /// The kind; serialised as its type name (`tailscale_auth_key`, …).
+    #[serde(rename = "type", serialize_with = "type_name")]
+    pub kind: ResourceKind,
     /// The object's own name.
     pub name: String,
     /// Set when the change concerns a previous (deposed) object: its id.
@@ -58,9 +60,13 @@ pub struct ResourceChangeView<'a> {
     pub previous_address: Option<String>,
     /// The change.
     pub change: ChangeView<'a>,
-    /// Why (Terraform-style reason name).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub action_reason: Option<&'static str>,
+    /// Why; serialised as its Terraform-style name (`replace_because_expiring`, …).
+    #[serde(
+        rename = "action_reason",
+        serialize_with = "reason_name",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reason: Option<&'a Reason>,
     /// The reason in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_reason_text: Option<String>,
@@ -77,6 +83,17 @@ pub struct ResourceChangeView<'a> {
 
 fn no_notes(notes: &&[String]) -> bool {
     notes.is_empty()
+}
+
+fn type_name<S: serde::Serializer>(kind: &ResourceKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.type_name())
+}
+
+fn reason_name<S: serde::Serializer>(reason: &Option<&Reason>, s: S) -> Result<S::Ok, S::Error> {
+    match reason {
+        Some(r) => s.serialize_str(r.json_name()),
+        None => s.serialize_none(),
+    }
 }
 
 /// Terraform's `change` object.
@@ -289,23 +306,22 @@ fn change_view(c: &crate::plan::Change) -> ResourceChangeView<'_> {
         }
     };
     let creates = matches!(c.action, Action::Create | Action::Replace);
-    let after_unknown =
-        if creates && c.after.is_some() && c.address.kind() != crate::address::ResourceKind::Policy
-        {
-            let mut unknown = json!({ "id": true });
-            if c.sensitive {
-                unknown["secret"] = json!(true);
+    let kind = c.address.kind();
+    let after_apply = kind.spec().after_apply;
+    let after_unknown = if creates && c.after.is_some() && !after_apply.is_empty() {
+        let mut unknown = json!({});
+        for attribute in after_apply {
+            if *attribute != AfterApply::Secret || c.sensitive {
+                unknown[attribute.attribute()] = json!(true);
             }
-            if c.address.kind() == crate::address::ResourceKind::AuthKey {
-                unknown["expires"] = json!(true);
-            }
-            unknown
-        } else {
-            json!({})
-        };
+        }
+        unknown
+    } else {
+        json!({})
+    };
     ResourceChangeView {
         address: c.address.to_string(),
-        type_name: c.address.kind().type_name(),
+        kind,
         name: c.address.name().to_string(),
         deposed: c.deposed.as_deref(),
         previous_address: c.previous_address.as_ref().map(ToString::to_string),
@@ -318,7 +334,7 @@ fn change_view(c: &crate::plan::Change) -> ResourceChangeView<'_> {
             after_sensitive: secret_marker(c.after.is_some()),
             replace_paths: c.replace_paths.iter().map(|p| vec![p.clone()]).collect(),
         },
-        action_reason: c.reason.as_ref().map(|r| r.json_name()),
+        reason: c.reason.as_ref(),
         action_reason_text: c.reason.as_ref().map(|r| r.describe()),
         diff: c.diff.as_deref(),
         notes: &c.notes,

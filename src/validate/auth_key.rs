@@ -2,10 +2,10 @@
 //! by an OAuth client), expiry and rotation windows, the invalid-key policy, delivery and
 //! `envName`. `createdBy` is resolved against the tailnet's clients in `tags`.
 
-use super::code::Code;
-use super::diagnostic::Sink;
 use super::oauth_client::tags_path;
 use super::{delivery, text};
+use crate::diagnostic::Code;
+use crate::manifest::Sink;
 use crate::manifest::raw::{At, Entry, Field, RawAuthKey};
 use crate::model::{AuthKey, Duration, EnvName, MAX_EXPIRY, Name, RecreateIfInvalid};
 use crate::suggest::did_you_mean;

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::code::Code;
-use super::diagnostic::Sink;
+use crate::diagnostic::Code;
+use crate::manifest::Sink;
 use crate::manifest::raw::{At, Field, RawDelivery};
 use crate::model::Delivery;
 

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use super::code::Code;
-use super::diagnostic::Sink;
 use super::tailnet::CheckedTailnet;
 use crate::address::Address;
+use crate::diagnostic::Code;
 use crate::manifest::Loc;
+use crate::manifest::Sink;
 use crate::model::EnvName;
 
 struct Use<'a> {

@@ -9,8 +9,7 @@ use crate::manifest::raw::{
     AUTH_KEY_FIELDS, Entry, OAUTH_CLIENT_FIELDS, RawManifest, TAILNET_FIELDS,
 };
 
-use super::Diagnostic;
-use super::code::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
 
 /// Adds the indentation hints to the errors in `diags` (warnings are left as they are).
 pub(crate) fn hint(raws: &[RawManifest], sources: &Sources, diags: &mut [Diagnostic]) {

@@ -6,16 +6,12 @@
 //! [`load_and_validate`] is the one call commands use.
 
 mod auth_key;
-pub mod code;
 mod delivery;
-pub mod diagnostic;
 mod env_name;
 mod indentation;
 mod moved;
 mod oauth_client;
 mod policy;
-pub mod render;
-mod snippet;
 mod tags;
 mod tailnet;
 mod text;
@@ -23,14 +19,17 @@ mod text;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-pub use code::{Code, Severity};
-pub use diagnostic::{ByteSpan, Diagnostic, Related, SourceText};
-pub use render::{TextOptions, render_github, render_json, render_text};
+// The diagnostics live below both the manifest reader and this validator; named here too, as
+// the validator's results.
+pub use crate::diagnostic::{
+    ByteSpan, Code, Diagnostic, Related, Severity, SourceText, TextOptions, render_github,
+    render_json, render_text,
+};
 
+use crate::manifest::Sink;
 use crate::manifest::raw::{Entry, RawManifest, RawTailnet};
 use crate::manifest::{self, Loc, Sources, extract::extract};
 use crate::model::{Desired, Name};
-use diagnostic::Sink;
 use tailnet::CheckedTailnet;
 
 /// Limits that come from the command line.

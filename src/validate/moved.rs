@@ -5,12 +5,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::code::Code;
-use super::diagnostic::Sink;
 use super::tailnet::CheckedTailnet;
 use super::text;
 use crate::address::Address;
+use crate::diagnostic::Code;
 use crate::manifest::Loc;
+use crate::manifest::Sink;
 use crate::manifest::raw::{At, RawManifest, RawMove};
 use crate::model::Move;
 

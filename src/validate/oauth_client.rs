@@ -1,10 +1,10 @@
 //! One OAuth client: name, description, scopes (current and legacy names), tags and the tags
 //! its scopes require, delivery and `envName`.
 
-use super::code::Code;
-use super::diagnostic::Sink;
 use super::{delivery, text};
+use crate::diagnostic::Code;
 use crate::manifest::Loc;
+use crate::manifest::Sink;
 use crate::manifest::raw::{At, Entry, RawOAuthClient};
 use crate::model::{EnvName, Name, OAuthClient, Scope, ScopeSet, ScopeSpelling};
 use crate::suggest::did_you_mean;

@@ -6,9 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::code::Code;
-use super::diagnostic::{Diagnostic, Sink, SourceText};
 use super::text;
+use crate::diagnostic::Code;
+use crate::diagnostic::{Diagnostic, SourceText};
+use crate::manifest::Sink;
 use crate::manifest::raw::{At, Field, RawPolicy, RawTagOwners};
 use crate::manifest::{MAX_FILE_BYTES, Span, read_text_file};
 use crate::model::{Policy, PolicyFile, Tag, TagOwner, tag_owners_of};

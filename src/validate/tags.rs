@@ -9,10 +9,10 @@
 use std::collections::BTreeSet;
 
 use super::auth_key::CheckedKey;
-use super::code::Code;
-use super::diagnostic::Sink;
 use super::oauth_client::CheckedClient;
 use super::policy::PolicyCheck;
+use crate::diagnostic::Code;
+use crate::manifest::Sink;
 use crate::manifest::raw::At;
 use crate::model::{Policy, Scope, ScopeResource, Tag};
 use crate::suggest::did_you_mean;

@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::auth_key::{self, CheckedKey};
-use super::code::Code;
-use super::diagnostic::Sink;
 use super::oauth_client::{self, CheckedClient};
 use super::policy::{self, PolicyCheck};
 use super::tags::{self, TailnetTags};
 use super::text;
+use crate::diagnostic::Code;
 use crate::manifest::Loc;
+use crate::manifest::Sink;
 use crate::manifest::raw::{At, Entry, RawTailnet};
 use crate::model::{Name, Tailnet, TailnetKind, TailnetRef};
 

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use super::code::Code;
-use super::diagnostic::Sink;
+use crate::diagnostic::Code;
 use crate::manifest::Loc;
+use crate::manifest::Sink;
 use crate::manifest::raw::{At, Field};
 use crate::model::{
     Description, DisplayName, EnvName, Name, NameError, Origin, Tag, TagError, TextError,

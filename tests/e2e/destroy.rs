@@ -67,7 +67,7 @@ fn removing_a_tailnet_needs_both_opt_ins_and_deletes_children_first(w: World) {
         run.stdout
     );
     let log = w.log();
-    let deletes: Vec<&crate::e2e::world::LogEntry> =
+    let deletes: Vec<&crate::world::LogEntry> =
         log.iter().filter(|e| e.method == "DELETE").collect();
     assert_eq!(deletes.len(), 4, "{log:?}");
     assert_eq!(

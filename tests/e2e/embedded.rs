@@ -1,7 +1,7 @@
 //! `--emulator`: the README's main command — no credentials, the embedded emulator persisted in
 //! `state/emulator.json`, consistent across runs.
 
-use std::process::Command;
+use crate::common::command::Tailform;
 
 #[test]
 fn embedded_emulator_apply_then_plan_converges_across_runs() {
@@ -12,31 +12,22 @@ fn embedded_emulator_apply_then_plan_converges_across_runs() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tailform"))
+        Tailform::new()
             .args(args)
             .current_dir(dir.path())
             .env_clear()
             .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+            .run()
     };
-    let (code, stdout, stderr) = run(&[
+    run(&[
         "--emulator",
         "apply",
         "-f",
         "quickstart.yaml",
         "--auto-approve",
-    ]);
-    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."),
-        "{stdout}"
-    );
+    ])
+    .success()
+    .stdout_has("Apply complete! Resources: 5 added, 0 changed, 0 destroyed.");
     for f in [
         "state/tailform.json",
         "state/emulator.json",
@@ -51,21 +42,24 @@ fn embedded_emulator_apply_then_plan_converges_across_runs() {
             .last(),
         Some("*")
     );
-    let (code, stdout, _) = run(&[
+    run(&[
         "--emulator",
         "plan",
         "-f",
         "quickstart.yaml",
         "--detailed-exitcode",
-    ]);
-    assert_eq!(code, Some(0), "{stdout}");
-    assert_eq!(stdout, "No changes. Your tailnets match the manifests.\n");
+    ])
+    .success()
+    .stdout_is("No changes. Your tailnets match the manifests.\n");
     // Without --emulator and without credentials: a clear error, not a panic.
-    let (code, _, stderr) = run(&["plan", "-f", "quickstart.yaml"]);
-    assert_eq!(code, Some(1));
+    let refused = run(&["plan", "-f", "quickstart.yaml"]);
+    refused.code(1);
     assert!(
-        stderr.starts_with("error: no Tailscale credentials: set TAILSCALE_OAUTH_CLIENT_ID"),
-        "{stderr}"
+        refused
+            .stderr
+            .starts_with("error: no Tailscale credentials: set TAILSCALE_OAUTH_CLIENT_ID"),
+        "{}",
+        refused.stderr
     );
 }
 
@@ -80,16 +74,15 @@ fn an_encrypted_embedded_world_leaves_no_plaintext_secret_in_the_state_folder() 
     )
     .unwrap();
     let run = |env: &[(&str, &str)], args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tailform"))
+        let run = Tailform::new()
             .arg("--emulator")
             .args(args)
             .current_dir(dir.path())
             .env_clear()
             .envs(env.iter().copied())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+            .run();
+        run.success();
+        run.stdout
     };
     run(&[], &["apply", "--auto-approve"]);
     let pass = [("TAILFORM_PASSPHRASE", "embedded pass")];

@@ -1,7 +1,7 @@
 //! The fault matrix (issue 5): apply and re-plan under 429s (0.3), server errors (0.2), responses
 //! lost after the change was committed (0.1) and 20 ms latency, for several seeds: tailform
 //! converges, with zero duplicates and zero lost secrets (every invariant of
-//! `tests/invariants/mod.rs`).
+//! `tests/common/invariants.rs`).
 
 use serde_json::json;
 
@@ -26,7 +26,7 @@ fn converges_under_faults(seed: u64) {
     let mut outputs = Vec::new();
     let converged = (0..3).any(|_| {
         let run = w.run(&["apply", "--auto-approve"]);
-        let ok = run.code == 0;
+        let ok = run.exit_code() == 0;
         outputs.push(format!("{}\n{}", run.stdout, run.stderr));
         ok
     });
@@ -43,9 +43,11 @@ fn converges_under_faults(seed: u64) {
     // Re-plan with the faults still on: nothing left to do.
     let plan = w.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(
-        plan.code, 0,
+        plan.exit_code(),
+        0,
         "seed {seed}:\n{}\n{}",
-        plan.stdout, plan.stderr
+        plan.stdout,
+        plan.stderr
     );
     // The checker's own requests must not meet the injected faults.
     w.api(
@@ -54,8 +56,8 @@ fn converges_under_faults(seed: u64) {
         None,
         Some(json!({})),
     );
-    let violations = crate::invariants::check(
-        &crate::invariants::Emulator {
+    let violations = crate::common::invariants::check(
+        &crate::common::invariants::Emulator {
             base_url: &w.base_url,
             client_id: &w.client_id,
             client_secret: &w.client_secret,

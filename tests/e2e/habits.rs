@@ -219,40 +219,18 @@ fn state_rm_of_a_record_with_a_secret_asks_first() {
         !w.state()["resources"][address].is_null(),
         "nothing was removed"
     );
-    let mut no = w.command(&["state", "rm", address]);
-    let no = run_with_stdin(&mut no, "no\n");
-    assert_eq!(no.0, Some(1), "{}", no.2);
+    w.command(&["state", "rm", address])
+        .run_with_stdin("no\n")
+        .code(1);
     assert!(!w.state()["resources"][address].is_null());
-    let mut yes = w.command(&["state", "rm", address]);
-    let yes = run_with_stdin(&mut yes, "yes\n");
-    assert_eq!(yes.0, Some(0), "{}", yes.2);
+    w.command(&["state", "rm", address])
+        .run_with_stdin("yes\n")
+        .code(0);
     assert!(w.state()["resources"][address].is_null());
     // --force removes without asking; a record without a secret never asks.
     w.run(&["state", "rm", "--force", "tailnet.demo.auth_key.ci-runner"])
         .code(0);
     w.run(&["state", "rm", "tailnet.demo.policy"]).code(0);
-}
-
-fn run_with_stdin(cmd: &mut std::process::Command, input: &str) -> (Option<i32>, String, String) {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -224,8 +224,8 @@ fn hostile_create(answer: Hostile, extra: &[&str]) {
     );
     assert!(run.stderr.contains("revoke orphaned"), "{}", run.stderr);
     w.run_via(&url, &["plan", "--detailed-exitcode"]).code(0);
-    let violations = crate::invariants::check(
-        &crate::invariants::Emulator {
+    let violations = crate::common::invariants::check(
+        &crate::common::invariants::Emulator {
             base_url: &w.base_url,
             client_id: &w.client_id,
             client_secret: &w.client_secret,

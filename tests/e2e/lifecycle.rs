@@ -89,7 +89,7 @@ crate::on_each_backend! {
         let w = quickstart(w);
         w.run(&["apply", "--auto-approve"]).code(0);
         let log = w.log();
-        let first = |pred: &dyn Fn(&crate::e2e::world::LogEntry) -> bool| {
+        let first = |pred: &dyn Fn(&crate::world::LogEntry) -> bool| {
             log.iter()
                 .position(pred)
                 .unwrap_or_else(|| panic!("not in log: {log:?}"))

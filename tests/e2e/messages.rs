@@ -1,7 +1,8 @@
 //! Messages as a user meets them (issue "Terraform habits", Messages): each is pinned by an
 //! `insta` snapshot with the run's ids, times and temporary paths filtered out.
 
-use super::world::{Run, World};
+use super::world::World;
+use crate::common::command::Run;
 
 /// Snapshots `text` with ids, timestamps, durations and the world's folder filtered out.
 macro_rules! snapshot {
@@ -24,7 +25,9 @@ macro_rules! snapshot {
 fn streams(run: &Run) -> String {
     format!(
         "exit code {}\n----- stdout\n{}----- stderr\n{}",
-        run.code, run.stdout, run.stderr
+        run.exit_code(),
+        run.stdout,
+        run.stderr
     )
 }
 

@@ -2,20 +2,19 @@
 //! on a terminal-less run that redacts, `state show`, and `-vv` logs: zero hits.
 
 use super::world::World;
+use crate::common::command::Tailform;
 
-/// Runs the binary on a pseudo-terminal (util-linux `script`, part of every Debian system),
-/// so `output` sees a terminal as a user's shell would.
-fn on_terminal(w: &World, args: &str) -> String {
-    let bin = env!("CARGO_BIN_EXE_tailform");
-    let run = std::process::Command::new("script")
-        .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+/// Runs the binary on a pseudo-terminal, so `output` sees a terminal as a user's shell would.
+fn on_terminal(w: &World, args: &[&str]) -> String {
+    let run = Tailform::new()
+        .args(args)
+        .on_terminal()
         .current_dir(w.dir.path())
         .env("NO_COLOR", "1")
         .envs(w.backend_env())
-        .output()
-        .expect("`script` (util-linux) runs");
-    assert!(run.status.success(), "{run:?}");
-    String::from_utf8_lossy(&run.stdout).into_owned()
+        .run();
+    run.success();
+    run.stdout
 }
 
 crate::on_each_backend! {
@@ -48,6 +47,7 @@ crate::on_each_backend! {
         assert!(show.stdout.contains("(sensitive value)"), "{}", show.stdout);
         outputs.push(show.stdout);
         let show = w.run(&["state", "show", "tailnet.demo.auth_key.ci-runner"]);
+        show.code(0);
         outputs.push(show.stdout);
         let applied = w.run(&["-vv", "apply", "--auto-approve"]);
         applied.code(0);
@@ -94,7 +94,7 @@ crate::on_each_backend! {
         w.run(&["apply", "--auto-approve"]).code(0);
         let secrets = w.secrets();
         for format in ["text", "json", "env"] {
-            let shown = on_terminal(&w, &format!("output --format {format}"));
+            let shown = on_terminal(&w, &["output", "--format", format]);
             assert!(shown.contains("(sensitive value)"), "{shown}");
             for s in &secrets {
                 assert!(
@@ -104,7 +104,7 @@ crate::on_each_backend! {
             }
             assert!(shown.contains("pass --reveal to show them"), "{shown}");
         }
-        let revealed = on_terminal(&w, "output --reveal");
+        let revealed = on_terminal(&w, &["output", "--reveal"]);
         for s in &secrets {
             assert!(
                 revealed.contains(s.as_str()),

@@ -4,15 +4,19 @@
 //!
 //! A world keeps its state in the state file ([`World::new`]) or in a workspace of its own on
 //! the PostgreSQL server named by `TAILFORM_TEST_POSTGRES_URL` ([`World::postgres`]); the
-//! [`on_each_backend!`] macro runs a suite against both. Without that variable the PostgreSQL
-//! half is skipped with a message — except under `CI=true`, where it fails, so CI can never
-//! skip it silently.
+//! [`on_each_backend!`] macro runs a suite against both. The PostgreSQL half is
+//! `#[ignore = "needs TAILFORM_TEST_POSTGRES_URL"]`: reported as skipped unless ignored tests are
+//! asked for (`--run-ignored all`, as `.ci/run` does), and then it fails without a server
+//! (`tests/common/postgres.rs`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Stdio;
 
 use serde_json::{Value, json};
 use tailform::emulator::{Emulator, EmulatorConfig};
+
+use crate::common::command::{Run, Tailform};
+use crate::common::postgres::{pg_connect, postgres_url, unique_workspace};
 
 /// Where a world's state lives.
 pub enum Backend {
@@ -27,37 +31,8 @@ pub enum Backend {
     },
 }
 
-/// The variable that names the test server.
-pub const POSTGRES_URL_VAR: &str = "TAILFORM_TEST_POSTGRES_URL";
-
-/// The test server's URL, or `None` (with a message) when tests should skip; panics under
-/// `CI=true` when it is not set.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var(POSTGRES_URL_VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
-            "{POSTGRES_URL_VAR} is not set but CI=true: the PostgreSQL backend tests must run in \
-             CI (.ci/run starts a server and sets it)"
-        ),
-        _ => {
-            eprintln!(
-                "skipped: set {POSTGRES_URL_VAR}=postgres://… to run the PostgreSQL backend tests"
-            );
-            None
-        }
-    }
-}
-
-/// A workspace name unique to one test run.
-pub fn unique_workspace(test: &str) -> String {
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let mut name: String = test.chars().take(50).collect();
-    name.push('-');
-    name.push_str(&suffix[..12]);
-    name
-}
-
-/// Runs each test against the state file and against PostgreSQL (`file::…`, `postgres::…`).
+/// Runs each test against the state file and against PostgreSQL (`file::…`, `postgres::…`; the
+/// latter ignored unless asked for, as every test that needs the server).
 #[macro_export]
 macro_rules! on_each_backend {
     ($( $(#[$meta:meta])* fn $name:ident($w:ident: World) $body:block )*) => {
@@ -69,8 +44,8 @@ macro_rules! on_each_backend {
         mod postgres {
             #[allow(unused_imports)]
             use super::*;
-            $( $(#[$meta])* #[test] fn $name() {
-                let Some($w) = World::postgres(stringify!($name)) else { return };
+            $( $(#[$meta])* #[test] #[ignore = "needs TAILFORM_TEST_POSTGRES_URL"] fn $name() {
+                let $w = World::postgres(stringify!($name));
                 $body
             } )*
         }
@@ -95,35 +70,6 @@ pub struct LogEntry {
     pub method: String,
     pub path: String,
     pub status: u64,
-}
-
-/// What one run of the binary did.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    fn from(output: Output) -> Self {
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    /// Asserts the exit code, showing both streams when it differs.
-    #[track_caller]
-    pub fn code(&self, expected: i32) -> &Self {
-        assert_eq!(
-            self.code, expected,
-            "exit code {} (expected {expected})\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        );
-        self
-    }
 }
 
 impl World {
@@ -155,16 +101,16 @@ impl World {
         }
     }
 
-    /// A fresh world whose state lives in a new workspace on the test server; `None` (skip)
-    /// when no server is configured outside CI.
-    pub fn postgres(test: &str) -> Option<Self> {
-        let url = postgres_url()?;
+    /// A fresh world whose state lives in a new workspace on the test server (panics without
+    /// one: only ignored tests call it).
+    pub fn postgres(test: &str) -> Self {
+        let url = postgres_url();
         let mut w = World::new();
         w.backend = Backend::Postgres {
             url,
             workspace: unique_workspace(test),
         };
-        Some(w)
+        w
     }
 
     /// True when the state lives in the state file.
@@ -263,9 +209,9 @@ impl World {
     }
 
     /// The binary, set up to talk to this world's emulator.
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tailform"));
-        cmd.args(args)
+    pub fn command(&self, args: &[&str]) -> Tailform {
+        Tailform::new()
+            .args(args)
             .current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -273,29 +219,22 @@ impl World {
             .env("TAILSCALE_BASE_URL", &self.base_url)
             .env("TAILSCALE_OAUTH_CLIENT_ID", &self.client_id)
             .env("TAILSCALE_OAUTH_CLIENT_SECRET", &self.client_secret)
-            .envs(self.backend_env());
-        cmd
+            .envs(self.backend_env())
     }
 
     /// Runs the binary to completion.
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("the binary runs"))
+        self.command(args).run()
     }
 
     /// Runs the binary with extra environment variables.
     pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
-        let mut cmd = self.command(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Run::from(cmd.output().expect("the binary runs"))
+        self.command(args).envs(env.iter().copied()).run()
     }
 
     /// Runs the binary against another endpoint (a proxy in front of the emulator).
     pub fn run_via(&self, base_url: &str, args: &[&str]) -> Run {
-        let mut cmd = self.command(args);
-        cmd.env("TAILSCALE_BASE_URL", base_url);
-        Run::from(cmd.output().expect("the binary runs"))
+        self.command(args).env("TAILSCALE_BASE_URL", base_url).run()
     }
 
     /// Runs async work on the world's runtime (e.g. starting a proxy).
@@ -306,11 +245,10 @@ impl World {
     /// Starts the binary with piped stdin and stdout (for interactive tests).
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
         self.command(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
-            .expect("the binary starts")
     }
 
     /// Posts a HuJSON policy text to the emulator with `token`; returns the status.
@@ -455,17 +393,6 @@ impl Drop for World {
             self.runtime.block_on(e.shutdown());
         }
     }
-}
-
-/// Connects to `url`, driving the connection on `runtime`.
-pub fn pg_connect(runtime: &tokio::runtime::Runtime, url: &str) -> tokio_postgres::Client {
-    runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .expect("connect to the test PostgreSQL server");
-        tokio::spawn(connection);
-        client
-    })
 }
 
 /// `value` with every object's keys in order (jsonb stores them its own way; the state file

@@ -1,0 +1,22 @@
+//! The emulator (`tailform::emulator`) on its own: each test starts it in-process on a real
+//! loopback port (or runs `tailform emulator`, in `binary`) and talks to it with the plain
+//! `reqwest` client of `support` — no code from `tailform::api`.
+//!
+//! One test binary; one module per area.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod support;
+
+mod auth;
+mod binary;
+mod contract;
+mod controls;
+mod fidelity;
+mod keys;
+mod lifecycle;
+mod persistence;
+mod policy;
+mod tags;
+mod tailnets;

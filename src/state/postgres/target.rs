@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio_postgres::config::{Host, SslMode};
 
-use super::PostgresError;
+use crate::state::postgres_error::PostgresError;
 
 /// How the connection uses TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

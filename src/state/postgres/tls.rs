@@ -10,8 +10,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::PostgresError;
 use super::target::TlsMode;
+use crate::state::postgres_error::PostgresError;
 
 /// Installs aws-lc-rs as the process's default rustls provider, once (reqwest's choice too).
 pub fn install_default_provider() {

@@ -9,141 +9,14 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+mod error;
+mod info;
 
-use super::file::sibling;
+pub use error::LockError;
+pub use info::LockInfo;
 
-/// Who holds a lock, as written in the lock file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LockInfo {
-    /// The lock id `tailform unlock` needs.
-    pub id: String,
-    /// The operation (`plan`, `apply`, …).
-    pub operation: String,
-    /// User name.
-    pub who: String,
-    /// Host name.
-    pub host: String,
-    /// Process id.
-    pub pid: u32,
-    /// When it was taken.
-    pub created: Timestamp,
-}
-
-impl LockInfo {
-    /// A new holder record for this process (a fresh lock id).
-    pub(crate) fn for_this_process(operation: &str) -> Self {
-        Self {
-            id: uuid::Uuid::new_v4().to_string(),
-            operation: operation.to_owned(),
-            who: std::env::var("USER")
-                .or_else(|_| std::env::var("LOGNAME"))
-                .unwrap_or_else(|_| "unknown".into()),
-            host: gethostname::gethostname().to_string_lossy().into_owned(),
-            pid: std::process::id(),
-            created: Timestamp::now(),
-        }
-    }
-}
-
-impl std::fmt::Display for LockInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ID {}, operation `{}`, by {} on {} (pid {}) since {}",
-            self.id, self.operation, self.who, self.host, self.pid, self.created
-        )
-    }
-}
-
-/// Why a lock could not be taken or removed.
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    /// Another process holds the lock.
-    #[error(
-        "the state is locked by another tailform run: {holder}\n  \
-         wait for it to finish, pass --lock-timeout to wait, or if that run is gone for good \
-         run `tailform unlock {}`",
-        holder.id
-    )]
-    Held {
-        /// The holder, from the lock file.
-        holder: Box<LockInfo>,
-    },
-    /// Another process holds the lock and its lock file cannot be read.
-    #[error("the state lock `{}` is held by another process (its holder information is unreadable)", path.display())]
-    HeldUnknown {
-        /// The lock file.
-        path: PathBuf,
-    },
-    /// The lock file cannot be created or locked.
-    #[error("cannot use the state lock file `{}`", path.display())]
-    Io {
-        /// The lock file.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: io::Error,
-    },
-    /// `unlock` with an id that is not the current lock's.
-    #[error("lock id `{given}` does not match the current lock ({holder})")]
-    IdMismatch {
-        /// The id given.
-        given: String,
-        /// The actual holder.
-        holder: Box<LockInfo>,
-    },
-    /// `unlock` while a live process holds the lock.
-    #[error(
-        "the lock is held by a running process ({holder}); stop that process instead of \
-         removing its lock"
-    )]
-    StillHeld {
-        /// The holder.
-        holder: Box<LockInfo>,
-    },
-    /// Another live database session holds a PostgreSQL workspace's lock. (A run that died
-    /// holds nothing: the server frees the lock when its session ends, so `unlock` is not the
-    /// advice here.)
-    #[error(
-        "the state is locked by another tailform run: {holder} (workspace `{workspace}`)\n  \
-         wait for it to finish, or pass --lock-timeout to wait; a run that died frees the lock \
-         as soon as the database notices its connection is gone"
-    )]
-    HeldShared {
-        /// The holder, from the `locks` row.
-        holder: Box<LockInfo>,
-        /// The workspace.
-        workspace: String,
-    },
-    /// A PostgreSQL workspace is locked by a session that has not recorded itself yet (or whose
-    /// record was removed by hand).
-    #[error(
-        "the state of workspace `{workspace}` is locked by another tailform run that has not \
-         recorded who it is; try again in a moment"
-    )]
-    HeldUnrecorded {
-        /// The workspace.
-        workspace: String,
-    },
-    /// `unlock` when a PostgreSQL workspace has no lock.
-    #[error("the state of workspace `{workspace}` is not locked")]
-    WorkspaceNotLocked {
-        /// The workspace.
-        workspace: String,
-    },
-    /// The PostgreSQL backend failed while locking.
-    #[error(transparent)]
-    Postgres(#[from] super::postgres::PostgresError),
-    /// `unlock` when there is no lock file.
-    #[error("the state is not locked (no `{}`)", path.display())]
-    NotLocked {
-        /// The lock file that does not exist.
-        path: PathBuf,
-    },
-}
+use super::file::StateFile;
+use super::sibling::sibling;
 
 /// A held state lock; released (and its file removed) on drop.
 #[derive(Debug)]
@@ -181,7 +54,7 @@ impl StateLock {
             path: path.to_path_buf(),
             source,
         };
-        super::StateFile::new(sibling_state(path))
+        StateFile::new(sibling_state(path))
             .ensure_folder()
             .map_err(io_err)?;
         let mut file = OpenOptions::new()

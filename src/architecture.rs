@@ -39,10 +39,6 @@ const KNOWN_CIRCLES: &[&str] = &[
     // The store, its handlers and the server state name one another; the fix is the store as
     // plain data with the handlers above it.
     "emulator: api_keys <-> auth <-> faults <-> persist <-> policy <-> state <-> stats <-> store",
-    // The backend trait names its implementations and they name it back; the fix is the trait
-    // below them.
-    "state: backend <-> lock <-> postgres",
-    "state: file <-> journal",
 ];
 
 /// A module path below the crate root, e.g. `["state", "file"]`.

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use super::config::{ClientConfig, check_endpoint};
 use super::error::ApiError;
 use super::propagation::{NewCredentials, PropagationWait, WaitObserver};
-use super::token::TokenCache;
+use super::token_cache::TokenCache;
 
 /// Counters since the client was created (shared by clones).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,199 +1,16 @@
-//! Every API request as plain data ([`Request`]), built by pure functions and tested by value.
-//! Nothing here does I/O; `send` turns a `Request` into HTTP.
+//! Every API request the client makes, built by pure functions as a [`Request`] (plain data, see
+//! `request`) and tested by value. Nothing here does I/O; `send` and `transport` turn a
+//! `Request` into HTTP.
 //!
 //! Bodies follow the official Go client (tailscale-client-go-v2) exactly: an auth key is created
 //! with `capabilities`, `expirySeconds` and `description` and no `keyType`; an OAuth client is
 //! created and replaced with `keyType: "client"`, `scopes`, `tags`, `description`.
 
-use std::fmt;
-
 use serde_json::{Value, json};
 
+use super::request::{Body, FormField, FormValue, Media, Method, Request};
 use super::types::{AuthKeyRequest, OAuthClientRequest, PolicyBody};
 use crate::secret::Secret;
-
-/// An HTTP method the client uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
-    /// `GET`
-    Get,
-    /// `POST`
-    Post,
-    /// `PUT`
-    Put,
-    /// `DELETE`
-    Delete,
-}
-
-impl Method {
-    /// The method's name on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Whether sending a request twice is harmless.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Idempotency {
-    /// Reads, PUT, DELETE, the token exchange, `acl/validate`: retried on any transient failure.
-    Idempotent,
-    /// Creates and the policy POST: retried only when the request provably did not reach the
-    /// server; any other ambiguous failure is `OutcomeUnknown`.
-    NotIdempotent,
-}
-
-/// Whether the request carries the caller's credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Auth {
-    /// `Authorization: Basic …` (API key) or `Bearer …` (OAuth token).
-    Credential,
-    /// No `Authorization` header (the token exchange carries the client secret in its form).
-    None,
-}
-
-/// A media type the client sends or asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Media {
-    /// `application/json`
-    Json,
-    /// `application/hujson` (the policy file as written, comments kept)
-    HuJson,
-    /// `application/x-www-form-urlencoded`
-    Form,
-}
-
-impl Media {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Media::Json => "application/json",
-            Media::HuJson => "application/hujson",
-            Media::Form => "application/x-www-form-urlencoded",
-        }
-    }
-}
-
-/// A request body.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Body {
-    /// No body.
-    Empty,
-    /// A JSON document (`Content-Type: application/json`).
-    Json(Value),
-    /// HuJSON text, sent verbatim (`Content-Type: application/hujson`).
-    HuJson(String),
-    /// A form (`Content-Type: application/x-www-form-urlencoded`).
-    Form(Vec<FormField>),
-}
-
-impl Body {
-    /// The `Content-Type` of the body, if there is one.
-    pub(super) fn media(&self) -> Option<Media> {
-        match self {
-            Body::Empty => None,
-            Body::Json(_) => Some(Media::Json),
-            Body::HuJson(_) => Some(Media::HuJson),
-            Body::Form(_) => Some(Media::Form),
-        }
-    }
-
-    /// The encoded bytes.
-    pub(super) fn encode(&self) -> Vec<u8> {
-        match self {
-            Body::Empty => Vec::new(),
-            Body::Json(v) => v.to_string().into_bytes(),
-            Body::HuJson(text) => text.clone().into_bytes(),
-            Body::Form(fields) => {
-                let mut form = url::form_urlencoded::Serializer::new(String::new());
-                for field in fields {
-                    form.append_pair(field.name, field.value.expose());
-                }
-                form.finish().into_bytes()
-            }
-        }
-    }
-}
-
-/// One form field.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct FormField {
-    pub name: &'static str,
-    pub value: FormValue,
-}
-
-/// A form value; a secret one is redacted in `Debug`.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum FormValue {
-    Plain(String),
-    Secret(Secret),
-}
-
-impl FormValue {
-    fn expose(&self) -> &str {
-        match self {
-            FormValue::Plain(s) => s,
-            FormValue::Secret(s) => s.expose(),
-        }
-    }
-}
-
-/// One API request, as data.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Request {
-    pub method: Method,
-    /// Path and query below the host base, e.g. `/api/v2/tailnet/-/keys?all=true`.
-    pub path: String,
-    pub body: Body,
-    /// The `Accept` header.
-    pub accept: Media,
-    /// The `If-Match` header, already quoted.
-    pub if_match: Option<String>,
-    pub idempotency: Idempotency,
-    pub auth: Auth,
-}
-
-impl Request {
-    fn new(method: Method, path: String) -> Self {
-        let idempotency = match method {
-            Method::Post => Idempotency::NotIdempotent,
-            Method::Get | Method::Put | Method::Delete => Idempotency::Idempotent,
-        };
-        Request {
-            method,
-            path,
-            body: Body::Empty,
-            accept: Media::Json,
-            if_match: None,
-            idempotency,
-            auth: Auth::Credential,
-        }
-    }
-
-    fn body(mut self, body: Body) -> Self {
-        self.body = body;
-        self
-    }
-
-    fn accept(mut self, accept: Media) -> Self {
-        self.accept = accept;
-        self
-    }
-
-    fn idempotent(mut self) -> Self {
-        self.idempotency = Idempotency::Idempotent;
-        self
-    }
-}
 
 /// `POST /api/v2/oauth/token`: the client-credentials grant (form fields `client_id`,
 /// `client_secret`, `grant_type=client_credentials`, and `tailnet` when set). Minting a second
@@ -219,11 +36,9 @@ pub(super) fn token(client_id: &str, client_secret: &Secret, tailnet: Option<&st
             value: FormValue::Plain(t.to_owned()),
         });
     }
-    let mut req = Request::new(Method::Post, "/api/v2/oauth/token".to_owned())
+    Request::new(Method::Post, "/api/v2/oauth/token".to_owned())
         .body(Body::Form(fields))
-        .idempotent();
-    req.auth = Auth::None;
-    req
+        .idempotent()
 }
 
 /// `GET /api/v2/organizations/-/tailnets[?cursor=…]`.
@@ -366,6 +181,7 @@ fn segment(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::request::Idempotency;
 
     fn auth_key_req() -> AuthKeyRequest {
         AuthKeyRequest {
@@ -391,7 +207,6 @@ mod tests {
         let req = token("kClient", &Secret::new("s3cr3t value"), Some("T123"));
         assert_eq!(req.method, Method::Post);
         assert_eq!(req.path, "/api/v2/oauth/token");
-        assert_eq!(req.auth, Auth::None);
         assert_eq!(req.idempotency, Idempotency::Idempotent);
         assert_eq!(req.body.media(), Some(Media::Form));
         assert_eq!(
@@ -415,7 +230,6 @@ mod tests {
         );
         assert_eq!(list.body, Body::Empty);
         assert_eq!(list.accept, Media::Json);
-        assert_eq!(list.auth, Auth::Credential);
         assert_eq!(
             list_tailnets(Some("a b/c=")).path,
             "/api/v2/organizations/-/tailnets?cursor=a+b%2Fc%3D"

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::endpoint::Method;
+use super::request::Method;
 
 /// A failed API call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,13 +7,16 @@
 //! |---|---|
 //! | [`config`](ClientConfig) | `ClientConfig`, `RetryPolicy`, endpoint validation (https or loopback only) |
 //! | `credential` | [`Credential`]: an API key or an OAuth client |
-//! | `endpoint` | every request as plain data (method, path, body, idempotency), built by pure functions |
+//! | `request` | one request as plain data (method, path, body, idempotency) |
+//! | `endpoint` | every request the client makes, built by pure functions |
 //! | `client` | [`Client`]: one shared `reqwest::Client`, counters, server clock |
-//! | `send` | the one `send()`: auth headers, 401 → re-mint, retries, timeouts, size cap |
+//! | `transport` | one HTTP request: the retry loop around an attempt, timeouts, size cap, the server clock |
+//! | `send` | the one authenticated `send()`: auth headers, 401 → re-mint, propagation waits |
 //! | `propagation` | waiting for credentials created in this run to become usable |
 //! | `retry` | the pure retry decision: what is retried, what is an unknown outcome, backoff, `Retry-After` |
 //! | `body` | response bodies: error messages, safe excerpts, secret scrubbing, decode failures |
-//! | `token` | the OAuth token cache (one mint per key at a time, shared by clones) |
+//! | `token_cache` | the OAuth token cache (one mint per key at a time, shared by clones); no HTTP |
+//! | `token` | the token exchange at `POST /api/v2/oauth/token`, through the cache |
 //! | `wire` | serde types of the wire format, private, converted into the public types |
 //! | `types` | the public result and request types |
 //! | `ops` | the typed operations (thin: build a request, send it, convert the answer) |
@@ -40,18 +43,21 @@ mod endpoint;
 mod error;
 mod ops;
 mod propagation;
+mod request;
 mod retry;
 mod send;
 mod token;
+mod token_cache;
+mod transport;
 mod types;
 mod wire;
 
 pub use client::{Client, RequestStats};
 pub use config::{ClientConfig, RetryPolicy};
 pub use credential::Credential;
-pub use endpoint::Method;
 pub use error::{ApiError, RequestId, UnknownCause};
 pub use propagation::{PropagationPolicy, PropagationWait, WaitObserver};
+pub use request::Method;
 pub use types::{
     AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, DeviceCapabilities, KeyInfo, KeyLookup,
     KeyType, OAuthClientRequest, PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,

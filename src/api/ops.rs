@@ -6,10 +6,11 @@ use std::collections::HashSet;
 
 use super::client::Client;
 use super::credential::Credential;
-use super::endpoint::{self, Request};
+use super::endpoint;
 use super::error::ApiError;
-use super::send::{Answer, read, unreadable};
-use super::token::TokenKey;
+use super::request::Request;
+use super::token_cache::TokenKey;
+use super::transport::{Answer, read, unreadable};
 use super::types::{
     AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, KeyInfo, KeyLookup, OAuthClientRequest,
     PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,

@@ -21,7 +21,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::config::RetryPolicy;
-use super::endpoint::Idempotency;
+use super::request::Idempotency;
 
 /// What one attempt observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

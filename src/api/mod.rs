@@ -6,7 +6,8 @@
 //! | file | owns |
 //! |---|---|
 //! | [`config`](ClientConfig) | `ClientConfig`, `RetryPolicy`, endpoint validation (https or loopback only) |
-//! | `credential` | [`Credential`]: an API key or an OAuth client |
+//! | `credential` | [`Credential`]: an API key, an OAuth client or a federated identity |
+//! | `identity` | [`IdentityToken`]: a federated identity's OIDC token (given, or fetched from GitHub Actions) and its pre-checks |
 //! | `request` | one request as plain data (method, path, body, idempotency) |
 //! | `endpoint` | every request the client makes, built by pure functions |
 //! | `client` | [`Client`]: one shared `reqwest::Client`, counters, server clock |
@@ -16,7 +17,7 @@
 //! | `retry` | the pure retry decision: what is retried, what is an unknown outcome, backoff, `Retry-After` |
 //! | `body` | response bodies: error messages, safe excerpts, secret scrubbing, decode failures |
 //! | `token_cache` | the OAuth token cache (one mint per key at a time, shared by clones); no HTTP |
-//! | `token` | the token exchange at `POST /api/v2/oauth/token`, through the cache |
+//! | `token` | the token exchanges at `POST /api/v2/oauth/token` and `/oauth/token-exchange`, through the cache |
 //! | `wire` | serde types of the wire format, private, converted into the public types |
 //! | `types` | the public result and request types |
 //! | `ops` | the typed operations (thin: build a request, send it, convert the answer) |
@@ -41,6 +42,7 @@ mod config;
 mod credential;
 mod endpoint;
 mod error;
+mod identity;
 mod ops;
 mod propagation;
 mod request;
@@ -56,6 +58,7 @@ pub use client::{Client, RequestStats};
 pub use config::{ClientConfig, RetryPolicy};
 pub use credential::Credential;
 pub use error::{ApiError, RequestId, UnknownCause};
+pub use identity::{IdentityToken, JwtProblem};
 pub use propagation::{PropagationPolicy, PropagationWait, WaitObserver};
 pub use request::Method;
 pub use types::{

@@ -96,6 +96,24 @@ pub(super) fn missing_credential(e: &CredentialsError) -> Finding {
             format!("`{set}` is set but `{missing}` is not"),
             format!("set `{missing}` too (the OAuth client's other half)"),
         ),
+        CredentialsError::ClientIdAlone => Finding::problem(
+            Check::Credential,
+            "TAILSCALE_OAUTH_CLIENT_ID is set, but none of TAILSCALE_OAUTH_CLIENT_SECRET, \
+             TAILSCALE_IDENTITY_TOKEN and TAILSCALE_AUDIENCE is",
+            "set TAILSCALE_OAUTH_CLIENT_SECRET for an OAuth client, or TAILSCALE_IDENTITY_TOKEN \
+             (or TAILSCALE_AUDIENCE in GitHub Actions) for a federated identity",
+        ),
+        CredentialsError::NotInActions { missing } => Finding::problem(
+            Check::Credential,
+            format!("TAILSCALE_AUDIENCE is set but `{missing}` is not"),
+            "in GitHub Actions give the job `permissions: id-token: write`; elsewhere pass the \
+             OIDC token in TAILSCALE_IDENTITY_TOKEN",
+        ),
+        CredentialsError::IdentityWithoutId { set } => Finding::problem(
+            Check::Credential,
+            format!("`{set}` is set but TAILSCALE_OAUTH_CLIENT_ID is not"),
+            "set TAILSCALE_OAUTH_CLIENT_ID to the federated identity's id",
+        ),
     }
 }
 
@@ -107,6 +125,9 @@ pub(super) fn summary(org: &Credential, source: Source<'_>, endpoint: &str) -> C
             (CredentialKind::OauthClient, found.vars.clone())
         }
         (Source::Env(found), Credential::ApiKey(_)) => (CredentialKind::ApiKey, found.vars.clone()),
+        (Source::Env(found), Credential::Federated { .. }) => {
+            (CredentialKind::FederatedIdentity, found.vars.clone())
+        }
     };
     CredentialSummary {
         kind,
@@ -134,6 +155,9 @@ pub(super) fn credential(org: &Credential, source: Source<'_>, endpoint: &str) -
     let from = found.vars.join(" and ");
     let described = match org {
         Credential::OAuth { client_id, .. } => format!("OAuth client `{client_id}` from {from}"),
+        Credential::Federated { client_id, .. } => {
+            format!("federated identity `{client_id}` from {from} (no stored secret)")
+        }
         Credential::ApiKey(key) => match api_key_id(key.expose()) {
             Some(id) => format!("API key `{id}` from {from}"),
             None => {
@@ -153,7 +177,7 @@ pub(super) fn credential(org: &Credential, source: Source<'_>, endpoint: &str) -
         ignored => Finding::warning(
             Check::Credential,
             format!(
-                "{described}, for {endpoint}; {} is set too and is ignored (the OAuth client wins)",
+                "{described}, for {endpoint}; {} is set too and is ignored",
                 ignored.join(" and ")
             ),
             format!(
@@ -188,6 +212,29 @@ impl Org<'_> {
                     None
                 }
             },
+            Credential::Federated { client_id, .. } => {
+                match self.client.ensure_token(self.org).await {
+                    Ok(()) => {
+                        findings.push(Finding::ok(
+                            Check::Token,
+                            format!(
+                                "federated identity `{client_id}` exchanges its OIDC token for an \
+                                 access token"
+                            ),
+                        ));
+                        findings.push(Finding::ok(
+                            Check::Expiry,
+                            "a federated identity does not expire (its access tokens last an \
+                             hour and are exchanged as needed)",
+                        ));
+                        Some(None)
+                    }
+                    Err(e) => {
+                        findings.push(self.refused(&e));
+                        None
+                    }
+                }
+            }
             Credential::ApiKey(key) => match api_key_id(key.expose()) {
                 Some(id) => self.api_key(id, findings).await,
                 None => match self.client.list_keys(self.org, "-", true).await {

@@ -227,7 +227,8 @@ pub(crate) async fn inject(
         audit.route(route);
     }
     let mutating = matches!(*req.method(), Method::POST | Method::PUT | Method::DELETE)
-        && route.as_deref() != Some(TOKEN_ROUTE);
+        && route.as_deref() != Some(TOKEN_ROUTE)
+        && route.as_deref() != Some(super::token_exchange::ROUTE);
     let plan = shared.faults().plan(mutating);
     let leaves = tokio::time::Instant::now() + plan.latency;
     let delay = || async {

@@ -152,7 +152,7 @@ pub enum ApiError {
         /// The variable the token came from.
         source_var: &'static str,
         /// What is wrong with it.
-        problem: super::identity::JwtProblem,
+        problem: super::jwt::JwtProblem,
     },
     /// Fetching the GitHub Actions job's OIDC token failed.
     #[error(

@@ -7,7 +7,8 @@
 //! |---|---|
 //! | [`config`](ClientConfig) | `ClientConfig`, `RetryPolicy`, endpoint validation (https or loopback only) |
 //! | `credential` | [`Credential`]: an API key, an OAuth client or a federated identity |
-//! | `identity` | [`IdentityToken`]: a federated identity's OIDC token (given, or fetched from GitHub Actions) and its pre-checks |
+//! | `identity` | [`IdentityToken`]: where a federated identity's OIDC token comes from (given, or fetched from GitHub Actions) |
+//! | `jwt` | the check of an OIDC token before it is sent (three parts, `exp` in the future); pure |
 //! | `request` | one request as plain data (method, path, body, idempotency) |
 //! | `endpoint` | every request the client makes, built by pure functions |
 //! | `client` | [`Client`]: one shared `reqwest::Client`, counters, server clock |
@@ -43,6 +44,7 @@ mod credential;
 mod endpoint;
 mod error;
 mod identity;
+mod jwt;
 mod ops;
 mod propagation;
 mod request;
@@ -58,7 +60,8 @@ pub use client::{Client, RequestStats};
 pub use config::{ClientConfig, RetryPolicy};
 pub use credential::Credential;
 pub use error::{ApiError, RequestId, UnknownCause};
-pub use identity::{IdentityToken, JwtProblem};
+pub use identity::IdentityToken;
+pub use jwt::JwtProblem;
 pub use propagation::{PropagationPolicy, PropagationWait, WaitObserver};
 pub use request::Method;
 pub use types::{

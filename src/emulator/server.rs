@@ -36,7 +36,7 @@ const MAX_REWRAP_BYTES: usize = 64 * 1024;
 fn api_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route(faults::TOKEN_ROUTE, post(token::exchange))
-        .route(token_exchange::ROUTE, post(token_exchange::exchange))
+        .route(faults::TOKEN_EXCHANGE_ROUTE, post(token_exchange::exchange))
         .route(
             "/api/v2/organizations/{org}/tailnets",
             get(tailnets::list).post(tailnets::create),

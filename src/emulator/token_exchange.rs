@@ -36,9 +36,6 @@ use super::store::{FederatedIdentity, Store};
 use super::token::{ClientGrant, check_tailnet_access, store_token, target_tailnet};
 use super::wire::TokenOut;
 
-/// The route.
-pub(crate) const ROUTE: &str = "/api/v2/oauth/token-exchange";
-
 const PARAMETERS: [&str; 3] = ["client_id", "jwt", "tailnet"];
 
 fn unauthorized() -> ApiError {

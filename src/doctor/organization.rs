@@ -1,16 +1,16 @@
-//! The checks of the organization credential itself: the manifests and state doctor read, which
-//! credential is in use, that it authenticates and when it expires, the organization scopes
+//! The checks of the organization credential itself: the manifests and state doctor read, that
+//! the credential authenticates and when it expires (which one is in use: `credential_source`),
+//! the organization scopes
 //! `tailnets` (list and create tailnets) and `all` (reach the tailnets it created), and the
 //! tailnet cap. Each is a harmless read or a token exchange.
 
 use jiff::Timestamp;
 
-use super::credential::{self, ReadExpiryError, api_key_id, credential_id, expiring};
-use super::finding::{Check, CredentialKind, CredentialSummary, Finding};
+use super::credential::{self, ReadExpiryError, api_key_id, expiring};
+use super::finding::{Check, Finding};
 use super::refusal::{Refusal, answer};
-use super::{Context, Loaded, Source};
+use super::{Context, Loaded};
 use crate::api::{ApiError, Client, Credential, TailnetInfo};
-use crate::credentials::CredentialsError;
 use crate::model::{Desired, Duration, TailnetKind};
 use crate::reach;
 use crate::state::{Record, State};
@@ -78,112 +78,6 @@ pub(super) fn state(loaded: Loaded<'_, State>, location: &str) -> Finding {
             Check::State,
             format!("{location} cannot be read: {why}"),
             "fix what the error says: plan and apply read the same state",
-        ),
-    }
-}
-
-/// No credential in the environment.
-pub(super) fn missing_credential(e: &CredentialsError) -> Finding {
-    match e {
-        CredentialsError::Missing => Finding::problem(
-            Check::Credential,
-            "no credential: none of TAILSCALE_OAUTH_CLIENT_ID, TAILSCALE_OAUTH_CLIENT_SECRET and \
-             TAILSCALE_API_KEY is set",
-            ORG_CLIENT_FIX,
-        ),
-        CredentialsError::HalfOAuth { set, missing } => Finding::problem(
-            Check::Credential,
-            format!("`{set}` is set but `{missing}` is not"),
-            format!("set `{missing}` too (the OAuth client's other half)"),
-        ),
-        CredentialsError::ClientIdAlone => Finding::problem(
-            Check::Credential,
-            "TAILSCALE_OAUTH_CLIENT_ID is set, but none of TAILSCALE_OAUTH_CLIENT_SECRET, \
-             TAILSCALE_IDENTITY_TOKEN and TAILSCALE_AUDIENCE is",
-            "set TAILSCALE_OAUTH_CLIENT_SECRET for an OAuth client, or TAILSCALE_IDENTITY_TOKEN \
-             (or TAILSCALE_AUDIENCE in GitHub Actions) for a federated identity",
-        ),
-        CredentialsError::NotInActions { missing } => Finding::problem(
-            Check::Credential,
-            format!("TAILSCALE_AUDIENCE is set but `{missing}` is not"),
-            "in GitHub Actions give the job `permissions: id-token: write`; elsewhere pass the \
-             OIDC token in TAILSCALE_IDENTITY_TOKEN",
-        ),
-        CredentialsError::IdentityWithoutId { set } => Finding::problem(
-            Check::Credential,
-            format!("`{set}` is set but TAILSCALE_OAUTH_CLIENT_ID is not"),
-            "set TAILSCALE_OAUTH_CLIENT_ID to the federated identity's id",
-        ),
-    }
-}
-
-/// The credential as the JSON report summarises it.
-pub(super) fn summary(org: &Credential, source: Source<'_>, endpoint: &str) -> CredentialSummary {
-    let (kind, from) = match (source, org) {
-        (Source::Emulator, _) => (CredentialKind::Emulator, Vec::new()),
-        (Source::Env(found), Credential::OAuth { .. }) => {
-            (CredentialKind::OauthClient, found.vars.clone())
-        }
-        (Source::Env(found), Credential::ApiKey(_)) => (CredentialKind::ApiKey, found.vars.clone()),
-        (Source::Env(found), Credential::Federated { .. }) => {
-            (CredentialKind::FederatedIdentity, found.vars.clone())
-        }
-    };
-    CredentialSummary {
-        kind,
-        id: credential_id(org),
-        from,
-        endpoint: endpoint.to_owned(),
-        expires: None,
-    }
-}
-
-/// Which credential, from where, for which endpoint.
-pub(super) fn credential(org: &Credential, source: Source<'_>, endpoint: &str) -> Finding {
-    let found = match source {
-        Source::Emulator => {
-            return Finding::ok(
-                Check::Credential,
-                format!(
-                    "the embedded emulator's organization client `{}` (--emulator)",
-                    credential_id(org).unwrap_or_default()
-                ),
-            );
-        }
-        Source::Env(found) => found,
-    };
-    let from = found.vars.join(" and ");
-    let described = match org {
-        Credential::OAuth { client_id, .. } => format!("OAuth client `{client_id}` from {from}"),
-        Credential::Federated { client_id, .. } => {
-            format!("federated identity `{client_id}` from {from} (no stored secret)")
-        }
-        Credential::ApiKey(key) => match api_key_id(key.expose()) {
-            Some(id) => format!("API key `{id}` from {from}"),
-            None => {
-                return Finding::warning(
-                    Check::Credential,
-                    format!(
-                        "an API key from {from}, for {endpoint}, but not one of the form \
-                         `tskey-api-<id>-…`, so its id and expiry cannot be read"
-                    ),
-                    "check that TAILSCALE_API_KEY holds the whole API key",
-                );
-            }
-        },
-    };
-    match found.ignored.as_slice() {
-        [] => Finding::ok(Check::Credential, format!("{described}, for {endpoint}")),
-        ignored => Finding::warning(
-            Check::Credential,
-            format!(
-                "{described}, for {endpoint}; {} is set too and is ignored",
-                ignored.join(" and ")
-            ),
-            format!(
-                "unset {} so that what runs is what you read",
-                ignored.join(" and ")
-            ),
         ),
     }
 }

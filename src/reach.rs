@@ -138,7 +138,7 @@ pub fn existing(org: &Credential, tailnet: &TailnetRef) -> Result<Reach, ReachEr
                 // An API key reaches only its own tailnet; if `id` is that tailnet, the API
                 // accepts the explicit id, otherwise it answers 403 `user tailnet does not match`.
                 Credential::ApiKey(_) => (org.clone(), Via::Organization),
-                Credential::OAuth { .. } => (
+                Credential::OAuth { .. } | Credential::Federated { .. } => (
                     with_tailnet_param(org, id)?,
                     Via::OrganizationFor {
                         tailnet: id.clone(),
@@ -180,18 +180,8 @@ pub fn created_by(
 }
 
 fn with_tailnet_param(org: &Credential, id: &str) -> Result<Credential, ReachError> {
-    match org {
-        Credential::OAuth {
-            client_id,
-            client_secret,
-            ..
-        } => Ok(Credential::OAuth {
-            client_id: client_id.clone(),
-            client_secret: client_secret.clone(),
-            tailnet: Some(id.to_owned()),
-        }),
-        Credential::ApiKey(_) => Err(ReachError::NeedsOAuth(id.to_owned())),
-    }
+    org.for_tailnet(id)
+        .ok_or_else(|| ReachError::NeedsOAuth(id.to_owned()))
 }
 
 #[cfg(test)]

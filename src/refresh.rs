@@ -124,7 +124,7 @@ pub async fn read(
             Outcome::Listed {
                 name,
                 created_id,
-                reach,
+                reach: Box::new(reach),
                 read,
             }
         });
@@ -193,7 +193,8 @@ enum Outcome {
         name: Name,
         /// The id of a tailnet tailform created (its existence is confirmed by the org list).
         created_id: Option<String>,
-        reach: Reach,
+        /// Boxed: a credential is large next to the other variant.
+        reach: Box<Reach>,
         read: Result<(TailnetContents, Vec<String>), RefreshError>,
     },
     /// The same tailnet after its tracked id-only entries were read one by one.

@@ -1,6 +1,9 @@
 //! [`Credential`]: what a request authenticates with. An API key goes straight into HTTP Basic;
-//! an OAuth client is exchanged for a short-lived access token (see `token`).
+//! an OAuth client is exchanged for a short-lived access token (see `token`), and so is a
+//! federated identity's OIDC token (see `identity`).
 
+use super::identity::IdentityToken;
+use super::token_cache::TokenKey;
 use crate::secret::Secret;
 
 /// The credential a request is made with.
@@ -21,6 +24,36 @@ pub enum Credential {
         /// client's organisation created, rather than for the client's own tailnet.
         tailnet: Option<String>,
     },
+    /// A federated identity (workload identity federation): an OIDC token from the CI job is
+    /// exchanged at `POST /api/v2/oauth/token-exchange` for a Bearer access token, cached like
+    /// an OAuth client's. No stored secret.
+    Federated {
+        /// The federated identity's id (`TAILSCALE_OAUTH_CLIENT_ID`; not secret).
+        client_id: String,
+        /// Where the OIDC token comes from.
+        identity: IdentityToken,
+        /// Sent as `tailnet=<id>` on the exchange, as for an OAuth client (unverified against
+        /// the real API, which documents no such parameter for the exchange).
+        tailnet: Option<String>,
+    },
+}
+
+/// How a token-based credential gets its access token.
+pub(super) enum Exchange<'a> {
+    /// Client credentials at `POST /api/v2/oauth/token`.
+    ClientSecret(&'a Secret),
+    /// An OIDC token at `POST /api/v2/oauth/token-exchange`.
+    Identity(&'a IdentityToken),
+}
+
+impl Exchange<'_> {
+    /// The endpoint the exchange posts to.
+    pub(super) fn path(&self) -> &'static str {
+        match self {
+            Exchange::ClientSecret(_) => "/api/v2/oauth/token",
+            Exchange::Identity(_) => "/api/v2/oauth/token-exchange",
+        }
+    }
 }
 
 impl Credential {
@@ -33,11 +66,71 @@ impl Credential {
         }
     }
 
+    /// The id of the OAuth client or federated identity (`None` for an API key).
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            Credential::ApiKey(_) => None,
+            Credential::OAuth { client_id, .. } | Credential::Federated { client_id, .. } => {
+                Some(client_id)
+            }
+        }
+    }
+
+    /// The same credential for another tailnet (`tailnet=<id>` on the token endpoint); `None`
+    /// for an API key, which has no such parameter.
+    pub fn for_tailnet(&self, tailnet: &str) -> Option<Credential> {
+        match self {
+            Credential::ApiKey(_) => None,
+            Credential::OAuth {
+                client_id,
+                client_secret,
+                ..
+            } => Some(Credential::OAuth {
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+                tailnet: Some(tailnet.to_owned()),
+            }),
+            Credential::Federated {
+                client_id,
+                identity,
+                ..
+            } => Some(Credential::Federated {
+                client_id: client_id.clone(),
+                identity: identity.clone(),
+                tailnet: Some(tailnet.to_owned()),
+            }),
+        }
+    }
+
     /// The secret values this credential carries, to scrub them from anything echoed back.
     pub(super) fn secrets(&self) -> Vec<&str> {
         match self {
             Credential::ApiKey(key) => vec![key.expose()],
             Credential::OAuth { client_secret, .. } => vec![client_secret.expose()],
+            Credential::Federated { identity, .. } => identity.secrets(),
+        }
+    }
+
+    /// The token-cache key and the exchange, for a credential that uses access tokens.
+    pub(super) fn token_source(&self) -> Option<(TokenKey, Exchange<'_>)> {
+        match self {
+            Credential::ApiKey(_) => None,
+            Credential::OAuth {
+                client_id,
+                client_secret,
+                tailnet,
+            } => Some((
+                TokenKey::new(client_id, client_secret, tailnet.as_deref()),
+                Exchange::ClientSecret(client_secret),
+            )),
+            Credential::Federated {
+                client_id,
+                identity,
+                tailnet,
+            } => Some((
+                TokenKey::new(client_id, &identity.cache_material(), tailnet.as_deref()),
+                Exchange::Identity(identity),
+            )),
         }
     }
 }

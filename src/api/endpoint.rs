@@ -41,6 +41,31 @@ pub(super) fn token(client_id: &str, client_secret: &Secret, tailnet: Option<&st
         .idempotent()
 }
 
+/// `POST /api/v2/oauth/token-exchange`: a federated identity's OIDC token for an access token
+/// (form `client_id`, `jwt`, as the official Go client and the Terraform provider send it;
+/// `tailnet` as on the token endpoint).
+pub(super) fn token_exchange(client_id: &str, jwt: &Secret, tailnet: Option<&str>) -> Request {
+    let mut fields = vec![
+        FormField {
+            name: "client_id",
+            value: FormValue::Plain(client_id.to_owned()),
+        },
+        FormField {
+            name: "jwt",
+            value: FormValue::Secret(jwt.clone()),
+        },
+    ];
+    if let Some(t) = tailnet {
+        fields.push(FormField {
+            name: "tailnet",
+            value: FormValue::Plain(t.to_owned()),
+        });
+    }
+    Request::new(Method::Post, "/api/v2/oauth/token-exchange".to_owned())
+        .body(Body::Form(fields))
+        .idempotent()
+}
+
 /// `GET /api/v2/organizations/-/tailnets[?cursor=…]`.
 pub(super) fn list_tailnets(cursor: Option<&str>) -> Request {
     let mut path = "/api/v2/organizations/-/tailnets".to_owned();
@@ -200,6 +225,19 @@ mod tests {
             tags: vec!["tag:ci".into()],
             description: "CI provisioning".into(),
         }
+    }
+
+    #[test]
+    fn identity_token_exchange() {
+        let req = super::token_exchange("kFed", &Secret::new("eyJ.jwt-body.sig"), Some("T9"));
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.path, "/api/v2/oauth/token-exchange");
+        assert_eq!(req.idempotency, Idempotency::Idempotent);
+        assert_eq!(
+            String::from_utf8(req.body.encode()).unwrap(),
+            "client_id=kFed&jwt=eyJ.jwt-body.sig&tailnet=T9"
+        );
+        assert!(!format!("{req:?}").contains("jwt-body"));
     }
 
     #[test]

@@ -128,6 +128,41 @@ pub enum ApiError {
         /// The existing tailnet's id.
         id: String,
     },
+    /// Exchanging a federated identity's OIDC token for an access token
+    /// (`POST /api/v2/oauth/token-exchange`) failed. A 403 means the token does not match the
+    /// identity (issuer, subject, audience or a claim rule), which the message says.
+    #[error(
+        "exchanging an OIDC token for an access token as federated identity `{client_id}` failed: \
+         {cause}{}",
+        identity_hint(cause)
+    )]
+    IdentityExchange {
+        /// The federated identity's id (`TAILSCALE_OAUTH_CLIENT_ID`).
+        client_id: String,
+        /// The failure of the exchange.
+        cause: Box<ApiError>,
+    },
+    /// The OIDC token for a federated identity cannot be used; it was not sent.
+    #[error(
+        "the OIDC token for federated identity `{client_id}` (from {source_var}) cannot be used: {problem}"
+    )]
+    IdentityToken {
+        /// The federated identity's id.
+        client_id: String,
+        /// The variable the token came from.
+        source_var: &'static str,
+        /// What is wrong with it.
+        problem: super::jwt::JwtProblem,
+    },
+    /// Fetching the GitHub Actions job's OIDC token failed.
+    #[error(
+        "fetching the GitHub Actions OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL) failed: {cause}; \
+         the workflow job needs `permissions: id-token: write`"
+    )]
+    ActionsToken {
+        /// What went wrong.
+        cause: Box<ApiError>,
+    },
     /// The HTTP client could not be built (TLS setup).
     #[error("cannot set up the HTTP client: {cause}")]
     ClientSetup {
@@ -226,9 +261,9 @@ impl ApiError {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             ApiError::Status { request_id, .. } => request_id.as_deref(),
-            ApiError::TokenMint { cause, .. } | ApiError::NotYetUsable { cause, .. } => {
-                cause.request_id()
-            }
+            ApiError::TokenMint { cause, .. }
+            | ApiError::NotYetUsable { cause, .. }
+            | ApiError::IdentityExchange { cause, .. } => cause.request_id(),
             _ => None,
         }
     }
@@ -286,6 +321,22 @@ fn waited_text(waited: Duration) -> String {
         "was refused (waiting for new credentials is off: --propagation-timeout 0)".to_owned()
     } else {
         format!("was still refused after {} of waiting", human(waited))
+    }
+}
+
+/// What a refused token exchange means: the real API answers a claim mismatch with
+/// `403 {"message":"Unauthorized"}` (FIDELITY-2 §3).
+fn identity_hint(cause: &ApiError) -> &'static str {
+    match cause {
+        ApiError::Status { status: 403, .. } => {
+            " (the token's issuer, subject, audience or a custom claim does not match the \
+             federated identity's issuer, subject pattern, audience and customClaimRules)"
+        }
+        ApiError::Status {
+            status: 400 | 401 | 404,
+            ..
+        } => " (check TAILSCALE_OAUTH_CLIENT_ID: it must be the federated identity's id)",
+        _ => "",
     }
 }
 

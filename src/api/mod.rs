@@ -6,7 +6,9 @@
 //! | file | owns |
 //! |---|---|
 //! | [`config`](ClientConfig) | `ClientConfig`, `RetryPolicy`, endpoint validation (https or loopback only) |
-//! | `credential` | [`Credential`]: an API key or an OAuth client |
+//! | `credential` | [`Credential`]: an API key, an OAuth client or a federated identity |
+//! | `identity` | [`IdentityToken`]: where a federated identity's OIDC token comes from (given, or fetched from GitHub Actions) |
+//! | `jwt` | the check of an OIDC token before it is sent (three parts, `exp` in the future); pure |
 //! | `request` | one request as plain data (method, path, body, idempotency) |
 //! | `endpoint` | every request the client makes, built by pure functions |
 //! | `client` | [`Client`]: one shared `reqwest::Client`, counters, server clock |
@@ -16,7 +18,7 @@
 //! | `retry` | the pure retry decision: what is retried, what is an unknown outcome, backoff, `Retry-After` |
 //! | `body` | response bodies: error messages, safe excerpts, secret scrubbing, decode failures |
 //! | `token_cache` | the OAuth token cache (one mint per key at a time, shared by clones); no HTTP |
-//! | `token` | the token exchange at `POST /api/v2/oauth/token`, through the cache |
+//! | `token` | the token exchanges at `POST /api/v2/oauth/token` and `/oauth/token-exchange`, through the cache |
 //! | `wire` | serde types of the wire format, private, converted into the public types |
 //! | `types` | the public result and request types |
 //! | `ops` | the typed operations (thin: build a request, send it, convert the answer) |
@@ -41,6 +43,8 @@ mod config;
 mod credential;
 mod endpoint;
 mod error;
+mod identity;
+mod jwt;
 mod ops;
 mod propagation;
 mod request;
@@ -56,6 +60,8 @@ pub use client::{Client, RequestStats};
 pub use config::{ClientConfig, RetryPolicy};
 pub use credential::Credential;
 pub use error::{ApiError, RequestId, UnknownCause};
+pub use identity::IdentityToken;
+pub use jwt::JwtProblem;
 pub use propagation::{PropagationPolicy, PropagationWait, WaitObserver};
 pub use request::Method;
 pub use types::{

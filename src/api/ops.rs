@@ -9,7 +9,6 @@ use super::credential::Credential;
 use super::endpoint;
 use super::error::ApiError;
 use super::request::Request;
-use super::token_cache::TokenKey;
 use super::transport::{Answer, read, unreadable};
 use super::types::{
     AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, KeyInfo, KeyLookup, OAuthClientRequest,
@@ -20,18 +19,12 @@ use super::{body, wire};
 impl Client {
     /// Proves that `cred` authenticates, without calling an endpoint: an OAuth client's access
     /// token is minted (or taken from the cache, where the calls that follow find it); an API
-    /// key has nothing to mint and is `Ok`. A refused exchange is [`ApiError::TokenMint`].
+    /// key has nothing to mint and is `Ok`. A refused exchange is [`ApiError::TokenMint`] (a
+    /// federated identity's: [`ApiError::IdentityExchange`] or [`ApiError::IdentityToken`]).
     pub async fn ensure_token(&self, cred: &Credential) -> Result<(), ApiError> {
-        match cred {
-            Credential::ApiKey(_) => Ok(()),
-            Credential::OAuth {
-                client_id,
-                client_secret,
-                tailnet,
-            } => {
-                let key = TokenKey::new(client_id, client_secret, tailnet.as_deref());
-                self.access_token(&key, client_secret).await.map(drop)
-            }
+        match cred.token_source() {
+            None => Ok(()),
+            Some((key, exchange)) => self.access_token(&key, &exchange).await.map(drop),
         }
     }
 

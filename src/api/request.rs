@@ -145,6 +145,9 @@ pub(super) struct Request {
     /// The `If-Match` header, already quoted.
     pub if_match: Option<String>,
     pub idempotency: Idempotency,
+    /// `scheme://host[:port]` of a request that is not for the API (the CI provider's OIDC
+    /// token endpoint); `None` for the API's own base URL.
+    pub origin: Option<String>,
 }
 
 impl Request {
@@ -160,6 +163,7 @@ impl Request {
             accept: Media::Json,
             if_match: None,
             idempotency,
+            origin: None,
         }
     }
 

@@ -92,45 +92,39 @@ impl Client {
 
     async fn authorization(&self, cred: &Credential) -> Result<Authorization, ApiError> {
         use base64::Engine as _;
-        match cred {
-            Credential::ApiKey(key) => {
-                let encoded =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{}:", key.expose()));
-                let header = sensitive(HeaderValue::from_str(&format!("Basic {encoded}")))
-                    .map_err(|_| ApiError::ClientSetup {
+        let Some((key, exchange)) = cred.token_source() else {
+            let Credential::ApiKey(api_key) = cred else {
+                unreachable!("only an API key has no token source");
+            };
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{}:", api_key.expose()));
+            let header =
+                sensitive(HeaderValue::from_str(&format!("Basic {encoded}"))).map_err(|_| {
+                    ApiError::ClientSetup {
                         cause: "the API key cannot be sent in an HTTP header".to_owned(),
-                    })?;
-                Ok(Authorization {
-                    header,
-                    token: None,
-                })
-            }
-            Credential::OAuth {
-                client_id,
-                client_secret,
-                tailnet,
-            } => {
-                let key = TokenKey::new(client_id, client_secret, tailnet.as_deref());
-                let token = self.access_token(&key, client_secret).await?;
-                let header =
-                    sensitive(HeaderValue::from_str(&format!("Bearer {}", token.expose())))
-                        .map_err(|_| ApiError::TokenMint {
-                            client_id: client_id.clone(),
-                            cause: Box::new(ApiError::Decode {
-                                method: Method::Post,
-                                path: "/api/v2/oauth/token".to_owned(),
-                                status: 200,
-                                detail:
-                                    "the access token has characters not allowed in an HTTP header"
-                                        .to_owned(),
-                            }),
-                        })?;
-                Ok(Authorization {
-                    header,
-                    token: Some((key, token)),
-                })
-            }
-        }
+                    }
+                })?;
+            return Ok(Authorization {
+                header,
+                token: None,
+            });
+        };
+        let token = self.access_token(&key, &exchange).await?;
+        let header = sensitive(HeaderValue::from_str(&format!("Bearer {}", token.expose())))
+            .map_err(|_| ApiError::TokenMint {
+                client_id: key.client_id.clone(),
+                cause: Box::new(ApiError::Decode {
+                    method: Method::Post,
+                    path: exchange.path().to_owned(),
+                    status: 200,
+                    detail: "the access token has characters not allowed in an HTTP header"
+                        .to_owned(),
+                }),
+            })?;
+        Ok(Authorization {
+            header,
+            token: Some((key, token)),
+        })
     }
 }
 

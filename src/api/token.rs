@@ -1,5 +1,6 @@
-//! OAuth access tokens: the exchange at `POST /api/v2/oauth/token`, through the token cache
-//! (`token_cache`) so that it is rare.
+//! Access tokens: the client-credentials exchange at `POST /api/v2/oauth/token` and a federated
+//! identity's at `POST /api/v2/oauth/token-exchange`, through the token cache (`token_cache`) so
+//! that they are rare.
 //!
 //! The exchange for an OAuth client created in this run waits while the client propagates (a
 //! 401, 403 or 404 from the token endpoint is retried within the propagation budget; see
@@ -11,11 +12,14 @@
 use std::time::{Duration, Instant};
 
 use super::client::Client;
+use super::credential::Exchange;
 use super::endpoint;
 use super::error::ApiError;
+use super::identity::IdentityToken;
 use super::propagation::{self, PropagationWait, Wait};
+use super::request::Request;
 use super::token_cache::{Minted, TokenKey};
-use super::transport::read;
+use super::transport::{Answer, read};
 use super::wire;
 use crate::secret::Secret;
 
@@ -23,14 +27,15 @@ use crate::secret::Secret;
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 
 impl Client {
-    /// A Bearer token for the OAuth client, from the cache or freshly minted.
+    /// A Bearer token for the OAuth client or federated identity, from the cache or freshly
+    /// minted.
     pub(super) async fn access_token(
         &self,
         key: &TokenKey,
-        client_secret: &Secret,
+        exchange: &Exchange<'_>,
     ) -> Result<Secret, ApiError> {
         self.tokens()
-            .get_or_mint(key, || self.mint(key, client_secret))
+            .get_or_mint(key, || self.mint(key, exchange))
             .await
     }
 
@@ -38,10 +43,13 @@ impl Client {
     /// an OAuth client created in this run, a 401, 403 or 404 is waited out within the
     /// propagation budget (see `propagation`); the caller holds the key's lock meanwhile, so
     /// every caller needing the token waits for this one exchange.
-    async fn mint(&self, key: &TokenKey, client_secret: &Secret) -> Result<Minted, ApiError> {
+    async fn mint(&self, key: &TokenKey, exchange: &Exchange<'_>) -> Result<Minted, ApiError> {
         let mut wait: Option<Wait> = None;
         loop {
-            let result = self.mint_once(key, client_secret).await;
+            let result = match exchange {
+                Exchange::ClientSecret(secret) => self.mint_once(key, secret).await,
+                Exchange::Identity(identity) => self.exchange_identity(key, identity).await,
+            };
             let refused = match &result {
                 Err(ApiError::TokenMint { cause, .. }) => match cause.as_ref() {
                     ApiError::Status { status, .. } if propagation::refuses(*status) => {
@@ -90,25 +98,61 @@ impl Client {
             .send_unauthenticated(&req, &[client_secret.expose()])
             .await
             .map_err(wrap)?;
-        let token = read(&req, answer, |t: wire::Token| {
-            if t.access_token.expose().is_empty() {
-                return Err("the token response has an empty `access_token`".to_owned());
-            }
-            Ok(t)
-        })
-        .map_err(wrap)?;
-        if let Some(kind) = token.token_type.as_deref()
-            && !kind.eq_ignore_ascii_case("bearer")
-        {
-            tracing::debug!(client_id = %key.client_id, token_type = kind,
-                "token type is not Bearer; using it as a Bearer token");
-        }
-        Ok(Minted {
-            token: token.access_token,
-            lifetime: token
-                .expires_in
-                .map_or(DEFAULT_LIFETIME, Duration::from_secs),
-            requested_at,
-        })
+        minted(&req, answer, &key.client_id, requested_at).map_err(wrap)
     }
+
+    /// One federated exchange: the OIDC token (fetched afresh from GitHub Actions) for an
+    /// access token. Never waited out like a new OAuth client: a refusal is reported at once.
+    async fn exchange_identity(
+        &self,
+        key: &TokenKey,
+        identity: &IdentityToken,
+    ) -> Result<Minted, ApiError> {
+        let jwt = self.identity_jwt(&key.client_id, identity).await?;
+        let wrap = |cause: ApiError| ApiError::IdentityExchange {
+            client_id: key.client_id.clone(),
+            cause: Box::new(cause),
+        };
+        let req = endpoint::token_exchange(&key.client_id, &jwt, key.tailnet.as_deref());
+        self.count_mint();
+        let requested_at = Instant::now();
+        let mut secrets = identity.secrets();
+        secrets.push(jwt.expose());
+        let answer = self
+            .send_unauthenticated(&req, &secrets)
+            .await
+            .map_err(wrap)?;
+        minted(&req, answer, &key.client_id, requested_at).map_err(wrap)
+    }
+}
+
+/// Reads a token response (`{access_token, token_type, expires_in, scope}`) of either exchange.
+fn minted(
+    req: &Request,
+    answer: Answer,
+    client_id: &str,
+    requested_at: Instant,
+) -> Result<Minted, ApiError> {
+    let token = read(req, answer, |t: wire::Token| {
+        if t.access_token.expose().is_empty() {
+            return Err("the token response has an empty `access_token`".to_owned());
+        }
+        Ok(t)
+    })?;
+    if let Some(kind) = token.token_type.as_deref()
+        && !kind.eq_ignore_ascii_case("bearer")
+    {
+        tracing::debug!(
+            client_id,
+            token_type = kind,
+            "token type is not Bearer; using it as a Bearer token"
+        );
+    }
+    Ok(Minted {
+        token: token.access_token,
+        lifetime: token
+            .expires_in
+            .map_or(DEFAULT_LIFETIME, Duration::from_secs),
+        requested_at,
+    })
 }

@@ -82,6 +82,18 @@ impl Client {
         into_answer(req, received, 0, secrets)
     }
 
+    /// Sends a request to another host with its own `Authorization` (the GitHub Actions OIDC
+    /// token endpoint; `req.origin` says where). `secrets` are scrubbed from any error message.
+    pub(super) async fn send_elsewhere(
+        &self,
+        req: &Request,
+        auth: &HeaderValue,
+        secrets: &[&str],
+    ) -> Result<Answer, ApiError> {
+        let received = self.execute(req, Some(auth), secrets).await?;
+        into_answer(req, received, 0, secrets)
+    }
+
     /// Attempts `req` until `retry::decide` stops: returns the accepted answer (any status) or
     /// the error.
     pub(super) async fn execute(
@@ -226,7 +238,14 @@ impl Client {
         };
         let mut builder = self
             .http()
-            .request(method, format!("{}{}", self.base(), req.path))
+            .request(
+                method,
+                format!(
+                    "{}{}",
+                    req.origin.as_deref().unwrap_or(self.base()),
+                    req.path
+                ),
+            )
             .header(header::ACCEPT, req.accept.as_str());
         if let Some(media) = req.body.media() {
             builder = builder

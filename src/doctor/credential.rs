@@ -22,11 +22,11 @@ pub fn api_key_id(key: &str) -> Option<&str> {
     (plausible && !secret.is_empty()).then_some(id)
 }
 
-/// The id a credential shows: the OAuth client id, or the API key's id.
+/// The id a credential shows: the OAuth client's or federated identity's id, or the API key's.
 pub fn credential_id(cred: &Credential) -> Option<String> {
     match cred {
-        Credential::OAuth { client_id, .. } => Some(client_id.clone()),
         Credential::ApiKey(key) => api_key_id(key.expose()).map(str::to_owned),
+        other => other.client_id().map(str::to_owned),
     }
 }
 

@@ -144,6 +144,9 @@ pub enum CredentialKind {
     OauthClient,
     /// A user API key (`TAILSCALE_API_KEY`).
     ApiKey,
+    /// A federated identity (`TAILSCALE_OAUTH_CLIENT_ID` + `TAILSCALE_IDENTITY_TOKEN`, or
+    /// `TAILSCALE_AUDIENCE` in GitHub Actions): no stored secret.
+    FederatedIdentity,
     /// The embedded emulator's organization client (`--emulator`).
     Emulator,
     /// None could be read from the environment.

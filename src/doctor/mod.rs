@@ -1,6 +1,6 @@
 //! `tailform doctor`: prove the credential before anything is created. A read-only preflight
 //! that says which credential is in use and from where (variable names, never a value); that it
-//! authenticates (an OAuth client mints a token); when it expires (an API key's id is in the key,
+//! authenticates (an OAuth client mints a token, a federated identity exchanges its OIDC token); when it expires (an API key's id is in the key,
 //! and every scope may read its own key); which organization scopes it has (`tailnets` to list
 //! and create tailnets, `all` to reach the tailnets it created), tested with harmless reads; the
 //! tailnet cap and how many are used; and whether every tailnet of the manifests and the state is
@@ -12,10 +12,12 @@
 //! would make plan or apply fail; a warning is worth knowing but stops nothing.
 //!
 //! Layout: `finding` (the types), `credential` (naming it, its expiry — shared with plan and
-//! apply), `organization` (token, scopes, cap), `tailnets` (one finding per tailnet), `refusal`
+//! apply), `credential_source` (which credential, from which variables), `organization` (token,
+//! scopes, cap), `tailnets` (one finding per tailnet), `refusal`
 //! (reading an API error as a diagnosis), `render`.
 
 mod credential;
+mod credential_source;
 mod finding;
 mod organization;
 mod refusal;
@@ -158,7 +160,7 @@ pub async fn examine(inputs: &Inputs<'_>) -> Report {
     };
     let (client, org, source) = match inputs.api {
         Api::Missing(e) => {
-            findings.push(organization::missing_credential(e));
+            findings.push(credential_source::missing_credential(e));
             return Report {
                 credential: CredentialSummary {
                     kind: CredentialKind::None,
@@ -176,8 +178,8 @@ pub async fn examine(inputs: &Inputs<'_>) -> Report {
             source,
         } => (client, org, source),
     };
-    let mut summary = organization::summary(org, source, inputs.endpoint);
-    findings.push(organization::credential(org, source, inputs.endpoint));
+    let mut summary = credential_source::summary(org, source, inputs.endpoint);
+    findings.push(credential_source::credential(org, source, inputs.endpoint));
     let checks = organization::Org {
         client,
         org,

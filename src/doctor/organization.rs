@@ -1,16 +1,16 @@
-//! The checks of the organization credential itself: the manifests and state doctor read, which
-//! credential is in use, that it authenticates and when it expires, the organization scopes
+//! The checks of the organization credential itself: the manifests and state doctor read, that
+//! the credential authenticates and when it expires (which one is in use: `credential_source`),
+//! the organization scopes
 //! `tailnets` (list and create tailnets) and `all` (reach the tailnets it created), and the
 //! tailnet cap. Each is a harmless read or a token exchange.
 
 use jiff::Timestamp;
 
-use super::credential::{self, ReadExpiryError, api_key_id, credential_id, expiring};
-use super::finding::{Check, CredentialKind, CredentialSummary, Finding};
+use super::credential::{self, ReadExpiryError, api_key_id, expiring};
+use super::finding::{Check, Finding};
 use super::refusal::{Refusal, answer};
-use super::{Context, Loaded, Source};
+use super::{Context, Loaded};
 use crate::api::{ApiError, Client, Credential, TailnetInfo};
-use crate::credentials::CredentialsError;
 use crate::model::{Desired, Duration, TailnetKind};
 use crate::reach;
 use crate::state::{Record, State};
@@ -82,88 +82,6 @@ pub(super) fn state(loaded: Loaded<'_, State>, location: &str) -> Finding {
     }
 }
 
-/// No credential in the environment.
-pub(super) fn missing_credential(e: &CredentialsError) -> Finding {
-    match e {
-        CredentialsError::Missing => Finding::problem(
-            Check::Credential,
-            "no credential: none of TAILSCALE_OAUTH_CLIENT_ID, TAILSCALE_OAUTH_CLIENT_SECRET and \
-             TAILSCALE_API_KEY is set",
-            ORG_CLIENT_FIX,
-        ),
-        CredentialsError::HalfOAuth { set, missing } => Finding::problem(
-            Check::Credential,
-            format!("`{set}` is set but `{missing}` is not"),
-            format!("set `{missing}` too (the OAuth client's other half)"),
-        ),
-    }
-}
-
-/// The credential as the JSON report summarises it.
-pub(super) fn summary(org: &Credential, source: Source<'_>, endpoint: &str) -> CredentialSummary {
-    let (kind, from) = match (source, org) {
-        (Source::Emulator, _) => (CredentialKind::Emulator, Vec::new()),
-        (Source::Env(found), Credential::OAuth { .. }) => {
-            (CredentialKind::OauthClient, found.vars.clone())
-        }
-        (Source::Env(found), Credential::ApiKey(_)) => (CredentialKind::ApiKey, found.vars.clone()),
-    };
-    CredentialSummary {
-        kind,
-        id: credential_id(org),
-        from,
-        endpoint: endpoint.to_owned(),
-        expires: None,
-    }
-}
-
-/// Which credential, from where, for which endpoint.
-pub(super) fn credential(org: &Credential, source: Source<'_>, endpoint: &str) -> Finding {
-    let found = match source {
-        Source::Emulator => {
-            return Finding::ok(
-                Check::Credential,
-                format!(
-                    "the embedded emulator's organization client `{}` (--emulator)",
-                    credential_id(org).unwrap_or_default()
-                ),
-            );
-        }
-        Source::Env(found) => found,
-    };
-    let from = found.vars.join(" and ");
-    let described = match org {
-        Credential::OAuth { client_id, .. } => format!("OAuth client `{client_id}` from {from}"),
-        Credential::ApiKey(key) => match api_key_id(key.expose()) {
-            Some(id) => format!("API key `{id}` from {from}"),
-            None => {
-                return Finding::warning(
-                    Check::Credential,
-                    format!(
-                        "an API key from {from}, for {endpoint}, but not one of the form \
-                         `tskey-api-<id>-…`, so its id and expiry cannot be read"
-                    ),
-                    "check that TAILSCALE_API_KEY holds the whole API key",
-                );
-            }
-        },
-    };
-    match found.ignored.as_slice() {
-        [] => Finding::ok(Check::Credential, format!("{described}, for {endpoint}")),
-        ignored => Finding::warning(
-            Check::Credential,
-            format!(
-                "{described}, for {endpoint}; {} is set too and is ignored (the OAuth client wins)",
-                ignored.join(" and ")
-            ),
-            format!(
-                "unset {} so that what runs is what you read",
-                ignored.join(" and ")
-            ),
-        ),
-    }
-}
-
 impl Org<'_> {
     /// The token (authentication) and expiry findings. `None` when the credential does not
     /// work: every other check would fail the same way, so none runs. Otherwise the credential's
@@ -188,6 +106,29 @@ impl Org<'_> {
                     None
                 }
             },
+            Credential::Federated { client_id, .. } => {
+                match self.client.ensure_token(self.org).await {
+                    Ok(()) => {
+                        findings.push(Finding::ok(
+                            Check::Token,
+                            format!(
+                                "federated identity `{client_id}` exchanges its OIDC token for an \
+                                 access token"
+                            ),
+                        ));
+                        findings.push(Finding::ok(
+                            Check::Expiry,
+                            "a federated identity does not expire (its access tokens last an \
+                             hour and are exchanged as needed)",
+                        ));
+                        Some(None)
+                    }
+                    Err(e) => {
+                        findings.push(self.refused(&e));
+                        None
+                    }
+                }
+            }
             Credential::ApiKey(key) => match api_key_id(key.expose()) {
                 Some(id) => self.api_key(id, findings).await,
                 None => match self.client.list_keys(self.org, "-", true).await {

@@ -134,7 +134,7 @@ fn caller_for_token(
         .get(id)
         .filter(|t| t.secret.matches(presented) && t.expires > now)
         .ok_or_else(ApiError::token_invalid)?;
-    if store.valid_client(&token.client_id, now).is_none()
+    if store.valid_issuer(&token.client_id, now).is_none()
         || !store.tailnets.contains_key(&token.tailnet)
     {
         return Err(ApiError::token_invalid());

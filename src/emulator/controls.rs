@@ -125,6 +125,11 @@ async fn use_key(
                     "key {key_id:?} is an API key, not an auth key"
                 )));
             }
+            KeyKind::Federated(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "key {key_id:?} is a federated identity, not an auth key"
+                )));
+            }
         };
         if !auth.reusable {
             auth.used = Some(whole_seconds(now));

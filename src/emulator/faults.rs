@@ -42,6 +42,8 @@ use super::state::Shared;
 
 /// The route of the token endpoint, which is never "mutating" for drops.
 pub(crate) const TOKEN_ROUTE: &str = "/api/v2/oauth/token";
+/// The federated token exchange's route (never a "mutating" request either).
+pub(crate) const TOKEN_EXCHANGE_ROUTE: &str = "/api/v2/oauth/token-exchange";
 
 /// What `POST /_emulator/faults` sets; missing fields mean "no fault".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -227,7 +229,8 @@ pub(crate) async fn inject(
         audit.route(route);
     }
     let mutating = matches!(*req.method(), Method::POST | Method::PUT | Method::DELETE)
-        && route.as_deref() != Some(TOKEN_ROUTE);
+        && route.as_deref() != Some(TOKEN_ROUTE)
+        && route.as_deref() != Some(TOKEN_EXCHANGE_ROUTE);
     let plan = shared.faults().plan(mutating);
     let leaves = tokio::time::Instant::now() + plan.latency;
     let delay = || async {

@@ -12,10 +12,9 @@
 //!   the measured `keys: description had invalid characters` (too long included: assumed).
 //! - An OAuth client without scopes answers the measured `scopes cannot be empty` (create and
 //!   PUT alike).
-//! - `keyType: "federated"` answers 501 (federated identities are not emulated).
+//! - `keyType: "federated"` bodies are read by `federated`.
 //! - Duplicate tags are dropped (first appearance kept).
 
-use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -36,6 +35,8 @@ pub(crate) enum KeyRequestType {
     Auth,
     /// An OAuth client.
     Client,
+    /// A federated identity.
+    Federated,
 }
 
 /// A validated auth-key request.
@@ -75,17 +76,14 @@ pub(crate) fn probe_key_type(body: &[u8]) -> Result<KeyRequestType, ApiError> {
         None | Some(Value::Null) => Ok(KeyRequestType::Auth),
         Some(Value::String(t)) if t == "auth" => Ok(KeyRequestType::Auth),
         Some(Value::String(t)) if t == "client" => Ok(KeyRequestType::Client),
-        Some(Value::String(t)) if t == "federated" => Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "federated identities are not supported by the emulator",
-        )),
+        Some(Value::String(t)) if t == "federated" => Ok(KeyRequestType::Federated),
         Some(other) => Err(ApiError::bad_request(format!(
             "keyType must be \"auth\", \"client\" or \"federated\", got {other}"
         ))),
     }
 }
 
-fn check_description(description: Option<String>) -> Result<String, ApiError> {
+pub(crate) fn check_description(description: Option<String>) -> Result<String, ApiError> {
     let description = description.unwrap_or_default();
     let ok = description.chars().count() <= MAX_DESCRIPTION
         && description
@@ -162,6 +160,7 @@ pub(crate) fn parse_client(body: &[u8], put: bool) -> Result<ClientSpec, ApiErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[test]
     fn auth_key_defaults_and_limits() {
@@ -204,10 +203,8 @@ mod tests {
             KeyRequestType::Client
         );
         assert_eq!(
-            probe_key_type(br#"{"keyType": "federated"}"#)
-                .unwrap_err()
-                .status,
-            StatusCode::NOT_IMPLEMENTED
+            probe_key_type(br#"{"keyType": "federated"}"#).unwrap(),
+            KeyRequestType::Federated
         );
         assert_eq!(
             probe_key_type(b"[]").unwrap_err().status,

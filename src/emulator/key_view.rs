@@ -4,6 +4,9 @@
 //!   no `updated`;
 //! - OAuth client: `id, keyType, created, updated, scopes, tags?, description`; no `expires`,
 //!   `expirySeconds` or `capabilities`; `tags` absent when empty;
+//! - federated identity: `id, keyType: "federated", created, updated, scopes, tags?,
+//!   description, audience, issuer, subject, customClaimRules` (`{}` when none, measured); no
+//!   `key`, ever;
 //! - user API key: `id, keyType: "api", created, expires, expirySeconds, scopes, description`;
 //!   no `capabilities`, `tags` or `updated`;
 //! - each stored key: `invalid: true` only when invalid, `revoked` only once revoked, `key` only in the
@@ -49,6 +52,10 @@ pub(crate) fn key_out<'a>(key: &'a KeyRecord, now: Timestamp, reveal: Reveal<'a>
         scopes: None,
         tags: None,
         description: &key.description,
+        audience: None,
+        issuer: None,
+        subject: None,
+        custom_claim_rules: None,
         invalid: key.is_invalid(now),
     };
     match &key.kind {
@@ -71,6 +78,16 @@ pub(crate) fn key_out<'a>(key: &'a KeyRecord, now: Timestamp, reveal: Reveal<'a>
             out.updated = Some(WholeSeconds(client.updated));
             out.scopes = Some(client.scopes.names());
             out.tags = (!client.tags.is_empty()).then_some(client.tags.as_slice());
+        }
+        KeyKind::Federated(f) => {
+            out.key_type = "federated";
+            out.updated = Some(WholeSeconds(f.updated));
+            out.scopes = Some(f.scopes.names());
+            out.tags = (!f.tags.is_empty()).then_some(f.tags.as_slice());
+            out.audience = Some(&f.audience);
+            out.issuer = Some(&f.issuer);
+            out.subject = Some(&f.subject);
+            out.custom_claim_rules = Some(&f.custom_claim_rules);
         }
         KeyKind::Api(api) => {
             out.key_type = "api";
@@ -97,6 +114,10 @@ pub(crate) fn token_out(token: &TokenRecord) -> KeyOut<'_> {
         scopes: Some(token.scopes.names()),
         tags: None,
         description: "",
+        audience: None,
+        issuer: None,
+        subject: None,
+        custom_claim_rules: None,
         invalid: false,
     }
 }

@@ -2,10 +2,11 @@
 //! `GET|PUT|DELETE /api/v2/tailnet/{tailnet}/keys/{keyId}`.
 //!
 //! Scopes: reading needs the family's `:read` (`auth_keys:read` for auth keys,
-//! `oauth_keys:read` for clients, `api_access_tokens:read` for user API keys; `all:read` each;
-//! write implies read); the key in use (the token's own client, a user API key itself) can
-//! always be read. Creating and deleting need `auth_keys` or `oauth_keys` by family; PUT
-//! needs `oauth_keys`.
+//! `oauth_keys:read` for clients, `federated_keys:read` for federated identities,
+//! `api_access_tokens:read` for user API keys; `all:read` each; write implies read); the key in
+//! use (the token's own client or identity, a user API key itself) can always be read. Creating
+//! and deleting need `auth_keys`, `oauth_keys` or `federated_keys` by family; PUT needs
+//! `oauth_keys` for a client and `federated_keys` for a federated identity.
 //!
 //! Decisions:
 //! - List: without `all=true` an OAuth-derived token lists the tailnet's OAuth clients
@@ -44,12 +45,14 @@ use super::api_keys;
 use super::audit::Audit;
 use super::auth::{Caller, authorize};
 use super::clock::{plus_seconds, whole_seconds};
+use super::federated::{self, parse_federated};
 use super::ids::SecretKind;
 use super::key_requests::{
-    AuthKeySpec, ClientSpec, KeyRequestType, parse_auth_key, parse_client, probe_key_type,
+    AuthKeySpec, ClientSpec, KeyRequestType, check_description, parse_auth_key, parse_client,
+    probe_key_type,
 };
 use super::key_view::{Reveal, key_out, token_out};
-use super::scope::{Resource, Scope};
+use super::scope::{Requested, Resource, Scope};
 use super::secret_hash::SecretHash;
 use super::state::Shared;
 use super::store::{AuthKey, KeyKind, KeyRecord, NewClient, Store, TokenRecord};
@@ -61,6 +64,8 @@ const READ_AUTH: Scope = Scope::read(Resource::AuthKeys);
 const READ_CLIENTS: Scope = Scope::read(Resource::OAuthKeys);
 const WRITE_AUTH: Scope = Scope::write(Resource::AuthKeys);
 const WRITE_CLIENTS: Scope = Scope::write(Resource::OAuthKeys);
+const READ_FEDERATED: Scope = Scope::read(Resource::FederatedKeys);
+const WRITE_FEDERATED: Scope = Scope::write(Resource::FederatedKeys);
 
 /// `GET /api/v2/tailnet/{tailnet}/keys[?all=true]`.
 pub(crate) async fn list(
@@ -72,7 +77,10 @@ pub(crate) async fn list(
 ) -> Result<Response, ApiError> {
     shared.read(|store, now| {
         let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
-        if !caller.can(READ_AUTH) && !caller.can(READ_CLIENTS) {
+        if ![READ_AUTH, READ_CLIENTS, READ_FEDERATED]
+            .iter()
+            .any(|s| caller.can(*s))
+        {
             return Err(ApiError::missing_scope());
         }
         let all = all_param(query.as_deref())?;
@@ -109,7 +117,7 @@ pub(crate) async fn list(
 fn visible_token(store: &Store, token: &TokenRecord, tailnet: &str, now: Timestamp) -> bool {
     token.tailnet == tailnet
         && token.expires > now
-        && store.valid_client(&token.client_id, now).is_some()
+        && store.valid_issuer(&token.client_id, now).is_some()
 }
 
 /// The access token `id` of `tailnet`, when the list would show it.
@@ -161,7 +169,7 @@ pub(crate) async fn get(
             caller.require(READ_CLIENTS)?;
             return Ok(Json(token_out(token)).into_response());
         }
-        let key = found_if_allowed(&caller, key, [READ_AUTH, READ_CLIENTS])?;
+        let key = found_if_allowed(&caller, key, &[READ_AUTH, READ_CLIENTS, READ_FEDERATED])?;
         caller.require(Scope::read(key.family()))?;
         Ok(Json(key_out(key, now, Reveal::Metadata)).into_response())
     })
@@ -171,7 +179,7 @@ pub(crate) async fn get(
 fn found_if_allowed<'a>(
     caller: &Caller,
     key: Option<&'a KeyRecord>,
-    scopes: [Scope; 2],
+    scopes: &[Scope],
 ) -> Result<&'a KeyRecord, ApiError> {
     if !scopes.iter().any(|s| caller.can(*s)) {
         return Err(ApiError::missing_scope());
@@ -189,7 +197,10 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     shared.write(|store, now| {
         let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
-        if !caller.can(WRITE_AUTH) && !caller.can(WRITE_CLIENTS) {
+        if ![WRITE_AUTH, WRITE_CLIENTS, WRITE_FEDERATED]
+            .iter()
+            .any(|s| caller.can(*s))
+        {
             return Err(ApiError::missing_scope());
         }
         let ctx = Ctx {
@@ -207,6 +218,16 @@ pub(crate) async fn create(
                 let created = create_client(store, &ctx, parse_client(&body, false)?)?;
                 shared.client_created(&created.0);
                 created
+            }
+            KeyRequestType::Federated => {
+                caller.require(WRITE_FEDERATED)?;
+                let spec = parse_federated(&body, check_description)?;
+                check_grant(&ctx, &spec.requested)?;
+                check_tags(store, &ctx, &spec.tags)?;
+                let id = federated::create(store, &tailnet, now, spec);
+                audit.key(&id);
+                let key = store.keys.get(&id).ok_or_else(ApiError::key_not_found)?;
+                return Ok(Json(key_out(key, now, Reveal::Metadata)).into_response());
             }
         };
         audit.key(&id);
@@ -270,8 +291,8 @@ fn create_auth_key(
     Ok((id, secret))
 }
 
-fn check_grant(ctx: &Ctx<'_>, spec: &ClientSpec) -> Result<(), ApiError> {
-    let refused = spec.requested.not_granted_by(&ctx.caller.scopes);
+fn check_grant(ctx: &Ctx<'_>, requested: &Requested) -> Result<(), ApiError> {
+    let refused = requested.not_granted_by(&ctx.caller.scopes);
     if refused.is_empty() {
         Ok(())
     } else {
@@ -284,7 +305,7 @@ fn create_client(
     ctx: &Ctx<'_>,
     spec: ClientSpec,
 ) -> Result<(String, Secret), ApiError> {
-    check_grant(ctx, &spec)?;
+    check_grant(ctx, &spec.requested)?;
     check_tags(store, ctx, &spec.tags)?;
     let id = store.fresh_key_id();
     let secret = store.ids.secret(SecretKind::Client, &id);
@@ -312,6 +333,14 @@ pub(crate) async fn update(
     shared.write(|store, now| {
         let (caller, tailnet) = authorize(store, &headers, now, &segment, &audit)?;
         audit.key(&key_id);
+        let ctx = Ctx {
+            caller: &caller,
+            tailnet: &tailnet,
+            now,
+        };
+        if matches!(probe_key_type(&body), Ok(KeyRequestType::Federated)) {
+            return update_federated(store, &ctx, &key_id, &body);
+        }
         caller.require(WRITE_CLIENTS)?;
         let key = store
             .visible_key(&tailnet, &key_id, now)
@@ -327,12 +356,7 @@ pub(crate) async fn update(
                 "a revoked OAuth client cannot be updated",
             ));
         }
-        let ctx = Ctx {
-            caller: &caller,
-            tailnet: &tailnet,
-            now,
-        };
-        check_grant(&ctx, &spec)?;
+        check_grant(&ctx, &spec.requested)?;
         check_tags(store, &ctx, &spec.tags)?;
         let key = store
             .keys
@@ -346,6 +370,39 @@ pub(crate) async fn update(
         }
         Ok(Json(key_out(key, now, Reveal::Metadata)).into_response())
     })
+}
+
+/// PUT of a federated identity: 403 without `federated_keys` → 404 → body (400) → the key is
+/// not a federated identity or is revoked (400) → scopes not grantable (403) → tags (400).
+fn update_federated(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    key_id: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    ctx.caller.require(WRITE_FEDERATED)?;
+    let key = store
+        .visible_key(ctx.tailnet, key_id, ctx.now)
+        .ok_or_else(ApiError::key_not_found)?;
+    let spec = parse_federated(body, check_description)?;
+    if key.as_federated().is_none() {
+        return Err(ApiError::bad_request(
+            "keyType \"federated\" does not match the key's type",
+        ));
+    }
+    if key.is_invalid(ctx.now) {
+        return Err(ApiError::bad_request(
+            "a revoked federated identity cannot be updated",
+        ));
+    }
+    check_grant(ctx, &spec.requested)?;
+    check_tags(store, ctx, &spec.tags)?;
+    let key = store
+        .keys
+        .get_mut(key_id)
+        .ok_or_else(ApiError::key_not_found)?;
+    federated::replace(key, ctx.now, spec);
+    Ok(Json(key_out(key, ctx.now, Reveal::Metadata)).into_response())
 }
 
 /// `DELETE /api/v2/tailnet/{tailnet}/keys/{keyId}`: revokes (200, empty body).
@@ -364,7 +421,7 @@ pub(crate) async fn delete(
             return Ok(StatusCode::OK);
         }
         let key = store.visible_key(&tailnet, &key_id, now);
-        let key = found_if_allowed(&caller, key, [WRITE_AUTH, WRITE_CLIENTS])?;
+        let key = found_if_allowed(&caller, key, &[WRITE_AUTH, WRITE_CLIENTS, WRITE_FEDERATED])?;
         caller.require(Scope::write(key.family()))?;
         store.revoke_key(&key_id, now);
         Ok(StatusCode::OK)

@@ -13,9 +13,10 @@
 //! caller lacks → 400 tags not permitted.
 //!
 //! Layout: `store` (the data), `clock`, `ids`, `scope`, `tags`, `policy_check` (pure rules);
-//! `auth`, `token`, `tailnets`, `keys` (+ `key_requests`, `key_view`), `policy` (endpoints);
-//! `faults`, `propagation`, `stats`, `audit`, `controls`, `api_keys` (test machinery and the
-//! uncertain behaviours behind switches); `persist` (`--data`); `state` and `server` (wiring).
+//! `auth`, `token`, `token_exchange`, `tailnets`, `keys` (+ `key_requests`, `key_view`,
+//! `federated`), `policy` (endpoints); `faults`, `propagation`, `stats`, `audit`, `controls`,
+//! `api_keys`, `oidc` (test machinery, the test OIDC issuer, and the uncertain behaviours behind
+//! switches); `persist` (`--data`); `state` and `server` (wiring).
 //!
 //! Where the real API's behaviour has been measured or documented since (FIDELITY-2), the
 //! emulator does the same by default: display names of at most 50 ASCII characters,
@@ -42,10 +43,12 @@ mod clock;
 mod controls;
 mod error;
 mod faults;
+mod federated;
 mod ids;
 mod key_requests;
 mod key_view;
 mod keys;
+mod oidc;
 mod persist;
 mod policy;
 mod policy_check;
@@ -59,6 +62,7 @@ mod store;
 mod tags;
 mod tailnets;
 mod token;
+mod token_exchange;
 mod wire;
 
 use std::fmt;

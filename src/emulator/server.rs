@@ -22,7 +22,9 @@ use tokio::task::JoinHandle;
 use super::api_error::ApiError;
 use super::clock::http_date;
 use super::state::Shared;
-use super::{controls, faults, keys, policy, propagation, stats, tailnets, token};
+use super::{
+    controls, faults, keys, oidc, policy, propagation, stats, tailnets, token, token_exchange,
+};
 
 /// The header every response carries.
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-tailscale-request-id");
@@ -34,6 +36,7 @@ const MAX_REWRAP_BYTES: usize = 64 * 1024;
 fn api_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route(faults::TOKEN_ROUTE, post(token::exchange))
+        .route(faults::TOKEN_EXCHANGE_ROUTE, post(token_exchange::exchange))
         .route(
             "/api/v2/organizations/{org}/tailnets",
             get(tailnets::list).post(tailnets::create),
@@ -76,6 +79,7 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(api_routes(&shared))
         .merge(controls::routes())
+        .merge(oidc::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             shared.clone(),

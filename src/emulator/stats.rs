@@ -1,6 +1,6 @@
 //! Request statistics for `/api/v2` (what tests use to prove order and count): a total, counts
 //! per route template and status, and a log of the last 10,000 requests. `/_emulator/*` is never
-//! counted.
+//! counted, except the stand-in for GitHub Actions' token endpoint (`oidc`), which logs itself.
 //!
 //! Decisions: `seq` keeps increasing across `POST /_emulator/stats/reset` (so a harness can tell
 //! two runs apart); `path` is the request path without the query; a path that matches no route

@@ -121,6 +121,22 @@ pub(crate) enum KeyKind {
     Client(OAuthClient),
     /// `keyType: "api"`: a user API key (only `POST /_emulator/api-keys` makes them).
     Api(UserApiKey),
+    /// `keyType: "federated"`: a federated identity (no secret; tokens come from
+    /// `/oauth/token-exchange`).
+    Federated(FederatedIdentity),
+}
+
+/// Federated-identity attributes (replaced by PUT).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct FederatedIdentity {
+    pub scopes: Scopes,
+    pub tags: Vec<String>,
+    pub updated: Timestamp,
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+    pub custom_claim_rules: BTreeMap<String, String>,
 }
 
 /// Auth-key attributes (immutable once created).
@@ -175,7 +191,7 @@ impl KeyRecord {
         // Called for every key on every request (lists, purges): no allocation.
         let (used, expires) = match &self.kind {
             KeyKind::Auth(auth) => (auth.used, Some(auth.expires)),
-            KeyKind::Client(_) => (None, None),
+            KeyKind::Client(_) | KeyKind::Federated(_) => (None, None),
             KeyKind::Api(api) => (None, Some(api.expires)),
         };
         [self.revoked, used, expires]
@@ -200,7 +216,15 @@ impl KeyRecord {
     pub fn as_client(&self) -> Option<&OAuthClient> {
         match &self.kind {
             KeyKind::Client(c) => Some(c),
-            KeyKind::Auth(_) | KeyKind::Api(_) => None,
+            KeyKind::Auth(_) | KeyKind::Api(_) | KeyKind::Federated(_) => None,
+        }
+    }
+
+    /// The federated-identity attributes, when this is one.
+    pub fn as_federated(&self) -> Option<&FederatedIdentity> {
+        match &self.kind {
+            KeyKind::Federated(f) => Some(f),
+            _ => None,
         }
     }
 
@@ -210,6 +234,7 @@ impl KeyRecord {
             KeyKind::Auth(_) => Resource::AuthKeys,
             KeyKind::Client(_) => Resource::OAuthKeys,
             KeyKind::Api(_) => Resource::ApiAccessTokens,
+            KeyKind::Federated(_) => Resource::FederatedKeys,
         }
     }
 }
@@ -331,6 +356,13 @@ impl Store {
         self.keys
             .get(id)
             .filter(|k| k.tailnet == tailnet && !k.is_purged(now))
+    }
+
+    /// A valid OAuth client or federated identity, by id: what an access token is minted from.
+    pub fn valid_issuer(&self, id: &str, now: Timestamp) -> Option<&KeyRecord> {
+        self.keys.get(id).filter(|k| {
+            matches!(k.kind, KeyKind::Client(_) | KeyKind::Federated(_)) && !k.is_invalid(now)
+        })
     }
 
     /// A valid (not revoked, not purged) OAuth client, by id.

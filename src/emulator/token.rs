@@ -110,12 +110,12 @@ pub(crate) async fn exchange(
         .map(Json)
 }
 
-/// The authenticated client's identity and grants.
-struct ClientGrant {
-    id: String,
-    tailnet: String,
-    scopes: Scopes,
-    tags: Vec<String>,
+/// The authenticated client's (or federated identity's) identity and grants.
+pub(crate) struct ClientGrant {
+    pub id: String,
+    pub tailnet: String,
+    pub scopes: Scopes,
+    pub tags: Vec<String>,
 }
 
 fn mint(
@@ -173,7 +173,7 @@ fn check_form(form: &TokenForm) -> Result<Option<Requested>, ApiError> {
 }
 
 /// Another tailnet needs `all` and a client of the original tailnet.
-fn check_tailnet_access(
+pub(crate) fn check_tailnet_access(
     store: &Store,
     client: &ClientGrant,
     tailnet: &str,
@@ -226,7 +226,11 @@ fn authenticate_client(
     })
 }
 
-fn target_tailnet(store: &Store, asked: Option<&str>, own: &str) -> Result<String, ApiError> {
+pub(crate) fn target_tailnet(
+    store: &Store,
+    asked: Option<&str>,
+    own: &str,
+) -> Result<String, ApiError> {
     let legacy = |t: &str| t == ORIGINAL_TAILNET_NAME && own == store.org.original_tailnet;
     match asked {
         None | Some("" | "-") => Ok(own.to_owned()),
@@ -254,7 +258,7 @@ fn scope_string(scopes: &Scopes) -> String {
     }
 }
 
-fn store_token(
+pub(crate) fn store_token(
     store: &mut Store,
     now: Timestamp,
     client_id: String,

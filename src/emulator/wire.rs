@@ -95,6 +95,15 @@ pub(crate) struct KeyOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<&'a [String]>,
     pub description: &'a str,
+    /// Federated identities only (with `issuer`, `subject`, `customClaimRules`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_claim_rules: Option<&'a std::collections::BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub invalid: bool,
 }

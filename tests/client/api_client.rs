@@ -4,6 +4,7 @@
 
 mod auth;
 mod failures;
+mod federated;
 mod parsing;
 mod requests;
 mod retries;

@@ -118,18 +118,27 @@ fn the_pull_request_workflow_posts_one_comment_and_applies_on_merge() {
     let wf = workflow("tailform.yml");
     assert!(wf["on"]["pull_request"].is_object());
     assert_eq!(wf["on"]["push"]["branches"], serde_json::json!(["main"]));
-    for var in [
-        "TAILFORM_BACKEND",
-        "TAILFORM_PASSPHRASE",
-        "TAILSCALE_OAUTH_CLIENT_ID",
-        "TAILSCALE_OAUTH_CLIENT_SECRET",
-    ] {
+    for var in ["TAILFORM_BACKEND", "TAILFORM_PASSPHRASE"] {
         assert_eq!(
             wf["env"][var],
             format!("${{{{ secrets.{var} }}}}"),
             "{var} comes from the repository's secrets"
         );
     }
+    // Secretless login: each job names its federated identity and audience (repository
+    // variables), and may ask GitHub for its OIDC token.
+    for (job, who) in [("plan", "PLAN"), ("apply", "APPLY")] {
+        let env = &wf["jobs"][job]["env"];
+        assert_eq!(
+            env["TAILSCALE_OAUTH_CLIENT_ID"],
+            format!("${{{{ vars.TAILSCALE_{who}_IDENTITY }}}}")
+        );
+        assert_eq!(
+            env["TAILSCALE_AUDIENCE"],
+            format!("${{{{ vars.TAILSCALE_{who}_AUDIENCE }}}}")
+        );
+    }
+    assert_eq!(wf["permissions"]["id-token"], "write");
     let commands = all_commands(&wf);
     let plan = commands
         .iter()
@@ -178,6 +187,11 @@ fn the_drift_workflow_runs_on_a_schedule_and_fails_on_changes() {
         wf["env"]["TAILFORM_BACKEND"],
         "${{ secrets.TAILFORM_BACKEND }}"
     );
+    assert_eq!(wf["permissions"]["id-token"], "write");
+    assert_eq!(
+        wf["env"]["TAILSCALE_AUDIENCE"],
+        "${{ vars.TAILSCALE_DRIFT_AUDIENCE }}"
+    );
     let (_, script) = scripts(&wf)
         .into_iter()
         .find(|(_, s)| s.contains("tailform plan"))
@@ -187,6 +201,23 @@ fn the_drift_workflow_runs_on_a_schedule_and_fails_on_changes() {
     assert!(plan.contains("--format json"), "{plan}");
     // The step ends with the plan's exit code, so 2 (changes) fails the job.
     assert!(script.trim_end().ends_with("exit \"$code\""), "{script}");
+}
+
+#[test]
+fn no_workflow_holds_a_tailscale_secret() {
+    for file in ["tailform.yml", "drift.yml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/ci")
+            .join(file);
+        let text = std::fs::read_to_string(path).unwrap();
+        for needle in [
+            "TAILSCALE_OAUTH_CLIENT_SECRET",
+            "TAILSCALE_API_KEY",
+            "secrets.TAILSCALE",
+        ] {
+            assert!(!text.contains(needle), "{file} mentions {needle}");
+        }
+    }
 }
 
 #[test]

@@ -370,8 +370,11 @@ fn bad_credentials() {
     let half = run_as(&w, &[("TAILSCALE_OAUTH_CLIENT_ID", "kX")], &["doctor"]);
     half.code(1);
     assert!(
-        half.stdout
-            .contains("set `TAILSCALE_OAUTH_CLIENT_SECRET` too"),
+        half.stdout.contains(
+            "Fix: set TAILSCALE_OAUTH_CLIENT_SECRET for an OAuth client, or \
+             TAILSCALE_IDENTITY_TOKEN (or TAILSCALE_AUDIENCE in GitHub Actions) for a federated \
+             identity"
+        ),
         "{}",
         half.stdout
     );

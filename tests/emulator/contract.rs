@@ -188,6 +188,29 @@ async fn every_key_object_matches_the_openapi_key_schema() {
         .await;
     checker.check("client PUT", put.ok());
 
+    let federated = e
+        .post(
+            &token,
+            "/api/v2/tailnet/-/keys",
+            json!({"keyType": "federated", "scopes": ["auth_keys"], "tags": ["tag:ci"],
+                   "issuer": "https://token.actions.githubusercontent.com",
+                   "subject": "repo:org/repo:ref:refs/heads/main", "description": "ci"}),
+        )
+        .await;
+    checker.check("federated create", federated.ok());
+    let federated_id = federated.body["id"].as_str().unwrap();
+    let federated_put = e
+        .put(
+            &token,
+            &format!("/api/v2/tailnet/-/keys/{federated_id}"),
+            json!({"keyType": "federated", "scopes": ["auth_keys:read"], "tags": [],
+                   "issuer": "https://token.actions.githubusercontent.com",
+                   "subject": "repo:org/*", "customClaimRules": {"repository_owner": "org"},
+                   "description": ""}),
+        )
+        .await;
+    checker.check("federated PUT", federated_put.ok());
+
     checker.check_list("list", e.get(&token, "/api/v2/tailnet/-/keys").await.ok());
     checker.check_list(
         "list all",

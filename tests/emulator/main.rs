@@ -13,6 +13,7 @@ mod auth;
 mod binary;
 mod contract;
 mod controls;
+mod federated;
 mod fidelity;
 mod keys;
 mod lifecycle;

@@ -13,7 +13,7 @@ pub enum Error {
     Io {
         /// What was being done ("read", "write", "create folder").
         action: &'static str,
-        /// The file.
+        /// The path that could not be used, as given or derived.
         path: PathBuf,
         /// The OS error.
         #[source]

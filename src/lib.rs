@@ -3,12 +3,12 @@
 //! Data flows through one type per stage, one function per arrow (STYLE §6.1):
 //!
 //! ```text
-//! files ─manifest::load─▶ RawManifest ─validate─▶ model::Desired ─┐
-//! API ───live::read────▶ Live ────────────────────────────────────┼─plan::diff─▶ Plan ─┬─render─▶ text|json|markdown
-//! state file ─state::load─▶ State ────────────────────────────────┘                   └─apply─▶ State'
+//! files ─manifest::load─▶ Sources ─validate::validate─▶ model::Desired ─┐
+//! API ───refresh::read──▶ live::Live ───────────────────────────────────┼─plan::diff─▶ Plan ─┬─render─▶ text|json|markdown
+//! state ─state::Backend::load (file or PostgreSQL)─▶ State ─────────────┘                    └─apply::apply─▶ State'
 //! ```
 //!
-//! Only `manifest` (files), `live`/`api` (HTTP), `apply` and `state` do I/O; validation, diffing,
+//! Only `manifest` (files), `refresh`/`api` (HTTP), `apply` and `state` do I/O; validation, diffing,
 //! graph building and rendering are pure. The `emulator` module is a second, independent
 //! implementation of the Tailscale API (its own wire types) used for tests and `--emulator`.
 

@@ -68,7 +68,7 @@ pub enum PlanFileError {
     Io {
         /// What was done.
         action: &'static str,
-        /// The file.
+        /// The plan file's path, as given.
         path: PathBuf,
         /// The OS error.
         #[source]
@@ -77,7 +77,7 @@ pub enum PlanFileError {
     /// Not a tailform plan.
     #[error("`{}` is not a tailform plan file ({detail})", path.display())]
     NotAPlan {
-        /// The file.
+        /// The plan file's path, as given.
         path: PathBuf,
         /// What is wrong.
         detail: String,

@@ -73,7 +73,7 @@ pub enum DeliveryError {
     /// The file could not be written.
     #[error("cannot write `{}`: {detail}", path.display())]
     File {
-        /// The file.
+        /// The delivery target from the manifest's `file:` sink.
         path: PathBuf,
         /// The OS error.
         detail: String,

@@ -48,7 +48,7 @@ pub struct ByteSpan {
 /// A second place a diagnostic refers to ("first declared here").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Related {
-    /// The file.
+    /// The manifest file of the other place.
     pub file: PathBuf,
     /// 1-based line (0: the whole file).
     pub line: usize,

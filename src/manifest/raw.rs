@@ -97,7 +97,7 @@ pub struct Entry<T> {
 /// One manifest file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawManifest {
-    /// The file.
+    /// The manifest file, as given on the command line or found in the folder.
     pub file: FileId,
     /// The `tailnets` key, when written.
     pub tailnets_key: Option<Loc>,

@@ -147,7 +147,7 @@ pub fn line_count(text: &str) -> usize {
 /// A position in a manifest file and the YAML path of the value there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loc {
-    /// The file.
+    /// The manifest file, as given on the command line or found in the folder.
     pub file: FileId,
     /// Where in it.
     pub span: Span,

@@ -43,7 +43,7 @@ pub enum SealError {
     /// A keys file cannot be read or parsed.
     #[error("cannot use the age keys file `{}`: {detail}", path.display())]
     KeysFile {
-        /// The file.
+        /// The age keys file (`--age-identity` or `--age-recipients`).
         path: PathBuf,
         /// What is wrong.
         detail: String,

@@ -62,7 +62,7 @@ pub enum PostgresError {
          it — run the command again"
     )]
     Stale {
-        /// The workspace.
+        /// The PostgreSQL workspace (`--workspace` or `TAILFORM_WORKSPACE`).
         workspace: String,
         /// The serial in the database.
         stored: u64,
@@ -75,7 +75,7 @@ pub enum PostgresError {
          state; refusing to overwrite it"
     )]
     LineageMismatch {
-        /// The workspace.
+        /// The PostgreSQL workspace (`--workspace` or `TAILFORM_WORKSPACE`).
         workspace: String,
         /// The lineage in the database.
         stored: uuid::Uuid,
@@ -85,7 +85,7 @@ pub enum PostgresError {
     /// The stored document is not a state.
     #[error("the state in workspace `{workspace}` cannot be read")]
     Format {
-        /// The workspace.
+        /// The PostgreSQL workspace (`--workspace` or `TAILFORM_WORKSPACE`).
         workspace: String,
         /// What is wrong.
         #[source]
@@ -94,7 +94,7 @@ pub enum PostgresError {
     /// Secrets could not be sealed or opened; nothing was written.
     #[error("the state in workspace `{workspace}`: {source}")]
     Seal {
-        /// The workspace.
+        /// The PostgreSQL workspace (`--workspace` or `TAILFORM_WORKSPACE`).
         workspace: String,
         /// What went wrong.
         #[source]

@@ -13,7 +13,7 @@ pub enum StateFileError {
     /// Reading failed.
     #[error("cannot read the state file `{}`", path.display())]
     Read {
-        /// The file.
+        /// The state file's path (`--state`, default `state/tailform.json`).
         path: PathBuf,
         /// The OS error.
         #[source]
@@ -22,7 +22,7 @@ pub enum StateFileError {
     /// The file is not JSON.
     #[error("the state file `{}` cannot be parsed as JSON", path.display())]
     Json {
-        /// The file.
+        /// The state file's path (`--state`, default `state/tailform.json`).
         path: PathBuf,
         /// The parse error (it carries a line and column, never file content).
         #[source]
@@ -31,7 +31,7 @@ pub enum StateFileError {
     /// The JSON is not a state document.
     #[error("the state file `{}` cannot be read", path.display())]
     Format {
-        /// The file.
+        /// The state file's path (`--state`, default `state/tailform.json`).
         path: PathBuf,
         /// What is wrong.
         #[source]
@@ -44,7 +44,7 @@ pub enum StateFileError {
         path.display(), path.display()
     )]
     InsecurePermissions {
-        /// The file.
+        /// The state file's path (`--state`, default `state/tailform.json`).
         path: PathBuf,
         /// Its permission bits.
         mode: u32,
@@ -52,7 +52,7 @@ pub enum StateFileError {
     /// The secrets could not be sealed or opened; nothing was written.
     #[error("the state file `{}`: {source}", path.display())]
     Seal {
-        /// The file.
+        /// The state file's path (`--state`, default `state/tailform.json`).
         path: PathBuf,
         /// What went wrong.
         #[source]
@@ -85,7 +85,7 @@ pub enum StateFileError {
         other = if *other_lineage { ", of another lineage" } else { "" }
     )]
     Moved {
-        /// The file.
+        /// The state file's path (`--state`, default `state/tailform.json`).
         path: PathBuf,
         /// The serial on disk (file plus journal).
         stored: u64,
@@ -97,7 +97,7 @@ pub enum StateFileError {
     /// The serial cannot be incremented any further.
     #[error("the state file `{}`: {source}", path.display())]
     Serial {
-        /// The file.
+        /// The state file's path (`--state`, default `state/tailform.json`).
         path: PathBuf,
         /// The serial.
         #[source]
@@ -106,7 +106,7 @@ pub enum StateFileError {
     /// Writing failed; the previous state file is untouched.
     #[error("cannot write the state file `{}` (the previous version is untouched)", path.display())]
     Write {
-        /// The file.
+        /// The state file's path (`--state`, default `state/tailform.json`).
         path: PathBuf,
         /// The OS error.
         #[source]

@@ -64,7 +64,7 @@ pub enum LockError {
     HeldShared {
         /// The holder, from the `locks` row.
         holder: Box<LockInfo>,
-        /// The workspace.
+        /// The PostgreSQL workspace (`--workspace` or `TAILFORM_WORKSPACE`).
         workspace: String,
     },
     /// A PostgreSQL workspace is locked by a session that has not recorded itself yet (or whose
@@ -74,13 +74,13 @@ pub enum LockError {
          recorded who it is; try again in a moment"
     )]
     HeldUnrecorded {
-        /// The workspace.
+        /// The PostgreSQL workspace (`--workspace` or `TAILFORM_WORKSPACE`).
         workspace: String,
     },
     /// `unlock` when a PostgreSQL workspace has no lock.
     #[error("the state of workspace `{workspace}` is not locked")]
     WorkspaceNotLocked {
-        /// The workspace.
+        /// The PostgreSQL workspace (`--workspace` or `TAILFORM_WORKSPACE`).
         workspace: String,
     },
     /// The PostgreSQL backend failed while locking.

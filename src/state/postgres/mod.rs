@@ -90,7 +90,7 @@ impl PostgresBackend {
         self
     }
 
-    /// The workspace.
+    /// The PostgreSQL workspace (`--workspace` or `TAILFORM_WORKSPACE`).
     pub fn workspace(&self) -> &Workspace {
         &self.workspace
     }

@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::world::World;
+use crate::common::command::Tailform;
 
 const ISSUER: &str = "https://oidc.emulator.tailform.invalid";
 const SUBJECT: &str = "repo:org/repo:ref:refs/heads/main";
@@ -48,6 +49,14 @@ fn oidc_token(w: &World, subject: &str, audience: &str, lifetime: i64) -> String
     minted["token"].as_str().unwrap().to_owned()
 }
 
+/// The binary logged in as federated identity `id` with the OIDC token `jwt` (no client secret).
+fn as_identity(w: &World, id: &str, jwt: &str, args: &[&str]) -> Tailform {
+    w.command(args)
+        .env_remove("TAILSCALE_OAUTH_CLIENT_SECRET")
+        .env("TAILSCALE_OAUTH_CLIENT_ID", id)
+        .env("TAILSCALE_IDENTITY_TOKEN", jwt)
+}
+
 fn paths(w: &World) -> Vec<String> {
     w.log()
         .into_iter()
@@ -63,10 +72,7 @@ fn a_full_run_logs_in_with_a_federated_identity_and_no_stored_secret() {
     let jwt = oidc_token(&w, SUBJECT, &audience, 300);
     w.reset_stats();
     let federated = |args: &[&str]| {
-        w.command(args)
-            .env_remove("TAILSCALE_OAUTH_CLIENT_SECRET")
-            .env("TAILSCALE_OAUTH_CLIENT_ID", &id)
-            .env("TAILSCALE_IDENTITY_TOKEN", &jwt)
+        as_identity(&w, &id, &jwt, args)
             .env("RUST_LOG", "tailform=debug")
             .run()
     };
@@ -120,12 +126,7 @@ fn a_token_for_another_subject_is_refused_with_a_clear_error() {
     w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
     let (id, audience) = identity(&w, SUBJECT);
     let jwt = oidc_token(&w, "repo:org/fork:ref:refs/heads/main", &audience, 300);
-    let run = w
-        .command(&["plan"])
-        .env_remove("TAILSCALE_OAUTH_CLIENT_SECRET")
-        .env("TAILSCALE_OAUTH_CLIENT_ID", &id)
-        .env("TAILSCALE_IDENTITY_TOKEN", &jwt)
-        .run();
+    let run = as_identity(&w, &id, &jwt, &["plan"]).run();
     run.code(1);
     assert!(
         run.stderr.contains(&format!(
@@ -152,12 +153,7 @@ fn an_expired_token_is_refused_before_it_is_sent() {
     let (id, audience) = identity(&w, SUBJECT);
     let jwt = oidc_token(&w, SUBJECT, &audience, -60);
     w.reset_stats();
-    let run = w
-        .command(&["plan"])
-        .env_remove("TAILSCALE_OAUTH_CLIENT_SECRET")
-        .env("TAILSCALE_OAUTH_CLIENT_ID", &id)
-        .env("TAILSCALE_IDENTITY_TOKEN", &jwt)
-        .run();
+    let run = as_identity(&w, &id, &jwt, &["plan"]).run();
     run.code(1);
     assert!(
         run.stderr.contains(&format!(
@@ -256,12 +252,7 @@ fn a_read_only_identity_plans_what_the_workflows_plan_on_a_pull_request() {
     let (id, audience) = identity_with(&w, subject, &["all:read", "tailnets:read"]);
     let jwt = oidc_token(&w, subject, &audience, 300);
     let before = w.state();
-    let run = w
-        .command(&["plan", "--detailed-exitcode"])
-        .env_remove("TAILSCALE_OAUTH_CLIENT_SECRET")
-        .env("TAILSCALE_OAUTH_CLIENT_ID", &id)
-        .env("TAILSCALE_IDENTITY_TOKEN", &jwt)
-        .run();
+    let run = as_identity(&w, &id, &jwt, &["plan", "--detailed-exitcode"]).run();
     run.code(2);
     assert!(run.stdout.contains("Plan: "), "{}", run.stdout);
     assert_eq!(w.state(), before, "a plan writes nothing");

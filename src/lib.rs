@@ -30,6 +30,7 @@ pub mod emulator;
 pub mod error;
 pub mod exit;
 pub mod fingerprint;
+pub mod gate;
 pub mod kind;
 pub mod live;
 pub mod manifest;

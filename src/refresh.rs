@@ -3,6 +3,12 @@
 //! per managed tailnet one `GET …/keys?all=true` and one `GET …/acl`, all of it in parallel (a
 //! converged refresh is two round trips: the tokens, then the reads). A key is read on its own
 //! only when the list lacks its fields (old API: id-only entries).
+//!
+//! Parallel, but bounded: every read passes a [`Gate`] of `--parallelism` requests in flight (as
+//! Terraform's refresh does), which halves when the API answers 429 and grows back when it is
+//! calm, the rule apply follows. A token mint happens inside the read that needs it, so it is
+//! bounded too. An organization with hundreds of tailnets therefore sends its reads in waves
+//! instead of all at once into the rate limiter.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use crate::api::{ApiError, Client, Credential, KeyInfo, KeyLookup, KeyType};
+use crate::gate::Gate;
 use crate::live::{
     Live, LiveKey, LiveKeyKind, LivePolicy, LiveTailnet, OrgTailnet, TailnetContents,
 };
@@ -95,6 +102,20 @@ pub async fn read(
     scope: &Scope,
     state: &State,
 ) -> Result<Live, RefreshError> {
+    read_through(client, org, scope, state, &Gate::new(DEFAULT_PARALLELISM)).await
+}
+
+/// `--parallelism`'s default, for a refresh that was given none.
+pub const DEFAULT_PARALLELISM: usize = 10;
+
+/// [`read`], with every request passing `gate`.
+pub async fn read_through(
+    client: &Client,
+    org: &Credential,
+    scope: &Scope,
+    state: &State,
+    gate: &Gate,
+) -> Result<Live, RefreshError> {
     let needs_org_list = scope
         .tailnets
         .iter()
@@ -118,9 +139,9 @@ pub async fn read(
                 continue;
             }
         };
-        let (name, client) = (name.clone(), client.clone());
+        let (name, client, gate) = (name.clone(), client.clone(), gate.clone());
         reads.spawn(async move {
-            let read = read_tailnet(&client, &name, &reach).await;
+            let read = read_tailnet(&client, &gate, &name, &reach).await;
             Outcome::Listed {
                 name,
                 created_id,
@@ -130,7 +151,7 @@ pub async fn read(
         });
     }
     let org_tailnets = if needs_org_list {
-        Some(org_tailnets(client, org).await?)
+        Some(gated(client, gate, org_tailnets(client, org)).await?)
     } else {
         None
     };
@@ -166,9 +187,9 @@ pub async fn read(
                         .into_iter()
                         .filter(|id| tracked.contains(id))
                         .collect();
-                    let client = client.clone();
+                    let (client, gate) = (client.clone(), gate.clone());
                     reads.spawn(async move {
-                        let read = read_keys(&client, &name, &reach, contents, ids).await;
+                        let read = read_keys(&client, &gate, &name, &reach, contents, ids).await;
                         Outcome::Resolved { name, read }
                     });
                     continue;
@@ -202,6 +223,18 @@ enum Outcome {
         name: Name,
         read: Result<TailnetContents, RefreshError>,
     },
+}
+
+/// Runs `request` once `gate` has room, and tells the gate how it went (the client's 429 count).
+async fn gated<T>(
+    client: &Client,
+    gate: &Gate,
+    request: impl std::future::Future<Output = T>,
+) -> T {
+    let pass = gate.enter().await;
+    let answer = request.await;
+    pass.leave(client.stats().rate_limited);
+    answer
 }
 
 async fn org_tailnets(client: &Client, org: &Credential) -> Result<Vec<OrgTailnet>, RefreshError> {
@@ -255,12 +288,21 @@ fn tracked_ids(state: &State, tailnet: &Name) -> BTreeSet<String> {
 /// carry nothing but their id.
 async fn read_tailnet(
     client: &Client,
+    gate: &Gate,
     name: &Name,
     reach: &Reach,
 ) -> Result<(TailnetContents, Vec<String>), RefreshError> {
     let (keys, policy) = tokio::join!(
-        client.list_keys(&reach.credential, &reach.path, true),
-        client.get_policy(&reach.credential, &reach.path),
+        gated(
+            client,
+            gate,
+            client.list_keys(&reach.credential, &reach.path, true)
+        ),
+        gated(
+            client,
+            gate,
+            client.get_policy(&reach.credential, &reach.path)
+        ),
     );
     let keys = keys.map_err(|source| RefreshError::Api {
         what: format!("the keys of `tailnet.{name}` ({})", reach.path),
@@ -297,13 +339,20 @@ async fn read_tailnet(
 /// Reads keys `ids` one by one into `contents` (a key that is gone is dropped).
 async fn read_keys(
     client: &Client,
+    gate: &Gate,
     name: &Name,
     reach: &Reach,
     mut contents: TailnetContents,
     ids: Vec<String>,
 ) -> Result<TailnetContents, RefreshError> {
     for id in ids {
-        match client.get_key(&reach.credential, &reach.path, &id).await {
+        match gated(
+            client,
+            gate,
+            client.get_key(&reach.credential, &reach.path, &id),
+        )
+        .await
+        {
             Ok(KeyLookup::Found(full)) => {
                 contents.keys.insert(id, live_key(full));
             }
@@ -356,5 +405,75 @@ fn live_key(info: KeyInfo) -> LiveKey {
         description: info.description,
         created: info.created,
         invalid: info.invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::api::{ClientConfig, RetryPolicy};
+    use crate::emulator::{Emulator, EmulatorConfig};
+    use crate::secret::Secret;
+
+    /// Many tailnets read through a gate of 8 while the API answers 429 to a third of the
+    /// requests: the refresh completes and the gate narrowed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_pass_the_gate_and_a_rate_limit_narrows_it() {
+        let emulator = Emulator::start(EmulatorConfig {
+            seed: Some(3),
+            max_tailnets: 20,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let client = Client::new(ClientConfig {
+            base_url: emulator.base_url().to_owned(),
+            retry: RetryPolicy {
+                max_retries: 12,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(5),
+                max_retry_after: Duration::from_millis(5),
+            },
+            ..ClientConfig::default()
+        })
+        .unwrap();
+        let org = Credential::oauth(
+            emulator.org_client_id(),
+            Secret::new(emulator.org_client_secret().expose()),
+        );
+        let mut scope = Scope::default();
+        for i in 0..12 {
+            let created = client
+                .create_tailnet(&org, &format!("Gated {i}"))
+                .await
+                .unwrap();
+            let name = Name::parse(&format!("t{i}")).unwrap();
+            scope.tailnets.insert(name.clone());
+            scope
+                .existing
+                .insert(name, TailnetRef::Id(created.tailnet.id.clone()));
+        }
+        let faults = reqwest::Client::new()
+            .post(format!("{}/_emulator/faults", emulator.base_url()))
+            .json(&serde_json::json!({"rate429": 0.35, "seed": 5, "retryAfterSeconds": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert!(faults.status().is_success());
+        let gate = Gate::new(8);
+        let live = read_through(&client, &org, &scope, &State::new(), &gate)
+            .await
+            .unwrap();
+        assert_eq!(live.tailnets.len(), 12);
+        assert!(
+            live.tailnets
+                .values()
+                .all(|t| matches!(t, LiveTailnet::Present(_)))
+        );
+        assert!(client.stats().rate_limited > 0, "the faults answered 429s");
+        assert!(gate.lowest() < 8, "halved at least once: {}", gate.lowest());
+        emulator.shutdown().await;
     }
 }

@@ -215,7 +215,14 @@ fn print_plan_table(rows: &[Row]) {
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for r in rows {
-        let bound = lower_bound(r.latency, REFRESH_HOPS, 0, None);
+        // The refresh passes a gate of `refresh::DEFAULT_PARALLELISM` requests in flight (a
+        // token mint inside the read that needs it), so its bound counts that throughput too.
+        let bound = lower_bound(
+            r.latency,
+            REFRESH_HOPS,
+            r.plan.requests.total(),
+            Some(tailform::refresh::DEFAULT_PARALLELISM),
+        );
         println!(
             "| {} ms | {} × {} | {} + {} | {} | {} | {} | {} | {} | {} |",
             r.latency,

@@ -215,6 +215,15 @@ fn label(text: &str, span: Option<ByteSpan>, source: &Snippet) -> Option<Labeled
     span.map(|s| LabeledSpan::new_with_span(Some(text.to_owned()), source.span(s.offset, s.len)))
 }
 
+/// The diagnostic's own place: miette's header (`╭─[file:line:column]`) names the primary
+/// label, so the header points where the JSON's `line`/`column` do — at a duplicate's second
+/// declaration, not at the first one above it.
+fn primary_label(text: &str, span: Option<ByteSpan>, source: &Snippet) -> Option<LabeledSpan> {
+    span.map(|s| {
+        LabeledSpan::new_primary_with_span(Some(text.to_owned()), source.span(s.offset, s.len))
+    })
+}
+
 impl miette::Diagnostic for Report<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         Some(Box::new(self.diag.code))
@@ -245,7 +254,7 @@ impl miette::Diagnostic for Report<'_> {
         } else {
             self.diag.path.as_str()
         };
-        let primary = label(text, self.diag.span, source);
+        let primary = primary_label(text, self.diag.span, source);
         let same_file = self
             .diag
             .related

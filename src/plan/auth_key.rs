@@ -150,7 +150,12 @@ impl Planner<'_> {
         match replacement {
             Some(r) => self.create_key(address, key, Some(record), Some(r)),
             None => {
-                let view = key_view(&record.attributes, Some(&record.id), expires);
+                let view = key_view(
+                    &record.attributes,
+                    Some(&record.id),
+                    expires,
+                    Some(key.rotate_before),
+                );
                 let mut change = Change::new(address.clone(), Action::NoOp)
                     .unchanged(view)
                     .sensitive();
@@ -179,7 +184,12 @@ impl Planner<'_> {
         record: &KeyRecord,
         listed: bool,
     ) {
-        let view = key_view(&record.attributes, Some(&record.id), record.expires);
+        let view = key_view(
+            &record.attributes,
+            Some(&record.id),
+            record.expires,
+            Some(key.rotate_before),
+        );
         let state = if listed {
             "invalid"
         } else {
@@ -220,8 +230,15 @@ impl Planner<'_> {
         };
         let mut change = Change::new(address.clone(), action)
             .values(
-                record.map(|r| key_view(&r.attributes, Some(&r.id), r.expires)),
-                Some(key_view(&wanted, None, None)),
+                record.map(|r| {
+                    key_view(
+                        &r.attributes,
+                        Some(&r.id),
+                        r.expires,
+                        Some(key.rotate_before),
+                    )
+                }),
+                Some(key_view(&wanted, None, None, Some(key.rotate_before))),
             )
             .sensitive();
         let mut depose = false;

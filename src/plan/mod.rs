@@ -504,8 +504,28 @@ impl<'a> Planner<'a> {
             ) || (c.action == Action::Forget);
             if drift {
                 c.action = Action::Read;
-                c.after = c.before.clone();
                 c.replace_paths.clear();
+                match c.reason {
+                    // The object is gone: the refresh forgets the record, so the "after" is
+                    // no object at all, and the plan says so instead of "unchanged".
+                    Some(Reason::Missing) => {
+                        c.after = None;
+                        c.notes.push(
+                            "applying this refresh-only plan forgets it from the state; \
+                             nothing live is touched"
+                                .into(),
+                        );
+                    }
+                    Some(Reason::Invalid) => {
+                        c.after = c.before.clone();
+                        c.notes.push(
+                            "the state keeps the record; a full apply recreates the key \
+                             (or keeps it, under `recreateIfInvalid: never`)"
+                                .into(),
+                        );
+                    }
+                    _ => c.after = c.before.clone(),
+                }
             }
             drift || c.action == Action::NoOp
         });

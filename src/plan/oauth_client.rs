@@ -94,7 +94,7 @@ impl Planner<'_> {
             let mut change = Change::new(address.clone(), Action::Update)
                 .values(Some(before), Some(client_view(&wanted, Some(&record.id))))
                 .sensitive()
-                .note("updated in place; the client secret is kept");
+                .note("the client secret is kept");
             if client_differs(&live_attrs, &record.attributes) {
                 change = change.reason(Reason::Drift);
             }
@@ -296,7 +296,7 @@ impl Tracked for crate::state::KeyRecord {
         &self.id
     }
     fn view(&self) -> serde_json::Value {
-        super::view::key_view(&self.attributes, Some(&self.id), self.expires)
+        super::view::key_view(&self.attributes, Some(&self.id), self.expires, None)
     }
     fn delivered(&self) -> &[String] {
         &self.delivered

@@ -84,7 +84,16 @@ fn strings<'s>(items: impl IntoIterator<Item = &'s str>) -> Value {
 }
 
 /// An auth key's view.
-pub fn key_view(attrs: &KeyAttributes, id: Option<&str>, expires: Option<Timestamp>) -> Value {
+///
+/// `rotate_before` is the manifest's rotation window (a tailform setting, not an API
+/// attribute): shown so that the default a key got is visible, the same on both sides of a
+/// change since it is never sent to the API.
+pub fn key_view(
+    attrs: &KeyAttributes,
+    id: Option<&str>,
+    expires: Option<Timestamp>,
+    rotate_before: Option<Duration>,
+) -> Value {
     object([
         (
             "description",
@@ -103,6 +112,10 @@ pub fn key_view(attrs: &KeyAttributes, id: Option<&str>, expires: Option<Timesta
         ("createdBy", attrs.created_by.clone().map(Value::String)),
         ("id", id.map(|id| Value::String(id.to_owned()))),
         ("expires", expires.map(|e| Value::String(e.to_string()))),
+        (
+            "rotateBefore",
+            rotate_before.map(|d| Value::String(d.to_string())),
+        ),
     ])
 }
 

@@ -138,7 +138,13 @@ fn header(c: &ResourceChangeView) -> &'static str {
         Action::Delete if c.deposed.is_some() => c.kind.spec().previous_deleted,
         Action::Delete => "will be destroyed",
         Action::Forget => "will no longer be tracked (nothing live is touched)",
-        Action::Read => "has changed outside tailform",
+        Action::Read => match c.reason {
+            Some(Reason::Missing) => "has been deleted outside tailform",
+            Some(Reason::Invalid) => {
+                "is no longer valid: revoked, expired or used outside tailform"
+            }
+            _ => "has changed outside tailform",
+        },
         Action::NoOp => "is unchanged",
     }
 }
@@ -168,6 +174,7 @@ fn render_change(out: &mut String, c: &ResourceChangeView, style: Style) {
     }
     let symbol = match c.action {
         Action::Replace => "+/-",
+        Action::Read if gone(c) => "-",
         a => a.symbol(),
     };
     // A policy diff says everything; the compact attribute lines would repeat it.
@@ -204,6 +211,11 @@ fn render_change(out: &mut String, c: &ResourceChangeView, style: Style) {
         }
     }
     out.push_str("    }\n\n");
+}
+
+/// A refresh found the object gone: its record is shown as removed.
+fn gone(c: &ResourceChangeView) -> bool {
+    c.action == Action::Read && c.change.after.is_null()
 }
 
 fn render_line(out: &mut String, line: &Line, kind: &LineKind, width: usize, style: Style) {
@@ -286,6 +298,7 @@ fn attribute_lines(c: &ResourceChangeView) -> Vec<Line> {
                 Action::Delete | Action::Forget => {
                     b.map_or(LineKind::Same, |v| LineKind::Remove(show(v)))
                 }
+                Action::Read if gone(c) => b.map_or(LineKind::Same, |v| LineKind::Remove(show(v))),
                 _ => compare(b, a, unknown(n)),
             };
             Line {
@@ -308,6 +321,7 @@ fn attribute_lines(c: &ResourceChangeView) -> Vec<Line> {
         let kind = match c.action {
             Action::Create => LineKind::Add(REDACTED.into()),
             Action::Delete | Action::Forget => LineKind::Remove(REDACTED.into()),
+            Action::Read if gone(c) => LineKind::Remove(REDACTED.into()),
             Action::Replace => LineKind::Change(REDACTED.into(), "(known after apply)".into()),
             _ => LineKind::Same,
         };

@@ -405,7 +405,7 @@ fn apply_refresh_only_forgets_what_is_gone_and_touches_nothing_live() {
     let apply = w.run(&["apply", "--refresh-only", "--auto-approve"]);
     apply.code(0);
     assert!(
-        apply.stdout.contains("has changed outside tailform")
+        apply.stdout.contains("has been deleted outside tailform")
             && apply
                 .stdout
                 .contains("Drift accepted into the state: 1 object(s)"),

@@ -147,3 +147,63 @@ fn a_field_indented_level_with_the_names_gets_an_indentation_hint() {
     run.code(1);
     snapshot!(w, "indentation_hint", run.stderr);
 }
+
+#[test]
+fn a_refresh_only_plan_says_a_deleted_key_was_deleted_and_will_be_forgotten() {
+    let w = applied_quickstart();
+    let tailnet = w.id_of("tailnet.demo");
+    let web = w.id_of("tailnet.demo.auth_key.web");
+    let token = w.token(Some(&tailnet));
+    w.api(
+        reqwest::Method::DELETE,
+        &format!("/api/v2/tailnet/{tailnet}/keys/{web}"),
+        Some(&token),
+        None,
+    );
+    // Past the purge: the key answers 404 now.
+    w.advance_clock(8 * 24 * 3600);
+    let run = w.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
+    run.code(2);
+    assert!(
+        !run.stdout.contains("unchanged attribute(s) hidden"),
+        "a deleted key is not shown as unchanged: {}",
+        run.stdout
+    );
+    snapshot!(w, "refresh_only_deleted_key", streams(&run));
+    let json = w.run(&["plan", "--refresh-only", "--format", "json"]);
+    json.success();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let change = doc["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "tailnet.demo.auth_key.web")
+        .expect("the deleted key is in the JSON plan");
+    assert_eq!(change["change"]["actions"], serde_json::json!(["read"]));
+    assert!(change["change"]["after"].is_null(), "{change}");
+}
+
+#[test]
+fn a_duplicate_declaration_is_reported_at_the_second_one_in_both_formats() {
+    let w = World::new();
+    w.write(
+        "tailform.yaml",
+        "tailnets:\n  demo:\n    authKeys:\n      web:\n        tags: [tag:web]\n      web:\n        \
+         tags: [tag:web]\n",
+    );
+    let run = w.run(&["validate"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("[tailform.yaml:6:7]"),
+        "the header names the second declaration: {}",
+        run.stderr
+    );
+    snapshot!(w, "duplicate_declaration", run.stderr);
+    let json = w.run(&["validate", "--format", "json"]);
+    json.code(1);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        (doc[0]["line"].as_u64(), doc[0]["column"].as_u64()),
+        (Some(6), Some(7))
+    );
+}

@@ -27,8 +27,44 @@ const SEALED: &str = "(encrypted: set TAILFORM_PASSPHRASE or pass --age-identity
 /// One secret the state holds.
 struct Output<'s> {
     address: Address,
-    id: &'s str,
+    owner: Owner<'s>,
     secret: SecretKnowledge<'s>,
+}
+
+/// Whose secret it is, with the ids that name it. A tailnet's entry holds the secret of the
+/// tailnet's own OAuth client, so its JSON names both ids (`tailnet_id`, `oauth_client_id`):
+/// a bare `id` there was read as the tailnet's.
+#[derive(Clone, Copy)]
+enum Owner<'s> {
+    /// A created tailnet's own OAuth client.
+    Tailnet {
+        tailnet_id: &'s str,
+        client_id: &'s str,
+    },
+    /// A declared OAuth client.
+    OAuthClient { client_id: &'s str },
+    /// An auth key.
+    AuthKey { key_id: &'s str },
+}
+
+impl Owner<'_> {
+    /// The JSON fields naming the owner, beside `secret`.
+    fn json(self, secret: Option<String>) -> serde_json::Value {
+        match self {
+            Owner::Tailnet {
+                tailnet_id,
+                client_id,
+            } => json!({
+                "tailnet_id": tailnet_id,
+                "oauth_client_id": client_id,
+                "secret": secret,
+            }),
+            Owner::OAuthClient { client_id } => {
+                json!({ "oauth_client_id": client_id, "secret": secret })
+            }
+            Owner::AuthKey { key_id } => json!({ "key_id": key_id, "secret": secret }),
+        }
+    }
 }
 
 /// Runs `tailform output`.
@@ -81,10 +117,7 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
                 .iter()
                 .map(|o| {
                     let secret = o.secret.open().map(show);
-                    (
-                        o.address.to_string(),
-                        json!({ "id": o.id, "secret": secret }),
-                    )
+                    (o.address.to_string(), o.owner.json(secret))
                 })
                 .collect();
             outln!(
@@ -160,17 +193,20 @@ fn collect<'s>(state: &'s State, only: Option<&Address>) -> Result<Vec<Output<'s
         .filter_map(|(a, r)| match r {
             Record::Tailnet(t) => t.oauth_client.as_ref().map(|c| Output {
                 address: a.clone(),
-                id: &c.id,
+                owner: Owner::Tailnet {
+                    tailnet_id: &t.id,
+                    client_id: &c.id,
+                },
                 secret: SecretKnowledge::of(c.secret.as_ref()),
             }),
             Record::OAuthClient(c) => Some(Output {
                 address: a.clone(),
-                id: &c.id,
+                owner: Owner::OAuthClient { client_id: &c.id },
                 secret: SecretKnowledge::of(c.secret.as_ref()),
             }),
             Record::AuthKey(k) => Some(Output {
                 address: a.clone(),
-                id: &k.id,
+                owner: Owner::AuthKey { key_id: &k.id },
                 secret: SecretKnowledge::of(k.secret.as_ref()),
             }),
             Record::Policy(_) => None,

@@ -81,6 +81,23 @@ crate::on_each_backend! {
         one.code(0);
         let json: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
         assert_eq!(json["tailnet.demo.auth_key.web"]["secret"], web.as_str());
+        assert_eq!(
+            json["tailnet.demo.auth_key.web"]["key_id"],
+            w.id_of("tailnet.demo.auth_key.web").as_str()
+        );
+        // A tailnet's entry is its own OAuth client's secret: both ids are named, neither `id`.
+        let all = w.run(&["output", "--format", "json"]);
+        all.code(0);
+        let all: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
+        let tailnet = &all["tailnet.demo"];
+        let record = &w.state()["resources"]["tailnet.demo"];
+        assert_eq!(tailnet["tailnet_id"], record["id"], "{tailnet}");
+        assert_eq!(
+            tailnet["oauth_client_id"], record["oauthClient"]["id"],
+            "{tailnet}"
+        );
+        assert_eq!(tailnet["secret"], record["oauthClient"]["secret"]);
+        assert!(tailnet.get("id").is_none(), "{tailnet}");
         let missing = w.run(&["output", "tailnet.demo.auth_key.nope"]);
         missing.code(1);
         assert_eq!(

@@ -928,7 +928,11 @@ impl Seq {
         };
         self.truth = self.read_truth();
         for (address, v) in map.as_object().into_iter().flatten() {
-            let id = v["id"].as_str().unwrap_or_default();
+            // The secret's owner: an OAuth client (a tailnet's own, or declared) or a key.
+            let id = v["oauth_client_id"]
+                .as_str()
+                .or(v["key_id"].as_str())
+                .unwrap_or_default();
             let Some(object) = self.truth.objects.get(id) else {
                 continue;
             };

@@ -1,6 +1,6 @@
 //! `Address`: the stable identity of a managed object — `tailnet.<name>`,
 //! `tailnet.<name>.policy`, `tailnet.<name>.oauth_client.<name>`,
-//! `tailnet.<name>.auth_key.<name>` (DESIGN §3) — used in plans, state keys and CLI arguments.
+//! `tailnet.<name>.auth_key.<name>`, `tailnet.<name>.federated_identity.<name>` (DESIGN §3) — used in plans, state keys and CLI arguments.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,6 +21,8 @@ pub enum Member {
     OAuthClient(Name),
     /// One auth key.
     AuthKey(Name),
+    /// One federated identity.
+    FederatedIdentity(Name),
 }
 
 impl Member {
@@ -31,6 +33,7 @@ impl Member {
             (ResourceKind::Policy, None) => Some(Member::Policy),
             (ResourceKind::OAuthClient, Some(n)) => Some(Member::OAuthClient(n)),
             (ResourceKind::AuthKey, Some(n)) => Some(Member::AuthKey(n)),
+            (ResourceKind::FederatedIdentity, Some(n)) => Some(Member::FederatedIdentity(n)),
             _ => None,
         }
     }
@@ -42,6 +45,7 @@ impl Member {
             Member::Policy => ResourceKind::Policy,
             Member::OAuthClient(_) => ResourceKind::OAuthClient,
             Member::AuthKey(_) => ResourceKind::AuthKey,
+            Member::FederatedIdentity(_) => ResourceKind::FederatedIdentity,
         }
     }
 
@@ -49,7 +53,7 @@ impl Member {
     pub fn name(&self) -> Option<&Name> {
         match self {
             Member::Tailnet | Member::Policy => None,
-            Member::OAuthClient(n) | Member::AuthKey(n) => Some(n),
+            Member::OAuthClient(n) | Member::AuthKey(n) | Member::FederatedIdentity(n) => Some(n),
         }
     }
 }
@@ -96,6 +100,14 @@ impl Address {
         }
     }
 
+    /// `tailnet.<name>.federated_identity.<identity>`.
+    pub fn federated_identity(tailnet: Name, identity: Name) -> Self {
+        Self {
+            tailnet,
+            member: Member::FederatedIdentity(identity),
+        }
+    }
+
     /// The kind of object.
     pub fn kind(&self) -> ResourceKind {
         self.member.kind()
@@ -130,7 +142,8 @@ impl fmt::Display for Address {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "`{0}` is not an address; expected `tailnet.NAME`, `tailnet.NAME.policy`, \
-     `tailnet.NAME.oauth_client.NAME` or `tailnet.NAME.auth_key.NAME`"
+     `tailnet.NAME.oauth_client.NAME`, `tailnet.NAME.auth_key.NAME` or \
+     `tailnet.NAME.federated_identity.NAME`"
 )]
 pub struct AddressError(pub String);
 

@@ -52,7 +52,7 @@ fn facts(address: &Address, state: &State, live: &Live) -> Value {
             "presence": presence,
             "etag": tailnet.and_then(|c| c.policy.etag.clone()),
         }),
-        Member::OAuthClient(_) | Member::AuthKey(_) => {
+        Member::OAuthClient(_) | Member::AuthKey(_) | Member::FederatedIdentity(_) => {
             let ids = ids(state.get(address));
             let keys: Vec<Value> = ids
                 .iter()
@@ -63,6 +63,11 @@ fn facts(address: &Address, state: &State, live: &Live) -> Value {
                             LiveKeyKind::Auth { expires, .. } => json!({ "expires": expires.map(|e| e.to_string()) }),
                             LiveKeyKind::Client { scopes, tags, updated } => json!({
                                 "scopes": scopes, "tags": tags, "updated": updated.map(|u| u.to_string()),
+                                "description": k.description,
+                            }),
+                            LiveKeyKind::Federated { scopes, tags, issuer, subject, audience, custom_claim_rules } => json!({
+                                "scopes": scopes, "tags": tags, "issuer": issuer, "subject": subject,
+                                "audience": audience, "customClaimRules": custom_claim_rules,
                                 "description": k.description,
                             }),
                             LiveKeyKind::AccessToken | LiveKeyKind::Other => json!({}),
@@ -83,6 +88,9 @@ fn ids(record: Option<&Record>) -> Vec<String> {
             .collect(),
         Some(Record::OAuthClient(c)) => std::iter::once(c.id.clone())
             .chain(c.deposed.iter().map(|d| d.id.clone()))
+            .collect(),
+        Some(Record::FederatedIdentity(f)) => std::iter::once(f.id.clone())
+            .chain(f.deposed.iter().map(|d| d.id.clone()))
             .collect(),
         _ => Vec::new(),
     }

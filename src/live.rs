@@ -92,11 +92,26 @@ pub enum LiveKeyKind {
         /// Last update.
         updated: Option<Timestamp>,
     },
+    /// A federated identity.
+    Federated {
+        /// Scopes, sorted.
+        scopes: Vec<String>,
+        /// Tags, sorted.
+        tags: Vec<String>,
+        /// The token issuer.
+        issuer: String,
+        /// The subject pattern.
+        subject: String,
+        /// The audience.
+        audience: String,
+        /// Custom claim rules.
+        custom_claim_rules: BTreeMap<String, String>,
+    },
     /// An API access token (`keyType: "api"`): a user's, or one minted from an OAuth client —
     /// every token tailform itself mints appears so (FIDELITY-2 §1 #7). Never managed, and not
     /// counted among the unmanaged keys.
     AccessToken,
-    /// Anything else (federated identities, kinds tailform does not know).
+    /// Anything else (kinds tailform does not know).
     Other,
 }
 

@@ -396,6 +396,17 @@ fn live_key(info: KeyInfo) -> LiveKey {
             tags: sorted(info.tags),
             updated: info.updated,
         },
+        KeyType::Federated => {
+            let f = info.federation.unwrap_or_default();
+            LiveKeyKind::Federated {
+                scopes: sorted(info.scopes),
+                tags: sorted(info.tags),
+                issuer: f.issuer,
+                subject: f.subject,
+                audience: f.audience,
+                custom_claim_rules: f.custom_claim_rules,
+            }
+        }
         KeyType::Api => LiveKeyKind::AccessToken,
         _ => LiveKeyKind::Other,
     };

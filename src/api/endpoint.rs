@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 
 use super::request::{Body, FormField, FormValue, Media, Method, Request};
-use super::types::{AuthKeyRequest, OAuthClientRequest, PolicyBody};
+use super::types::{AuthKeyRequest, FederatedIdentityRequest, OAuthClientRequest, PolicyBody};
 use crate::secret::Secret;
 
 /// `POST /api/v2/oauth/token`: the client-credentials grant (form fields `client_id`,
@@ -126,6 +126,36 @@ pub(super) fn create_auth_key(tailnet: &str, req: &AuthKeyRequest) -> Request {
         "description": req.description,
     });
     Request::new(Method::Post, keys_path(tailnet)).body(Body::Json(body))
+}
+
+fn federated_identity_body(req: &FederatedIdentityRequest) -> Value {
+    let mut body = json!({
+        "keyType": "federated",
+        "scopes": req.scopes,
+        "tags": req.tags,
+        "description": req.description,
+        "issuer": req.issuer,
+        "subject": req.subject,
+        "customClaimRules": req.custom_claim_rules,
+    });
+    if let Some(audience) = &req.audience {
+        body["audience"] = json!(audience);
+    }
+    body
+}
+
+/// `POST /api/v2/tailnet/{tailnet}/keys` with `keyType: "federated"`.
+pub(super) fn create_federated_identity(tailnet: &str, req: &FederatedIdentityRequest) -> Request {
+    Request::new(Method::Post, keys_path(tailnet)).body(Body::Json(federated_identity_body(req)))
+}
+
+/// `PUT /api/v2/tailnet/{tailnet}/keys/{id}` for a federated identity (full replacement).
+pub(super) fn set_federated_identity(
+    tailnet: &str,
+    id: &str,
+    req: &FederatedIdentityRequest,
+) -> Request {
+    Request::new(Method::Put, key_path(tailnet, id)).body(Body::Json(federated_identity_body(req)))
 }
 
 fn oauth_client_body(req: &OAuthClientRequest) -> Value {

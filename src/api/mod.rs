@@ -65,6 +65,7 @@ pub use jwt::JwtProblem;
 pub use propagation::{PropagationPolicy, PropagationWait, WaitObserver};
 pub use request::Method;
 pub use types::{
-    AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, DeviceCapabilities, KeyInfo, KeyLookup,
-    KeyType, OAuthClientRequest, PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,
+    AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, DeviceCapabilities,
+    FederatedIdentityRequest, Federation, KeyInfo, KeyLookup, KeyType, OAuthClientRequest,
+    PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,
 };

@@ -11,8 +11,8 @@ use super::error::ApiError;
 use super::request::Request;
 use super::transport::{Answer, read, unreadable};
 use super::types::{
-    AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, KeyInfo, KeyLookup, OAuthClientRequest,
-    PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,
+    AuthKeyRequest, CreatedKey, CreatedTailnet, Deleted, FederatedIdentityRequest, KeyInfo,
+    KeyLookup, OAuthClientRequest, PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,
 };
 use super::{body, wire};
 
@@ -163,6 +163,34 @@ impl Client {
         req: &OAuthClientRequest,
     ) -> Result<KeyInfo, ApiError> {
         let req = endpoint::set_oauth_client(tailnet, id, req);
+        read(&req, self.send(cred, &req).await?, |k: wire::Key| {
+            Ok(k.into_info())
+        })
+    }
+
+    /// Creates a federated identity (it has no secret); answers it as stored, with the audience
+    /// the API generated when none was sent.
+    pub async fn create_federated_identity(
+        &self,
+        cred: &Credential,
+        tailnet: &str,
+        req: &FederatedIdentityRequest,
+    ) -> Result<KeyInfo, ApiError> {
+        let req = endpoint::create_federated_identity(tailnet, req);
+        read(&req, self.send(cred, &req).await?, |k: wire::Key| {
+            Ok(k.into_info())
+        })
+    }
+
+    /// Replaces every field of a federated identity.
+    pub async fn set_federated_identity(
+        &self,
+        cred: &Credential,
+        tailnet: &str,
+        id: &str,
+        req: &FederatedIdentityRequest,
+    ) -> Result<KeyInfo, ApiError> {
+        let req = endpoint::set_federated_identity(tailnet, id, req);
         read(&req, self.send(cred, &req).await?, |k: wire::Key| {
             Ok(k.into_info())
         })

@@ -6,10 +6,14 @@
 //! Secrets deserialize straight into [`Secret`], so a derived `Debug` of these types is safe.
 //! The emulator has its own wire types (never these), so a misnamed field fails a test.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer};
 
-use super::types::{CreatedKey, CreatedTailnet, DeviceCapabilities, KeyInfo, KeyType, TailnetInfo};
+use super::types::{
+    CreatedKey, CreatedTailnet, DeviceCapabilities, Federation, KeyInfo, KeyType, TailnetInfo,
+};
 use crate::secret::Secret;
 
 /// `{"keys": [...]}`.
@@ -50,6 +54,14 @@ pub(super) struct Key {
     pub tags: Option<Vec<String>>,
     #[serde(default)]
     pub user_id: Option<String>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub custom_claim_rules: Option<BTreeMap<String, String>>,
 }
 
 /// `{"devices": {"create": {...}}}`.
@@ -92,9 +104,16 @@ impl Key {
                 preauthorized: c.preauthorized.unwrap_or(false),
                 tags: c.tags.unwrap_or_default(),
             });
+        let key_type = self.key_type.unwrap_or(KeyType::Auth);
+        let federation = (key_type == KeyType::Federated).then(|| Federation {
+            issuer: self.issuer.unwrap_or_default(),
+            subject: self.subject.unwrap_or_default(),
+            audience: self.audience.unwrap_or_default(),
+            custom_claim_rules: self.custom_claim_rules.unwrap_or_default(),
+        });
         KeyInfo {
             id: self.id,
-            key_type: self.key_type.unwrap_or(KeyType::Auth),
+            key_type,
             description: self.description.unwrap_or_default(),
             created: self.created,
             updated: self.updated,
@@ -106,6 +125,7 @@ impl Key {
             scopes: self.scopes.unwrap_or_default(),
             tags: self.tags.unwrap_or_default(),
             user_id: non_empty(self.user_id),
+            federation,
         }
     }
 

@@ -409,6 +409,10 @@ fn detail(update: &StateUpdate) -> String {
         StateUpdate::TailnetCreated { record, .. } => format!("id {}", record.id),
         StateUpdate::ClientCreated { record, .. } => format!("id {}", record.id),
         StateUpdate::KeyCreated { record, .. } => format!("id {}", record.id),
+        StateUpdate::IdentityCreated { record, .. } => match &record.audience {
+            Some(audience) => format!("id {}, audience {audience}", record.id),
+            None => format!("id {}", record.id),
+        },
         _ => String::new(),
     }
 }

@@ -9,13 +9,17 @@ use std::pin::Pin;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::address::{Address, Member};
-use crate::api::{ApiError, AuthKeyRequest, Client, Credential, OAuthClientRequest, PolicyBody};
+use crate::api::{
+    ApiError, AuthKeyRequest, Client, Credential, FederatedIdentityRequest, OAuthClientRequest,
+    PolicyBody,
+};
 use crate::model::{Name, TailnetRef};
 use crate::plan::{PolicyWrite, Step, TS_DEFAULT, Target};
 use crate::policy_doc;
 use crate::reach::{self, Reach, ReachError};
 use crate::state::{
-    BootstrapClient, ClientRecord, KeyRecord, PolicyRecord, Record, State, TailnetRecord,
+    BootstrapClient, ClientRecord, IdentityAttributes, IdentityRecord, KeyRecord, PolicyRecord,
+    Record, State, TailnetRecord,
 };
 
 use super::{Executor, StateUpdate, StepFailure};
@@ -254,6 +258,59 @@ impl Executor for TailscaleExecutor {
                     })
                 })
             }
+            Step::CreateIdentity {
+                address,
+                attributes,
+                depose_current,
+            } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                Box::pin(async move {
+                    let created = client
+                        .create_federated_identity(
+                            &reach.credential,
+                            &reach.path,
+                            &identity_request(&attributes),
+                        )
+                        .await
+                        .map_err(api_failure)?;
+                    let audience = created.federation.map(|f| f.audience);
+                    Ok(StateUpdate::IdentityCreated {
+                        address,
+                        record: IdentityRecord {
+                            id: created.id,
+                            created: created.created,
+                            audience: audience.filter(|a| !a.is_empty()),
+                            attributes,
+                            deposed: Vec::new(),
+                        },
+                        depose_current,
+                    })
+                })
+            }
+            Step::UpdateIdentity {
+                address,
+                attributes,
+            } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                let id = current_id(state, &address)?;
+                Box::pin(async move {
+                    let updated = client
+                        .set_federated_identity(
+                            &reach.credential,
+                            &reach.path,
+                            &id,
+                            &identity_request(&attributes),
+                        )
+                        .await
+                        .map_err(api_failure)?;
+                    let audience = updated.federation.map(|f| f.audience);
+                    Ok(StateUpdate::IdentityUpdated {
+                        address,
+                        attributes,
+                        audience: audience.filter(|a| !a.is_empty()),
+                    })
+                })
+            }
             Step::CreateKey {
                 address,
                 attributes,
@@ -314,7 +371,9 @@ impl Executor for TailscaleExecutor {
                     })
                 })
             }
-            Step::DeleteClient { address, target } | Step::DeleteKey { address, target } => {
+            Step::DeleteClient { address, target }
+            | Step::DeleteKey { address, target }
+            | Step::DeleteIdentity { address, target } => {
                 let reach = self.reach(&address.tailnet, state)?;
                 let id = match &target {
                     Target::Current(id) | Target::Deposed(id) | Target::Orphan(id) => id.clone(),
@@ -433,5 +492,18 @@ async fn write_policy(
             e
         ))),
         Err(e) => Err(api_failure(e)),
+    }
+}
+
+/// The request that creates or replaces a federated identity with `attributes`.
+fn identity_request(attributes: &IdentityAttributes) -> FederatedIdentityRequest {
+    FederatedIdentityRequest {
+        scopes: attributes.scopes.clone(),
+        tags: attributes.tags.clone(),
+        description: attributes.description.clone(),
+        issuer: attributes.issuer.clone(),
+        subject: attributes.subject.clone(),
+        audience: attributes.audience.clone(),
+        custom_claim_rules: attributes.custom_claim_rules.clone(),
     }
 }

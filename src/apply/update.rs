@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use crate::address::{Address, Member};
 use crate::plan::Target;
 use crate::state::{
-    ClientAttributes, ClientRecord, Deposed, DeposedTailnet, KeyRecord, PolicyRecord, Record,
-    State, TailnetRecord,
+    ClientAttributes, ClientRecord, Deposed, DeposedTailnet, IdentityAttributes, IdentityRecord,
+    KeyRecord, PolicyRecord, Record, State, TailnetRecord,
 };
 
 /// A state change produced by one step.
@@ -59,6 +59,24 @@ pub enum StateUpdate {
         address: Address,
         /// The attributes now live.
         attributes: ClientAttributes,
+    },
+    /// A federated identity was created.
+    IdentityCreated {
+        /// Its address.
+        address: Address,
+        /// The new record.
+        record: IdentityRecord,
+        /// Keep the current record's id as deposed.
+        depose_current: bool,
+    },
+    /// A federated identity was replaced in place (PUT).
+    IdentityUpdated {
+        /// Its address.
+        address: Address,
+        /// The attributes now live.
+        attributes: IdentityAttributes,
+        /// The audience the API now holds.
+        audience: Option<String>,
     },
     /// An auth key was created.
     KeyCreated {
@@ -118,6 +136,8 @@ impl StateUpdate {
             | StateUpdate::PolicyRecorded { address, .. }
             | StateUpdate::ClientCreated { address, .. }
             | StateUpdate::ClientUpdated { address, .. }
+            | StateUpdate::IdentityCreated { address, .. }
+            | StateUpdate::IdentityUpdated { address, .. }
             | StateUpdate::KeyCreated { address, .. }
             | StateUpdate::ObjectDeleted { address, .. }
             | StateUpdate::IntentCleared { address, .. }
@@ -193,6 +213,36 @@ impl StateUpdate {
                     r.attributes = attributes;
                 }
             }
+            StateUpdate::IdentityCreated {
+                address,
+                mut record,
+                depose_current,
+            } => {
+                if let Some(Record::FederatedIdentity(old)) = state.resources.remove(&address) {
+                    record.deposed = old.deposed;
+                    if depose_current {
+                        record.deposed.push(Deposed {
+                            id: old.id,
+                            revoke_after: None,
+                        });
+                    }
+                }
+                state
+                    .resources
+                    .insert(address, Record::FederatedIdentity(record));
+            }
+            StateUpdate::IdentityUpdated {
+                address,
+                attributes,
+                audience,
+            } => {
+                if let Some(Record::FederatedIdentity(r)) = state.resources.get_mut(&address) {
+                    r.attributes = attributes;
+                    if audience.is_some() {
+                        r.audience = audience;
+                    }
+                }
+            }
             StateUpdate::KeyCreated {
                 address,
                 mut record,
@@ -238,6 +288,7 @@ fn remove(state: &mut State, address: &Address, target: &Target) {
         Target::Deposed(id) => match state.resources.get_mut(address) {
             Some(Record::AuthKey(r)) => r.deposed.retain(|d| &d.id != id),
             Some(Record::OAuthClient(r)) => r.deposed.retain(|d| &d.id != id),
+            Some(Record::FederatedIdentity(r)) => r.deposed.retain(|d| &d.id != id),
             Some(Record::Tailnet(r)) => r.deposed.retain(|d| &d.id != id),
             _ => {}
         },

@@ -13,7 +13,8 @@ use crate::model::{Desired, TailnetKind};
 
 use crate::reach::{self, Reach};
 use crate::state::{
-    ClientAttributes, ClientRecord, KeyAttributes, KeyRecord, Record, State, TailnetRecord,
+    ClientAttributes, ClientRecord, IdentityAttributes, IdentityRecord, KeyAttributes, KeyRecord,
+    Record, State, TailnetRecord,
 };
 
 use super::session::{self, Session};
@@ -104,7 +105,7 @@ async fn adopt(
         }
         KeyLookup::NotFound => {
             return Err(Error::Usage(format!(
-                "no key or OAuth client `{id}` in that tailnet"
+                "no key, OAuth client or federated identity `{id}` in that tailnet"
             )));
         }
     };
@@ -116,6 +117,10 @@ async fn adopt(
                 .as_ref()
                 .map(ToString::to_string);
             key_record(info, id, created_by)
+        }
+        Member::FederatedIdentity(name) => {
+            let audience_set = tailnet.federated_identities[name].audience.is_some();
+            identity_record(info, id, audience_set)
         }
         Member::Tailnet | Member::Policy => unreachable!("handled above"),
     }
@@ -161,6 +166,38 @@ fn client_record(info: KeyInfo, id: &str) -> Result<Record, Error> {
         created: info.created,
         attributes,
         delivered: Vec::new(),
+        deposed: Vec::new(),
+    }))
+}
+
+/// A federated identity's record, its attributes as live; the audience counts as the
+/// manifest's own only when the manifest sets one (otherwise it is the API's to generate).
+fn identity_record(info: KeyInfo, id: &str, audience_set: bool) -> Result<Record, Error> {
+    let Some(federation) = info
+        .federation
+        .filter(|_| info.key_type == KeyType::Federated)
+    else {
+        return Err(Error::Usage(format!(
+            "`{id}` is a {} key, not a federated identity",
+            info.key_type.as_str()
+        )));
+    };
+    let mut attributes = IdentityAttributes {
+        description: info.description,
+        scopes: info.scopes,
+        tags: info.tags,
+        issuer: federation.issuer,
+        subject: federation.subject,
+        audience: audience_set.then(|| federation.audience.clone()),
+        custom_claim_rules: federation.custom_claim_rules,
+    };
+    attributes.scopes.sort();
+    attributes.tags.sort();
+    Ok(Record::FederatedIdentity(IdentityRecord {
+        id: info.id,
+        created: info.created,
+        audience: Some(federation.audience).filter(|a| !a.is_empty()),
+        attributes,
         deposed: Vec::new(),
     }))
 }

@@ -209,7 +209,7 @@ fn collect<'s>(state: &'s State, only: Option<&Address>) -> Result<Vec<Output<'s
                 owner: Owner::AuthKey { key_id: &k.id },
                 secret: SecretKnowledge::of(k.secret.as_ref()),
             }),
-            Record::Policy(_) => None,
+            Record::Policy(_) | Record::FederatedIdentity(_) => None,
         })
         .collect())
 }

@@ -60,7 +60,7 @@ fn text(
     }
 }
 
-/// `valid: 2 tailnets, 3 OAuth clients, 9 auth keys`.
+/// `valid: 2 tailnets, 3 OAuth clients, 9 auth keys` (`, 1 federated identity` when any).
 pub fn summary(desired: &Desired) -> String {
     let tailnets = desired.tailnets.len();
     let clients: usize = desired
@@ -69,12 +69,25 @@ pub fn summary(desired: &Desired) -> String {
         .map(|t| t.oauth_clients.len())
         .sum();
     let keys: usize = desired.tailnets.values().map(|t| t.auth_keys.len()).sum();
-    format!(
+    let identities: usize = desired
+        .tailnets
+        .values()
+        .map(|t| t.federated_identities.len())
+        .sum();
+    let mut s = format!(
         "valid: {}, {}, {}",
         count(tailnets, "tailnet", "tailnets"),
         count(clients, "OAuth client", "OAuth clients"),
         count(keys, "auth key", "auth keys")
-    )
+    );
+    // Named only when there are some, so the line of a manifest without any stays as it was.
+    if identities > 0 {
+        s.push_str(&format!(
+            ", {}",
+            count(identities, "federated identity", "federated identities")
+        ));
+    }
+    s
 }
 
 /// `invalid: 3 errors, 1 warning`.

@@ -21,8 +21,8 @@
 //! | E013 | key-needs-tags | error | an auth key that must carry tags has none |
 //! | E014 | unknown-scope | error | a scope name the API does not know |
 //! | W015 | legacy-scope | warning | a pre-2024 scope name; it is expanded to the current ones |
-//! | E016 | no-scopes | error | an OAuth client without scopes |
-//! | E017 | client-needs-tags | error | an OAuth client whose scopes require tags has none |
+//! | E016 | no-scopes | error | an OAuth client or federated identity without scopes |
+//! | E017 | client-needs-tags | error | an OAuth client or federated identity whose scopes require tags has none |
 //! | E018 | description | error | a description the API refuses (length or characters) |
 //! | E019 | expiry-range | error | an auth key expiry outside 1s..=90d |
 //! | E020 | invalid-duration | error | a duration that does not parse |
@@ -48,6 +48,9 @@
 //! | E040 | delivery-shape | error | a `deliver` entry without exactly one of `file` or `command` |
 //! | E041 | duplicate-tailnet-id | error | two tailnets that reference the same existing tailnet |
 //! | E042 | invalid-move | error | a `moved` entry that cannot be followed (addresses, kinds, tailnets) |
+//! | E043 | invalid-issuer | error | a federated identity's `issuer` that is not an `https://` URL with a host |
+//! | E044 | invalid-subject | error | a federated identity without a `subject`, or with a blank one |
+//! | E045 | reserved-claim | error | a `customClaimRules` entry for `sub`, `iss` or `aud` (the identity's own fields) |
 
 use std::fmt;
 
@@ -132,8 +135,8 @@ codes! {
     KeyNeedsTags = 13, "E0", "key-needs-tags", Error, "an auth key that must carry tags has none";
     UnknownScope = 14, "E0", "unknown-scope", Error, "a scope name the API does not know";
     LegacyScope = 15, "W0", "legacy-scope", Warning, "a pre-2024 scope name; it is expanded to the current ones";
-    NoScopes = 16, "E0", "no-scopes", Error, "an OAuth client without scopes";
-    ClientNeedsTags = 17, "E0", "client-needs-tags", Error, "an OAuth client whose scopes require tags has none";
+    NoScopes = 16, "E0", "no-scopes", Error, "an OAuth client or federated identity without scopes";
+    ClientNeedsTags = 17, "E0", "client-needs-tags", Error, "an OAuth client or federated identity whose scopes require tags has none";
     Description = 18, "E0", "description", Error, "a description the API refuses (length or characters)";
     ExpiryRange = 19, "E0", "expiry-range", Error, "an auth key expiry outside 1s..=90d";
     InvalidDuration = 20, "E0", "invalid-duration", Error, "a duration that does not parse";
@@ -159,6 +162,9 @@ codes! {
     DeliveryShape = 40, "E0", "delivery-shape", Error, "a `deliver` entry without exactly one of `file` or `command`";
     DuplicateTailnetId = 41, "E0", "duplicate-tailnet-id", Error, "two tailnets that reference the same existing tailnet";
     InvalidMove = 42, "E0", "invalid-move", Error, "a `moved` entry that cannot be followed (addresses, kinds, tailnets)";
+    InvalidIssuer = 43, "E0", "invalid-issuer", Error, "a federated identity's `issuer` that is not an `https://` URL with a host";
+    InvalidSubject = 44, "E0", "invalid-subject", Error, "a federated identity without a `subject`, or with a blank one";
+    ReservedClaim = 45, "E0", "reserved-claim", Error, "a `customClaimRules` entry for `sub`, `iss` or `aud` (the identity's own fields)";
 }
 
 impl fmt::Display for Code {

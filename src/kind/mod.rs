@@ -8,6 +8,7 @@
 //! README's "How to add a resource kind" lists them.
 
 mod auth_key;
+mod federated_identity;
 mod oauth_client;
 mod policy;
 mod tailnet;
@@ -23,6 +24,9 @@ pub enum ResourceKind {
     OAuthClient,
     /// An auth key.
     AuthKey,
+    /// A federated identity (workload identity federation: a CI job's OIDC token is exchanged
+    /// for an access token; no secret).
+    FederatedIdentity,
 }
 
 /// What the API assigns on a create, shown as "(known after apply)" in a plan.
@@ -34,6 +38,8 @@ pub enum AfterApply {
     Secret,
     /// Its expiry time.
     Expires,
+    /// The audience the API generates when the manifest sets none.
+    Audience,
 }
 
 impl AfterApply {
@@ -43,6 +49,7 @@ impl AfterApply {
             Self::Id => "id",
             Self::Secret => "secret",
             Self::Expires => "expires",
+            Self::Audience => "audience",
         }
     }
 }
@@ -68,11 +75,12 @@ pub struct KindSpec {
 
 impl ResourceKind {
     /// Every kind, in address order (a tailnet before its members).
-    pub const ALL: [ResourceKind; 4] = [
+    pub const ALL: [ResourceKind; 5] = [
         ResourceKind::Tailnet,
         ResourceKind::Policy,
         ResourceKind::OAuthClient,
         ResourceKind::AuthKey,
+        ResourceKind::FederatedIdentity,
     ];
 
     /// The kind's table.
@@ -82,6 +90,7 @@ impl ResourceKind {
             Self::Policy => &policy::SPEC,
             Self::OAuthClient => &oauth_client::SPEC,
             Self::AuthKey => &auth_key::SPEC,
+            Self::FederatedIdentity => &federated_identity::SPEC,
         }
     }
 

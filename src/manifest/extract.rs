@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use super::Sink;
 use super::node::{Node, Value};
 use super::raw::{
-    AUTH_KEY_FIELDS, At, DELIVERY_FIELDS, Entry, Field, MOVED_FIELDS, OAUTH_CLIENT_FIELDS,
-    POLICY_FIELDS, RawAuthKey, RawDelivery, RawManifest, RawMove, RawOAuthClient, RawPolicy,
-    RawTagOwners, RawTailnet, TAILNET_FIELDS, TOP_FIELDS,
+    AUTH_KEY_FIELDS, At, DELIVERY_FIELDS, Entry, FEDERATED_IDENTITY_FIELDS, Field, MOVED_FIELDS,
+    OAUTH_CLIENT_FIELDS, POLICY_FIELDS, RawAuthKey, RawClaimRule, RawDelivery,
+    RawFederatedIdentity, RawManifest, RawMove, RawOAuthClient, RawPolicy, RawTagOwners,
+    RawTailnet, TAILNET_FIELDS, TOP_FIELDS,
 };
 use super::source::{FileId, Loc, child_path, index_path};
 use crate::diagnostic::Code;
@@ -216,6 +217,10 @@ impl Reader<'_, '_> {
                     t.oauth_clients = self.resources(value, p, "OAuth client", Self::oauth_client);
                 }
                 "authKeys" => t.auth_keys = self.resources(value, p, "auth key", Self::auth_key),
+                "federatedIdentities" => {
+                    t.federated_identities =
+                        self.resources(value, p, "federated identity", Self::federated_identity);
+                }
                 _ => self.unknown_field(&key, TAILNET_FIELDS, "a tailnet"),
             }
         }
@@ -272,6 +277,41 @@ impl Reader<'_, '_> {
             }
         }
         c
+    }
+
+    fn federated_identity(&mut self, node: &Node, path: &str) -> RawFederatedIdentity {
+        let mut f = RawFederatedIdentity::default();
+        for (key, value) in self.body(node, path, "federated identity") {
+            let p = key.loc.path.as_str();
+            match key.value.as_str() {
+                "description" => f.description = self.string(value, p),
+                "issuer" => f.issuer = self.string(value, p),
+                "subject" => f.subject = self.string(value, p),
+                "audience" => f.audience = self.string(value, p),
+                "customClaimRules" => f.custom_claim_rules = self.claim_rules(value, p),
+                "scopes" => f.scopes = self.string_list(value, p),
+                "tags" => f.tags = self.string_list(value, p),
+                _ => self.unknown_field(&key, FEDERATED_IDENTITY_FIELDS, "a federated identity"),
+            }
+        }
+        f
+    }
+
+    fn claim_rules(&mut self, node: &Node, path: &str) -> Field<Vec<RawClaimRule>> {
+        let Some(entries) = self.fields(node, path, "a mapping of claim names to patterns") else {
+            return Field::Broken;
+        };
+        let rules = entries
+            .into_iter()
+            .map(|(claim, value)| {
+                let pattern = self.string(value, &claim.loc.path);
+                RawClaimRule { claim, pattern }
+            })
+            .collect();
+        Field::Set(At {
+            value: rules,
+            loc: self.loc(node, path.to_owned()),
+        })
     }
 
     fn auth_key(&mut self, node: &Node, path: &str) -> RawAuthKey {

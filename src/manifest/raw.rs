@@ -20,6 +20,7 @@ pub const TAILNET_FIELDS: &[&str] = &[
     "policy",
     "oauthClients",
     "authKeys",
+    "federatedIdentities",
 ];
 /// Fields of a `policy` block.
 pub const POLICY_FIELDS: &[&str] = &["tagOwners", "file"];
@@ -39,6 +40,16 @@ pub const AUTH_KEY_FIELDS: &[&str] = &[
     "deliver",
     "envName",
     "keepPrevious",
+];
+/// Fields of a federated identity.
+pub const FEDERATED_IDENTITY_FIELDS: &[&str] = &[
+    "description",
+    "issuer",
+    "subject",
+    "audience",
+    "customClaimRules",
+    "scopes",
+    "tags",
 ];
 /// Fields of a `deliver` entry.
 pub const DELIVERY_FIELDS: &[&str] = &["file", "command"];
@@ -131,6 +142,8 @@ pub struct RawTailnet {
     pub oauth_clients: Vec<Entry<RawOAuthClient>>,
     /// `authKeys`.
     pub auth_keys: Vec<Entry<RawAuthKey>>,
+    /// `federatedIdentities`.
+    pub federated_identities: Vec<Entry<RawFederatedIdentity>>,
 }
 
 /// One `tagOwners` entry: the tag and its owners.
@@ -193,6 +206,34 @@ pub struct RawAuthKey {
     pub env_name: Field<String>,
     /// `keepPrevious` (a duration, as written).
     pub keep_previous: Field<String>,
+}
+
+/// A federated identity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawFederatedIdentity {
+    /// `description`.
+    pub description: Field<String>,
+    /// `issuer`.
+    pub issuer: Field<String>,
+    /// `subject`.
+    pub subject: Field<String>,
+    /// `audience`.
+    pub audience: Field<String>,
+    /// `customClaimRules`.
+    pub custom_claim_rules: Field<Vec<RawClaimRule>>,
+    /// `scopes`.
+    pub scopes: Field<Vec<At<String>>>,
+    /// `tags`.
+    pub tags: Field<Vec<At<String>>>,
+}
+
+/// One `customClaimRules` entry: the claim (the map key) and its pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawClaimRule {
+    /// The claim's name.
+    pub claim: At<String>,
+    /// The pattern (`Broken` when not a string).
+    pub pattern: Field<String>,
 }
 
 /// One `deliver` entry, as written (which of the two keys are present is checked later).

@@ -27,7 +27,7 @@ pub fn json_schema() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "tailform manifest",
-        "description": "Tailnets, OAuth clients and auth keys that `tailform plan` and `tailform apply` reconcile. Generate with `tailform schema > tailform.schema.json`.",
+        "description": "Tailnets, OAuth clients, auth keys and federated identities that `tailform plan` and `tailform apply` reconcile. Generate with `tailform schema > tailform.schema.json`.",
         "type": ["object", "null"],
         "additionalProperties": false,
         "patternProperties": {
@@ -136,7 +136,8 @@ fn defs() -> Value {
         "tailnet": tailnet(),
         "policy": policy(),
         "oauthClient": oauth_client(),
-        "authKey": auth_key()
+        "authKey": auth_key(),
+        "federatedIdentity": federated_identity()
     })
 }
 
@@ -175,6 +176,12 @@ fn tailnet() -> Value {
                 "type": ["object", "null"],
                 "propertyNames": { "$ref": "#/$defs/name" },
                 "additionalProperties": { "$ref": "#/$defs/authKey" }
+            },
+            "federatedIdentities": {
+                "description": "Federated identities (workload identity federation) by logical name.",
+                "type": ["object", "null"],
+                "propertyNames": { "$ref": "#/$defs/name" },
+                "additionalProperties": { "$ref": "#/$defs/federatedIdentity" }
             }
         },
         "if": { "type": "object", "required": ["id"] },
@@ -224,6 +231,59 @@ fn scope_names() -> Vec<String> {
     let mut names = Scope::all_names();
     names.extend(Scope::legacy_names().iter().map(|s| (*s).to_owned()));
     names
+}
+
+fn federated_identity() -> Value {
+    json!({
+        "description": "A federated identity: a CI job (or any OIDC workload) whose token matches it gets an access token with its scopes, without a stored secret. Every field is updated in place.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["issuer", "subject", "scopes"],
+        "properties": {
+            "description": { "$ref": "#/$defs/description" },
+            "issuer": {
+                "description": "The OIDC issuer, an `https://` URL (GitHub Actions: `https://token.actions.githubusercontent.com`).",
+                "type": "string",
+                "pattern": "^https://[^/?#\\s]+"
+            },
+            "subject": {
+                "description": "The `sub` claim a token must match; `*` matches any run of characters (`repo:org/repo:ref:refs/heads/main`).",
+                "type": "string",
+                "pattern": "\\S"
+            },
+            "audience": {
+                "description": "The `aud` claim a token must carry. Omitted: the API generates one, shown after apply and kept.",
+                "type": "string"
+            },
+            "customClaimRules": {
+                "description": "Further claims a token must match, claim → pattern (`*` as in `subject`). `sub`, `iss` and `aud` are the fields above.",
+                "type": "object",
+                "propertyNames": { "not": { "enum": ["sub", "iss", "aud"] } },
+                "additionalProperties": { "type": "string" }
+            },
+            "scopes": {
+                "description": "At least one scope of the tokens it grants; legacy names are accepted with a warning and expanded.",
+                "type": "array",
+                "minItems": 1,
+                "items": { "enum": scope_names() }
+            },
+            "tags": {
+                "$ref": "#/$defs/tags",
+                "description": "Tags the tokens may give to keys and devices; required with `auth_keys` or `devices:core`."
+            }
+        },
+        "if": {
+            "type": "object",
+            "required": ["scopes"],
+            "properties": {
+                "scopes": { "contains": { "enum": ["auth_keys", "devices:core", "devices"] } }
+            }
+        },
+        "then": {
+            "required": ["tags"],
+            "properties": { "tags": { "minItems": 1 } }
+        }
+    })
 }
 
 fn oauth_client() -> Value {
@@ -341,6 +401,10 @@ mod tests {
         assert_eq!(keys(&d["policy"]), sorted(raw::POLICY_FIELDS));
         assert_eq!(keys(&d["oauthClient"]), sorted(raw::OAUTH_CLIENT_FIELDS));
         assert_eq!(keys(&d["authKey"]), sorted(raw::AUTH_KEY_FIELDS));
+        assert_eq!(
+            keys(&d["federatedIdentity"]),
+            sorted(raw::FEDERATED_IDENTITY_FIELDS)
+        );
         let mut deliver: Vec<String> = d["deliver"]["items"]["oneOf"]
             .as_array()
             .unwrap()

@@ -6,6 +6,7 @@
 mod auth_key;
 mod delivery;
 mod duration;
+mod federated_identity;
 mod moved;
 
 mod oauth_client;
@@ -24,6 +25,7 @@ pub use crate::name::{Name, NameError};
 pub use auth_key::{AuthKey, MAX_EXPIRY, RecreateIfInvalid};
 pub use delivery::{Delivery, EnvName, EnvNameError};
 pub use duration::{Duration, DurationError};
+pub use federated_identity::{FederatedIdentity, RESERVED_CLAIMS};
 pub use moved::{Move, MoveError};
 pub use oauth_client::OAuthClient;
 pub use policy::{Policy, PolicyFile, tag_owners_of};

@@ -1,10 +1,10 @@
 //! `Tailnet`: a desired tailnet — one tailform creates through the organization API, or an
-//! existing one referenced by id — with its policy, OAuth clients and auth keys.
+//! existing one referenced by id — with its policy, OAuth clients, auth keys and federated identities.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::{AuthKey, DisplayName, Name, OAuthClient, Origin, Policy};
+use super::{AuthKey, DisplayName, FederatedIdentity, Name, OAuthClient, Origin, Policy};
 use crate::address::{Member, ResourceKind};
 
 /// How the tailnet comes to exist.
@@ -85,6 +85,8 @@ pub struct Tailnet {
     pub oauth_clients: BTreeMap<Name, OAuthClient>,
     /// Auth keys by name.
     pub auth_keys: BTreeMap<Name, AuthKey>,
+    /// Federated identities by name.
+    pub federated_identities: BTreeMap<Name, FederatedIdentity>,
 }
 
 impl Tailnet {
@@ -106,6 +108,7 @@ impl Tailnet {
         match kind {
             ResourceKind::OAuthClient => self.oauth_clients.keys().cloned().collect(),
             ResourceKind::AuthKey => self.auth_keys.keys().cloned().collect(),
+            ResourceKind::FederatedIdentity => self.federated_identities.keys().cloned().collect(),
             ResourceKind::Tailnet | ResourceKind::Policy => Vec::new(),
         }
     }
@@ -117,6 +120,7 @@ impl Tailnet {
             Member::Tailnet | Member::Policy => true,
             Member::OAuthClient(n) => self.oauth_clients.contains_key(n),
             Member::AuthKey(n) => self.auth_keys.contains_key(n),
+            Member::FederatedIdentity(n) => self.federated_identities.contains_key(n),
         }
     }
 
@@ -131,6 +135,9 @@ impl Tailnet {
             }
             Member::AuthKey(n) => {
                 self.auth_keys.remove(n);
+            }
+            Member::FederatedIdentity(n) => {
+                self.federated_identities.remove(n);
             }
         }
     }

@@ -60,6 +60,7 @@ pub fn tailnet(n: &str) -> Tailnet {
         policy: None,
         oauth_clients: BTreeMap::new(),
         auth_keys: BTreeMap::new(),
+        federated_identities: BTreeMap::new(),
     }
 }
 

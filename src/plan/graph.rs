@@ -75,6 +75,8 @@ impl StepGraph {
                 Step::WritePolicy { .. }
                     | Step::CreateClient { .. }
                     | Step::UpdateClient { .. }
+                    | Step::CreateIdentity { .. }
+                    | Step::UpdateIdentity { .. }
                     | Step::CreateKey { .. }
             )
         });
@@ -128,9 +130,19 @@ impl StepGraph {
                     let orphans = at(self, address, &|s| is_orphan_delete(s));
                     edges.extend(orphans.into_iter().map(|o| (o, n)));
                 }
-                Step::UpdateClient { .. } => {
-                    // Tags are defined before clients use them.
+                Step::UpdateClient { .. }
+                | Step::CreateIdentity { .. }
+                | Step::UpdateIdentity { .. } => {
+                    // Tags are defined before clients and identities use them.
                     edges.extend(policies.iter().map(|&p| (p, n)));
+                }
+                Step::DeleteIdentity {
+                    address,
+                    target: Target::Deposed(_),
+                } => {
+                    // Create before destroy.
+                    let creates = at(self, address, &|s| matches!(s, Step::CreateIdentity { .. }));
+                    edges.extend(creates.into_iter().map(|c| (c, n)));
                 }
                 Step::DeleteClient {
                     address,
@@ -187,6 +199,7 @@ impl StepGraph {
                             s,
                             Step::DeleteKey { .. }
                                 | Step::DeleteClient { .. }
+                                | Step::DeleteIdentity { .. }
                                 | Step::Forget { .. }
                         )
                     });

@@ -1,13 +1,14 @@
 //! The plan: manifests (`Desired`) + state + live API → a dependency-ordered set of changes
 //! (DESIGN §5). [`diff`] is pure: it reads values and returns a [`Plan`] (what to show, and the
 //! `StepGraph` apply executes) or every [`PlanError`] at once. Per-kind rules live in
-//! `tailnet`, `policy`, `oauth_client` and `auth_key`.
+//! `tailnet`, `policy`, `oauth_client`, `auth_key` and `federated_identity`.
 
 mod action;
 mod auth_key;
 mod change;
 mod delivery;
 mod error;
+mod federated_identity;
 mod graph;
 mod moves;
 mod oauth_client;
@@ -171,6 +172,7 @@ pub fn diff(
         planner.plan_policy(&name, fate);
         planner.plan_clients(&name, fate);
         planner.plan_keys(&name, fate);
+        planner.plan_identities(&name, fate);
         planner.count_unmanaged(&name);
     }
     planner.check_tailnet_cap();

@@ -183,10 +183,12 @@ impl Planner<'_> {
         if !valid {
             return self.forget_record(address, Some(record), Reason::Missing);
         }
-        let change = Change::new(address.clone(), Action::Delete)
+        let mut change = Change::new(address.clone(), Action::Delete)
             .reason(Reason::NoConfig)
-            .values(Some(record.view()), None)
-            .sensitive();
+            .values(Some(record.view()), None);
+        if kind.has_secret() {
+            change = change.sensitive();
+        }
         let step = kind.delete(address.clone(), Target::Current(id));
         self.push(change, [step]);
     }
@@ -246,6 +248,8 @@ pub(crate) enum Kind {
     Client,
     /// An auth key.
     Key,
+    /// A federated identity (no secret).
+    Identity,
 }
 
 impl Kind {
@@ -253,6 +257,7 @@ impl Kind {
         match self {
             Kind::Client => Step::DeleteClient { address, target },
             Kind::Key => Step::DeleteKey { address, target },
+            Kind::Identity => Step::DeleteIdentity { address, target },
         }
     }
 
@@ -260,7 +265,12 @@ impl Kind {
         match self {
             Kind::Client => "OAuth client",
             Kind::Key => "auth key",
+            Kind::Identity => "federated identity",
         }
+    }
+
+    fn has_secret(self) -> bool {
+        !matches!(self, Kind::Identity)
     }
 }
 

@@ -178,6 +178,10 @@ impl Planner<'_> {
                     tracked.insert(k.id.as_str());
                     tracked.extend(k.deposed.iter().map(|d| d.id.as_str()));
                 }
+                Record::FederatedIdentity(f) => {
+                    tracked.insert(f.id.as_str());
+                    tracked.extend(f.deposed.iter().map(|d| d.id.as_str()));
+                }
                 Record::Policy(_) => {}
             }
         }

@@ -268,6 +268,17 @@ impl Planner<'_> {
                 );
             }
         }
+        for identity in tailnet.federated_identities.values() {
+            for tag in identity.tags.iter().filter(|t| !defined(t.as_str())) {
+                errors.push(
+                    PlanError::new(
+                        Address::federated_identity(name.clone(), identity.name.clone()),
+                        format!("tag `{tag}` is not defined in the tailnet's policy file"),
+                    )
+                    .at(&identity.origin),
+                );
+            }
+        }
         for key in tailnet.auth_keys.values() {
             let address = Address::auth_key(name.clone(), key.name.clone());
             for tag in key.tags.iter().filter(|t| !defined(t.as_str())) {
@@ -321,7 +332,7 @@ impl Planner<'_> {
 }
 
 /// The `tagOwners` tailform writes on a tailnet it creates when the manifest has no `policy`
-/// block: every tag the tailnet's clients and keys use, owned by nobody (`[]`), except that a
+/// block: every tag the tailnet's clients, keys and federated identities use, owned by nobody (`[]`), except that a
 /// tag a `createdBy` key requests when its tag set is not exactly its client's is owned by
 /// itself — what the API's ownership rule needs for a client to mint a key with part of its tags.
 pub fn automatic_tag_owners(tailnet: &Tailnet) -> BTreeMap<String, Vec<String>> {
@@ -330,7 +341,13 @@ pub fn automatic_tag_owners(tailnet: &Tailnet) -> BTreeMap<String, Vec<String>> 
         .oauth_clients
         .values()
         .flat_map(|c| c.tags.iter())
-        .chain(tailnet.auth_keys.values().flat_map(|k| k.tags.iter()));
+        .chain(tailnet.auth_keys.values().flat_map(|k| k.tags.iter()))
+        .chain(
+            tailnet
+                .federated_identities
+                .values()
+                .flat_map(|f| f.tags.iter()),
+        );
     for tag in used {
         owners.entry(tag.to_string()).or_default();
     }

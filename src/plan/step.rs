@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
 use crate::model::Duration;
-use crate::state::{ClientAttributes, KeyAttributes, ManagedPolicy};
+use crate::state::{ClientAttributes, IdentityAttributes, KeyAttributes, ManagedPolicy};
 
 /// One operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +59,29 @@ pub enum Step {
     /// `DELETE /tailnet/{id}/keys/{id}` for a client.
     DeleteClient {
         /// The client's address.
+        address: Address,
+        /// Which object.
+        target: Target,
+    },
+    /// `POST /tailnet/{id}/keys` with `keyType: federated`.
+    CreateIdentity {
+        /// The identity's address.
+        address: Address,
+        /// What to create.
+        attributes: IdentityAttributes,
+        /// Keep the current record as deposed (deleted by a later `DeleteIdentity`).
+        depose_current: bool,
+    },
+    /// `PUT /tailnet/{id}/keys/{id}` for a federated identity (full replacement).
+    UpdateIdentity {
+        /// The identity's address.
+        address: Address,
+        /// The new attributes.
+        attributes: IdentityAttributes,
+    },
+    /// `DELETE /tailnet/{id}/keys/{id}` for a federated identity.
+    DeleteIdentity {
+        /// The identity's address.
         address: Address,
         /// Which object.
         target: Target,
@@ -172,6 +195,9 @@ impl Step {
             | Step::CreateClient { address, .. }
             | Step::UpdateClient { address, .. }
             | Step::DeleteClient { address, .. }
+            | Step::CreateIdentity { address, .. }
+            | Step::UpdateIdentity { address, .. }
+            | Step::DeleteIdentity { address, .. }
             | Step::CreateKey { address, .. }
             | Step::DeleteKey { address, .. }
             | Step::RecordTailnet { address, .. }
@@ -196,6 +222,7 @@ impl Step {
             self,
             Step::DeleteTailnet { .. }
                 | Step::DeleteClient { .. }
+                | Step::DeleteIdentity { .. }
                 | Step::DeleteKey { .. }
                 | Step::Forget { .. }
                 | Step::ClearIntent { .. }
@@ -227,6 +254,17 @@ impl Step {
                 ..
             } => "revoke orphaned OAuth client",
             Step::DeleteClient { .. } => "delete OAuth client",
+            Step::CreateIdentity { .. } => "create federated identity",
+            Step::UpdateIdentity { .. } => "update federated identity",
+            Step::DeleteIdentity {
+                target: Target::Deposed(_),
+                ..
+            } => "delete previous federated identity",
+            Step::DeleteIdentity {
+                target: Target::Orphan(_),
+                ..
+            } => "delete orphaned federated identity",
+            Step::DeleteIdentity { .. } => "delete federated identity",
             Step::CreateKey { .. } => "create auth key",
             Step::DeleteKey {
                 target: Target::Deposed(_),

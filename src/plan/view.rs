@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
-use crate::model::{AuthKey, Duration, OAuthClient};
-use crate::state::{ClientAttributes, KeyAttributes, ManagedPolicy};
+use crate::model::{AuthKey, Duration, FederatedIdentity, OAuthClient};
+use crate::state::{ClientAttributes, IdentityAttributes, KeyAttributes, ManagedPolicy};
 
 /// The attributes a desired OAuth client is created or updated with.
 pub fn client_attributes(client: &OAuthClient) -> ClientAttributes {
@@ -16,6 +16,40 @@ pub fn client_attributes(client: &OAuthClient) -> ClientAttributes {
         scopes,
         tags: client.tags.iter().map(|t| t.as_str().to_owned()).collect(),
     }
+}
+
+/// The attributes a desired federated identity is created or updated with.
+pub fn identity_attributes(identity: &FederatedIdentity) -> IdentityAttributes {
+    let mut scopes = identity.scopes.to_strings();
+    scopes.sort();
+    IdentityAttributes {
+        description: identity.description.as_str().to_owned(),
+        scopes,
+        tags: identity
+            .tags
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
+        issuer: identity.issuer.clone(),
+        subject: identity.subject.clone(),
+        audience: identity.audience.clone(),
+        custom_claim_rules: identity.custom_claim_rules.clone(),
+    }
+}
+
+/// True when the live identity `live` differs from `wanted`; an audience `wanted` leaves to the
+/// API is not compared.
+pub fn identity_differs(live: &IdentityAttributes, wanted: &IdentityAttributes) -> bool {
+    live.description != wanted.description
+        || sorted(&live.scopes) != sorted(&wanted.scopes)
+        || sorted(&live.tags) != sorted(&wanted.tags)
+        || live.issuer != wanted.issuer
+        || live.subject != wanted.subject
+        || live.custom_claim_rules != wanted.custom_claim_rules
+        || wanted
+            .audience
+            .as_ref()
+            .is_some_and(|a| live.audience.as_ref() != Some(a))
 }
 
 /// The attributes a desired auth key is created with.
@@ -127,6 +161,29 @@ pub fn client_view(attrs: &ClientAttributes, id: Option<&str>) -> Value {
             Some(Value::String(attrs.description.clone())),
         ),
         ("scopes", Some(strings(sorted(&attrs.scopes)))),
+        ("tags", Some(strings(sorted(&attrs.tags)))),
+        ("id", id.map(|id| Value::String(id.to_owned()))),
+    ])
+}
+
+/// A federated identity's view (an audience not yet known is left out: it is known after
+/// apply).
+pub fn identity_view(attrs: &IdentityAttributes, id: Option<&str>) -> Value {
+    let rules: Map<String, Value> = attrs
+        .custom_claim_rules
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    object([
+        ("audience", attrs.audience.clone().map(Value::String)),
+        ("customClaimRules", Some(Value::Object(rules))),
+        (
+            "description",
+            Some(Value::String(attrs.description.clone())),
+        ),
+        ("issuer", Some(Value::String(attrs.issuer.clone()))),
+        ("scopes", Some(strings(sorted(&attrs.scopes)))),
+        ("subject", Some(Value::String(attrs.subject.clone()))),
         ("tags", Some(strings(sorted(&attrs.tags)))),
         ("id", id.map(|id| Value::String(id.to_owned()))),
     ])

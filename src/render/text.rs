@@ -308,12 +308,15 @@ fn attribute_lines(c: &ResourceChangeView) -> Vec<Line> {
             }
         })
         .collect();
-    if unknown("id") && !before.contains_key("id") {
-        lines.push(Line {
-            name: "id".into(),
-            kind: LineKind::Add("(known after apply)".into()),
-            forces: false,
-        });
+    // What only the API knows (an id; an audience it generates) and nothing shows yet.
+    for name in ["id", "audience"] {
+        if unknown(name) && !before.contains_key(name) && !after.contains_key(name) {
+            lines.push(Line {
+                name: name.into(),
+                kind: LineKind::Add("(known after apply)".into()),
+                forces: false,
+            });
+        }
     }
     let sensitive = c.change.after_sensitive.get("secret").is_some()
         || c.change.before_sensitive.get("secret").is_some();

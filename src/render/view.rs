@@ -311,7 +311,11 @@ fn change_view(c: &crate::plan::Change) -> ResourceChangeView<'_> {
     let after_unknown = if creates && c.after.is_some() && !after_apply.is_empty() {
         let mut unknown = json!({});
         for attribute in after_apply {
-            if *attribute != AfterApply::Secret || c.sensitive {
+            let shown = c
+                .after
+                .as_deref()
+                .is_some_and(|a| a.get(attribute.attribute()).is_some());
+            if (*attribute != AfterApply::Secret || c.sensitive) && !shown {
                 unknown[attribute.attribute()] = json!(true);
             }
         }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::intent::Intent;
-use super::record::{ClientRecord, KeyRecord, PolicyRecord, Record, TailnetRecord};
+use super::record::{ClientRecord, IdentityRecord, KeyRecord, PolicyRecord, Record, TailnetRecord};
 use super::serial::{SerialExhausted, next_serial};
 use crate::address::{Address, ResourceKind};
 
@@ -63,6 +63,14 @@ impl State {
     pub fn oauth_client(&self, address: &Address) -> Option<&ClientRecord> {
         match self.resources.get(address) {
             Some(Record::OAuthClient(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The federated identity record at `address`.
+    pub fn federated_identity(&self, address: &Address) -> Option<&IdentityRecord> {
+        match self.resources.get(address) {
+            Some(Record::FederatedIdentity(f)) => Some(f),
             _ => None,
         }
     }
@@ -209,6 +217,7 @@ fn record_to_json(record: &Record) -> serde_json::Value {
         Record::Policy(r) => serde_json::to_value(r),
         Record::OAuthClient(r) => serde_json::to_value(r),
         Record::AuthKey(r) => serde_json::to_value(r),
+        Record::FederatedIdentity(r) => serde_json::to_value(r),
     };
     v.expect("state records serialise to JSON (no non-string keys)")
 }
@@ -222,6 +231,7 @@ fn record_from_json(
         ResourceKind::Policy => Record::Policy(serde_json::from_value(raw)?),
         ResourceKind::OAuthClient => Record::OAuthClient(serde_json::from_value(raw)?),
         ResourceKind::AuthKey => Record::AuthKey(serde_json::from_value(raw)?),
+        ResourceKind::FederatedIdentity => Record::FederatedIdentity(serde_json::from_value(raw)?),
     })
 }
 

@@ -38,8 +38,8 @@ pub use intent::Intent;
 pub use journal::JournalError;
 pub use lock::{LockError, LockInfo, StateLock};
 pub use record::{
-    BootstrapClient, ClientAttributes, ClientRecord, Deposed, DeposedTailnet, KeyAttributes,
-    KeyRecord, ManagedPolicy, PolicyRecord, Record, TailnetRecord,
+    BootstrapClient, ClientAttributes, ClientRecord, Deposed, DeposedTailnet, IdentityAttributes,
+    IdentityRecord, KeyAttributes, KeyRecord, ManagedPolicy, PolicyRecord, Record, TailnetRecord,
 };
 pub use serial::{MAX_SERIAL, SerialExhausted, next_serial};
 pub use stored_secret::{SecretKnowledge, StoredSecret, UNSEAL_HINT};

@@ -20,6 +20,8 @@ pub enum Record {
     OAuthClient(ClientRecord),
     /// `tailnet.<name>.auth_key.<name>`.
     AuthKey(KeyRecord),
+    /// `tailnet.<name>.federated_identity.<name>`.
+    FederatedIdentity(IdentityRecord),
 }
 
 /// A tailnet tailform created (or references).
@@ -189,6 +191,49 @@ pub struct KeyAttributes {
     pub created_by: Option<String>,
 }
 
+/// A federated identity tailform created (it has no secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityRecord {
+    /// Its id (`k…CNTRL`), the `client_id` a token exchange names.
+    pub id: String,
+    /// When the API created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// The audience the API holds (generated when the manifest sets none); not secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// Attributes as applied.
+    pub attributes: IdentityAttributes,
+    /// Replaced identities not yet deleted (`apply --replace`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposed: Vec<Deposed>,
+}
+
+/// A federated identity's attributes, as sent to the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityAttributes {
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Scopes, sorted.
+    pub scopes: Vec<String>,
+    /// Tags, sorted.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The token issuer (`https://…`).
+    pub issuer: String,
+    /// The subject pattern.
+    pub subject: String,
+    /// The audience the manifest sets; `None`: the API's generated one, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// Custom claim rules, claim → pattern.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_claim_rules: BTreeMap<String, String>,
+}
+
 /// A replaced object (key or client) still live, to be revoked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -208,6 +253,7 @@ impl Record {
             Record::Policy(_) => None,
             Record::OAuthClient(c) => Some(&c.id),
             Record::AuthKey(k) => Some(&k.id),
+            Record::FederatedIdentity(f) => Some(&f.id),
         }
     }
 
@@ -220,7 +266,7 @@ impl Record {
     pub fn stored_secret(&self) -> Option<&StoredSecret> {
         match self {
             Record::Tailnet(t) => t.oauth_client.as_ref().and_then(|c| c.secret.as_ref()),
-            Record::Policy(_) => None,
+            Record::Policy(_) | Record::FederatedIdentity(_) => None,
             Record::OAuthClient(c) => c.secret.as_ref(),
             Record::AuthKey(k) => k.secret.as_ref(),
         }

@@ -6,7 +6,8 @@
 
 use crate::manifest::Sources;
 use crate::manifest::raw::{
-    AUTH_KEY_FIELDS, Entry, OAUTH_CLIENT_FIELDS, RawManifest, TAILNET_FIELDS,
+    AUTH_KEY_FIELDS, Entry, FEDERATED_IDENTITY_FIELDS, OAUTH_CLIENT_FIELDS, RawManifest,
+    TAILNET_FIELDS,
 };
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -29,6 +30,12 @@ pub(crate) fn hint(raws: &[RawManifest], sources: &Sources, diags: &mut [Diagnos
                 "an auth key",
                 &format!("{base}.authKeys"),
                 AUTH_KEY_FIELDS,
+            ));
+            found.extend(suspects(
+                &t.body.federated_identities,
+                "a federated identity",
+                &format!("{base}.federatedIdentities"),
+                FEDERATED_IDENTITY_FIELDS,
             ));
         }
         for s in found {

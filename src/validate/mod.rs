@@ -8,6 +8,7 @@
 mod auth_key;
 mod delivery;
 mod env_name;
+mod federated_identity;
 mod indentation;
 mod moved;
 mod oauth_client;

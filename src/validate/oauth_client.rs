@@ -5,7 +5,7 @@ use super::{delivery, text};
 use crate::diagnostic::Code;
 use crate::manifest::Loc;
 use crate::manifest::Sink;
-use crate::manifest::raw::{At, Entry, RawOAuthClient};
+use crate::manifest::raw::{At, Entry, Field, RawOAuthClient};
 use crate::model::{EnvName, Name, OAuthClient, Scope, ScopeSet, ScopeSpelling};
 use crate::suggest::did_you_mean;
 
@@ -30,27 +30,9 @@ pub(super) fn check(entry: &Entry<RawOAuthClient>, sink: &mut Sink<'_>) -> Check
     let raw = &entry.body;
     let name = text::name(&entry.name, "OAuth client", sink);
     let description = text::description(&raw.description, sink);
-    let scopes = scopes(entry, sink);
+    let scopes = scopes(&raw.scopes, &entry.name, "OAuth client", sink);
     let tags = text::tags(&raw.tags, sink);
-    if let Some(set) = &scopes
-        && set.requires_tags()
-        && tags.list.is_empty()
-        && tags.complete
-    {
-        let loc = tags
-            .loc
-            .clone()
-            .unwrap_or_else(|| tags_path(&entry.name.loc));
-        sink.report(
-            Code::ClientNeedsTags,
-            &loc,
-            format!(
-                "OAuth client `{}` has the `auth_keys` or `devices:core` scope, which requires at least one tag",
-                entry.name.value
-            ),
-        )
-        .hint("add `tags: [tag:NAME]`: keys and devices it creates carry these tags");
-    }
+    require_tags(scopes.as_ref(), &tags, &entry.name, "OAuth client", sink);
     let deliver = delivery::deliveries(&raw.deliver, sink);
     let env_name = text::env_name(&raw.env_name, sink);
     let env_ok = env_name.is_some() || !raw.env_name.is_written();
@@ -78,33 +60,61 @@ pub(super) fn check(entry: &Entry<RawOAuthClient>, sink: &mut Sink<'_>) -> Check
     }
 }
 
+/// Reports a `kind` (an OAuth client or federated identity) whose scopes require tags and that
+/// has none.
+pub(super) fn require_tags(
+    scopes: Option<&ScopeSet>,
+    tags: &text::Tags,
+    name: &At<String>,
+    kind: &str,
+    sink: &mut Sink<'_>,
+) {
+    if let Some(set) = scopes
+        && set.requires_tags()
+        && tags.list.is_empty()
+        && tags.complete
+    {
+        let loc = tags.loc.clone().unwrap_or_else(|| tags_path(&name.loc));
+        sink.report(
+            Code::ClientNeedsTags,
+            &loc,
+            format!(
+                "{kind} `{}` has the `auth_keys` or `devices:core` scope, which requires at least one tag",
+                name.value
+            ),
+        )
+        .hint("add `tags: [tag:NAME]`: keys and devices it creates carry these tags");
+    }
+}
+
 /// Where a missing `tags` field would be: the resource's key, with the field's path.
 pub(super) fn tags_path(entry: &Loc) -> Loc {
     entry.with_path(crate::manifest::child_path(&entry.path, "tags"))
 }
 
-fn scopes(entry: &Entry<RawOAuthClient>, sink: &mut Sink<'_>) -> Option<ScopeSet> {
-    let raw = &entry.body.scopes;
+/// The scopes of a `kind` (an OAuth client or federated identity) named `name`: at least one,
+/// each known (legacy names expanded, with a warning).
+pub(super) fn scopes(
+    raw: &Field<Vec<At<String>>>,
+    name: &At<String>,
+    kind: &str,
+    sink: &mut Sink<'_>,
+) -> Option<ScopeSet> {
     if raw.is_broken() {
         return None;
     }
     let Some(list) = raw.get().filter(|l| !l.value.is_empty()) else {
         let loc = raw.get().map_or_else(
             || {
-                entry
-                    .name
-                    .loc
-                    .with_path(crate::manifest::child_path(&entry.name.loc.path, "scopes"))
+                name.loc
+                    .with_path(crate::manifest::child_path(&name.loc.path, "scopes"))
             },
             |l| l.loc.clone(),
         );
         sink.report(
             Code::NoScopes,
             &loc,
-            format!(
-                "OAuth client `{}` needs at least one scope",
-                entry.name.value
-            ),
+            format!("{kind} `{}` needs at least one scope", name.value),
         )
         .hint("e.g. `scopes: [auth_keys]` to create auth keys");
         return None;

@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 
 use super::auth_key::CheckedKey;
+use super::federated_identity::CheckedIdentity;
 use super::oauth_client::CheckedClient;
 use super::policy::PolicyCheck;
 use crate::diagnostic::Code;
@@ -27,6 +28,8 @@ pub(super) struct TailnetTags<'a> {
     pub clients: &'a [CheckedClient],
     /// Its keys.
     pub keys: &'a [CheckedKey],
+    /// Its federated identities.
+    pub identities: &'a [CheckedIdentity],
 }
 
 /// Runs the tailnet-wide tag checks.
@@ -42,7 +45,8 @@ pub(super) fn check(t: &TailnetTags<'_>, sink: &mut Sink<'_>) {
             .clients
             .iter()
             .flat_map(|c| &c.tags.list)
-            .chain(t.keys.iter().flat_map(|k| &k.tags.list));
+            .chain(t.keys.iter().flat_map(|k| &k.tags.list))
+            .chain(t.identities.iter().flat_map(|f| &f.tags.list));
         for tag in used {
             undefined(tag, &defined, (policy, place), sink);
         }

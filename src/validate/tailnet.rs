@@ -1,9 +1,10 @@
-//! One tailnet — name, kind (created, with its display name, or existing, by id), policy, clients
-//! and keys — and the rules across tailnets: unique display names, unique ids, the org cap.
+//! One tailnet — name, kind (created, with its display name, or existing, by id), policy, clients,
+//! keys and federated identities — and the rules across tailnets: unique display names, unique ids, the org cap.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::auth_key::{self, CheckedKey};
+use super::federated_identity::{self, CheckedIdentity};
 use super::oauth_client::{self, CheckedClient};
 use super::policy::{self, PolicyCheck};
 use super::tags::{self, TailnetTags};
@@ -26,6 +27,8 @@ pub(super) struct CheckedTailnet {
     pub clients: Vec<CheckedClient>,
     /// Its keys.
     pub keys: Vec<CheckedKey>,
+    /// Its federated identities.
+    pub identities: Vec<CheckedIdentity>,
     /// The model, when everything in it is valid.
     pub model: Option<Tailnet>,
 }
@@ -56,12 +59,18 @@ pub(super) fn check(entry: &Entry<RawTailnet>, sink: &mut Sink<'_>) -> CheckedTa
         .iter()
         .map(|k| auth_key::check(k, created, sink))
         .collect();
+    let identities: Vec<CheckedIdentity> = raw
+        .federated_identities
+        .iter()
+        .map(|f| federated_identity::check(f, sink))
+        .collect();
     tags::check(
         &TailnetTags {
             created,
             policy: &policy,
             clients: &clients,
             keys: &keys,
+            identities: &identities,
         },
         sink,
     );
@@ -71,6 +80,7 @@ pub(super) fn check(entry: &Entry<RawTailnet>, sink: &mut Sink<'_>) -> CheckedTa
         kind,
         clients,
         keys,
+        identities,
         model: None,
     };
     checked.model = build(&checked, entry, &policy, sink);
@@ -100,6 +110,11 @@ fn build(
         .iter()
         .map(|k| k.model.clone().map(|m| (m.name.clone(), m)))
         .collect();
+    let federated_identities: Option<BTreeMap<_, _>> = t
+        .identities
+        .iter()
+        .map(|f| f.model.clone().map(|m| (m.name.clone(), m)))
+        .collect();
     Some(Tailnet {
         name: name.clone(),
         origin: text::origin(&entry.name.loc, sink),
@@ -108,6 +123,7 @@ fn build(
         policy: policy.model(),
         oauth_clients: oauth_clients?,
         auth_keys: auth_keys?,
+        federated_identities: federated_identities?,
     })
 }
 

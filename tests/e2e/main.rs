@@ -20,6 +20,7 @@ mod doctor;
 mod embedded;
 mod failures;
 mod faults;
+mod federated_identities;
 mod federated_login;
 mod habits;
 mod hand_edited;

@@ -352,6 +352,13 @@ impl StateView {
                         v.deposed.insert(d.id.clone(), address.clone());
                     }
                 }
+                Record::FederatedIdentity(f) => {
+                    // No secret to hold: tracked as a member only.
+                    v.members.insert(address.clone(), f.id.clone());
+                    for d in &f.deposed {
+                        v.deposed.insert(d.id.clone(), address.clone());
+                    }
+                }
                 Record::Policy(_) => {}
             }
         }

@@ -43,6 +43,7 @@ fn bare(id: &str) -> KeyInfo {
         scopes: vec![],
         tags: vec![],
         user_id: None,
+        federation: None,
     }
 }
 
@@ -64,6 +65,7 @@ async fn real_keys_sample() {
             expiry_seconds: Some(7_776_000),
             scopes: vec!["all".into(), "all:read".into()],
             user_id: Some("u1fd9945c13CNTRL".into()),
+            federation: None,
             ..bare("k5cc77116bbCNTRL")
         }]
     );
@@ -111,6 +113,7 @@ async fn openapi_list_example() {
                 scopes: vec!["all".into()],
                 description: "test key".into(),
                 user_id: user.clone(),
+                federation: None,
                 ..bare("XXXX14CNTRL")
             },
             KeyInfo {
@@ -121,6 +124,7 @@ async fn openapi_list_example() {
                 scopes: vec!["all".into()],
                 description: "production key".into(),
                 user_id: user.clone(),
+                federation: None,
                 ..bare("XXXXZ3CNTRL")
             },
             KeyInfo {
@@ -136,6 +140,7 @@ async fn openapi_list_example() {
                 }),
                 description: "dev access".into(),
                 user_id: user,
+                federation: None,
                 ..bare("XXXX43CNTRL")
             },
         ]
@@ -174,6 +179,7 @@ async fn documented_create_response() {
             }),
             description: "dev access".into(),
             user_id: Some("uscwcTtzzo11DEVEL".into()),
+            federation: None,
             ..bare("k123456CNTRL")
         }
     );

@@ -17,6 +17,14 @@ pub fn intent_for(step: &Step, state: &State, now: Timestamp) -> Option<Intent> 
             "scopes": attributes.scopes,
             "tags": attributes.tags,
         }),
+        Step::CreateIdentity { attributes, .. } => json!({
+            "keyType": "federated",
+            "description": attributes.description,
+            "scopes": attributes.scopes,
+            "tags": attributes.tags,
+            "issuer": attributes.issuer,
+            "subject": attributes.subject,
+        }),
         Step::CreateKey { attributes, .. } => json!({
             "keyType": "auth",
             "description": attributes.description,

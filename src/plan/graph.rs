@@ -135,6 +135,11 @@ impl StepGraph {
                 | Step::UpdateIdentity { .. } => {
                     // Tags are defined before clients and identities use them.
                     edges.extend(policies.iter().map(|&p| (p, n)));
+                    if let Step::CreateIdentity { address, .. } = step {
+                        // An unrecorded duplicate goes before the address is created again.
+                        let orphans = at(self, address, &|s| is_orphan_delete(s));
+                        edges.extend(orphans.into_iter().map(|o| (o, n)));
+                    }
                 }
                 Step::DeleteIdentity {
                     address,
@@ -280,6 +285,9 @@ fn is_orphan_delete(step: &Step) -> bool {
             target: Target::Orphan(_),
             ..
         } | Step::DeleteKey {
+            target: Target::Orphan(_),
+            ..
+        } | Step::DeleteIdentity {
             target: Target::Orphan(_),
             ..
         }

@@ -3,7 +3,9 @@
 //! created inside the intent's window (from shortly before the intent was recorded until now).
 //! A match is an orphan — created, but its one-time secret never reached the state — so it is
 //! revoked (never adopted: without its secret it is useless) and the address is created again
-//! cleanly. An intent with no match never reached the API and is simply cleared.
+//! cleanly. An intent with no match never reached the API and is simply cleared. A federated
+//! identity has no secret, but an unrecorded one is a duplicate that nothing tracks: it is
+//! deleted the same way.
 //!
 //! Several intents can match the same objects (keys with identical attributes, or two intents
 //! for one address left by successive interrupted applies), so the matches are an assignment,
@@ -62,9 +64,12 @@ impl Planner<'_> {
                 continue;
             }
             for id in &orphans {
-                let mut change = Change::new(address.clone(), Action::Delete)
-                    .reason(Reason::Orphan)
-                    .sensitive();
+                let mut change =
+                    Change::new(address.clone(), Action::Delete).reason(Reason::Orphan);
+                if !matches!(address.member, Member::FederatedIdentity(_)) {
+                    // Its one-time secret never reached the state (an identity has none).
+                    change = change.sensitive();
+                }
                 change.deposed = Some(id.clone());
                 let target = Target::Orphan(id.clone());
                 let step = match address.member {
@@ -76,6 +81,10 @@ impl Planner<'_> {
                         }
                     }
                     Member::OAuthClient(_) => Step::DeleteClient {
+                        address: address.clone(),
+                        target,
+                    },
+                    Member::FederatedIdentity(_) => Step::DeleteIdentity {
                         address: address.clone(),
                         target,
                     },
@@ -279,6 +288,21 @@ fn matches_fingerprint(key: &LiveKey, fp: &Value) -> bool {
         }
         (LiveKeyKind::Client { scopes, tags, .. }, Some("client")) => {
             strings(&fp["scopes"]) == *scopes && strings(&fp["tags"]) == *tags
+        }
+        (
+            LiveKeyKind::Federated {
+                scopes,
+                tags,
+                issuer,
+                subject,
+                ..
+            },
+            Some("federated"),
+        ) => {
+            strings(&fp["scopes"]) == *scopes
+                && strings(&fp["tags"]) == *tags
+                && fp["issuer"].as_str() == Some(issuer.as_str())
+                && fp["subject"].as_str() == Some(subject.as_str())
         }
         _ => false,
     }

@@ -331,3 +331,63 @@ fn tailform_logs_in_as_the_identity_it_created_without_a_stored_secret() {
         .stderr_has(&format!("federated identity `{id}`"));
     assert!(!refused.stderr.contains(&jwt), "{}", refused.stderr);
 }
+
+#[test]
+fn an_identity_whose_create_was_interrupted_is_deleted_once_and_created_again() {
+    let w = applied();
+    let old = w.id_of(ADDRESS);
+    let tailnet = w.id_of("tailnet.demo");
+    // The state an apply killed right after sending the create leaves: no record, one intent
+    // (as `intent_for` records it, just before the identity was created).
+    let path = w.path("state/tailform.json");
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let record = state["resources"]
+        .as_object_mut()
+        .unwrap()
+        .remove(ADDRESS)
+        .unwrap();
+    let created: jiff::Timestamp = record["created"].as_str().unwrap().parse().unwrap();
+    state["pending"] = json!([{
+        "id": uuid::Uuid::new_v4(),
+        "address": ADDRESS,
+        "tailnetId": tailnet,
+        "fingerprint": {
+            "keyType": "federated", "description": "CI deploys", "scopes": ["auth_keys"],
+            "tags": ["tag:deploy"], "issuer": ISSUER,
+            "subject": "repo:org/repo:ref:refs/heads/main",
+        },
+        "started": created - jiff::SignedDuration::from_secs(1),
+    }]);
+    std::fs::write(&path, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+
+    let plan = w.run(&["plan", "--detailed-exitcode"]);
+    plan.code(2)
+        .stdout_has("Plan: 1 to add, 0 to change, 1 to destroy.");
+    w.reset_stats();
+    w.run(&["apply", "--auto-approve"]).success();
+    let writes = key_writes(&w);
+    assert_eq!(
+        writes,
+        vec![
+            format!("DELETE /api/v2/tailnet/{tailnet}/keys/{old} 200"),
+            format!("POST /api/v2/tailnet/{tailnet}/keys 200"),
+        ]
+    );
+    assert_eq!(w.state()["pending"], json!([]));
+    let token = w.token(Some(&tailnet));
+    let (_, list) = w.api(
+        Method::GET,
+        &format!("/api/v2/tailnet/{tailnet}/keys?all=true"),
+        Some(&token),
+        None,
+    );
+    let identities: Vec<&Value> = list["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["keyType"] == "federated")
+        .collect();
+    assert_eq!(identities.len(), 1, "no duplicate left: {list}");
+    assert_eq!(identities[0]["id"], w.id_of(ADDRESS).as_str());
+    w.run(&["plan", "--detailed-exitcode"]).code(0);
+}

@@ -1,6 +1,10 @@
 //! `tailform output [ADDR] [--format text|json|env] [--reveal]`: how users get the secrets out of
 //! the state. On a terminal values are redacted unless `--reveal`; when stdout is a pipe or a
 //! file they are printed (that is what `eval "$(tailform output --format env)"` needs).
+//!
+//! A federated identity has no secret; what a CI job needs of it — its id and its audience — is
+//! not secret, so it is listed too and never redacted: text `id …, audience …`, JSON
+//! `federated_identity_id` and `audience`, env `<NAME>_ID` and `<NAME>_AUDIENCE`.
 
 #![allow(clippy::print_stdout, reason = "the secrets are this command's output")]
 
@@ -24,11 +28,22 @@ use super::session;
 /// opens; the command then fails.
 const SEALED: &str = "(encrypted: set TAILFORM_PASSPHRASE or pass --age-identity)";
 
-/// One secret the state holds.
+/// One secret the state holds (or, for a kind without one, the values that name it).
 struct Output<'s> {
     address: Address,
     owner: Owner<'s>,
-    secret: SecretKnowledge<'s>,
+    /// `None`: the kind has no secret (a federated identity).
+    secret: Option<SecretKnowledge<'s>>,
+}
+
+impl Output<'_> {
+    fn knows(&self, what: SecretKnowledge<'_>) -> bool {
+        self.secret == Some(what)
+    }
+
+    fn open(&self) -> Option<&Secret> {
+        self.secret.and_then(|s| s.open())
+    }
 }
 
 /// Whose secret it is, with the ids that name it. A tailnet's entry holds the secret of the
@@ -45,6 +60,11 @@ enum Owner<'s> {
     OAuthClient { client_id: &'s str },
     /// An auth key.
     AuthKey { key_id: &'s str },
+    /// A federated identity: no secret; its id and audience are what a CI job sets.
+    Identity {
+        id: &'s str,
+        audience: Option<&'s str>,
+    },
 }
 
 impl Owner<'_> {
@@ -63,6 +83,9 @@ impl Owner<'_> {
                 json!({ "oauth_client_id": client_id, "secret": secret })
             }
             Owner::AuthKey { key_id } => json!({ "key_id": key_id, "secret": secret }),
+            Owner::Identity { id, audience } => {
+                json!({ "federated_identity_id": id, "audience": audience })
+            }
         }
     }
 }
@@ -79,13 +102,13 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
     let state = backend.load()?;
     let outputs = collect(&state, args.address.as_ref())?;
     if let Some(only) = &args.address
-        && outputs.iter().any(|o| o.secret == SecretKnowledge::Absent)
+        && outputs.iter().any(|o| o.knows(SecretKnowledge::Absent))
     {
         return Err(Error::NoSecret(only.clone()));
     }
     let sealed: Vec<Address> = outputs
         .iter()
-        .filter(|o| o.secret == SecretKnowledge::Sealed)
+        .filter(|o| o.knows(SecretKnowledge::Sealed))
         .map(|o| o.address.clone())
         .collect();
     if !sealed.is_empty() && args.format != OutputFormat::Text {
@@ -104,10 +127,14 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
                 .max()
                 .unwrap_or(0);
             for o in &outputs {
-                let value = match o.secret {
-                    SecretKnowledge::Open(s) => show(s),
-                    SecretKnowledge::Sealed => SEALED.to_owned(),
-                    SecretKnowledge::Absent => "(unknown: imported)".to_owned(),
+                let value = match (o.secret, o.owner) {
+                    (Some(SecretKnowledge::Open(s)), _) => show(s),
+                    (Some(SecretKnowledge::Sealed), _) => SEALED.to_owned(),
+                    (Some(SecretKnowledge::Absent), _) => "(unknown: imported)".to_owned(),
+                    (None, Owner::Identity { id, audience }) => {
+                        format!("id {id}, audience {}", audience.unwrap_or("(unknown)"))
+                    }
+                    (None, _) => String::new(),
                 };
                 outln!("{:<width$}  {value}", o.address.to_string());
             }
@@ -116,7 +143,7 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
             let map: BTreeMap<String, serde_json::Value> = outputs
                 .iter()
                 .map(|o| {
-                    let secret = o.secret.open().map(show);
+                    let secret = o.open().map(show);
                     (o.address.to_string(), o.owner.json(secret))
                 })
                 .collect();
@@ -128,20 +155,27 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
         OutputFormat::Env => {
             let names = env_names(global, args)?;
             for o in &outputs {
-                let Some(secret) = o.secret.open() else {
-                    continue;
-                };
                 let name = names
                     .get(&o.address)
                     .cloned()
                     .unwrap_or_else(|| EnvName::derive(&o.address));
+                if let Owner::Identity { id, audience } = o.owner {
+                    outln!("{name}_ID='{id}'");
+                    if let Some(audience) = audience {
+                        outln!("{name}_AUDIENCE='{audience}'");
+                    }
+                    continue;
+                }
+                let Some(secret) = o.open() else {
+                    continue;
+                };
                 outln!("{name}='{}'", show(secret));
             }
         }
     }
     let imported: Vec<String> = outputs
         .iter()
-        .filter(|o| o.secret == SecretKnowledge::Absent)
+        .filter(|o| o.knows(SecretKnowledge::Absent))
         .map(|o| o.address.to_string())
         .collect();
     if args.format == OutputFormat::Env && !imported.is_empty() && !global.quiet {
@@ -153,7 +187,7 @@ pub fn run(global: &GlobalArgs, args: &OutputArgs) -> Result<Exit, Error> {
     if !sealed.is_empty() {
         return Err(Error::SealedOutput { addresses: sealed });
     }
-    if !reveal && outputs.iter().any(|o| o.secret.open().is_some()) && !global.quiet {
+    if !reveal && outputs.iter().any(|o| o.open().is_some()) && !global.quiet {
         errln!("(values are redacted on a terminal; pass --reveal to show them)");
     }
     Ok(Exit::Success)
@@ -197,19 +231,27 @@ fn collect<'s>(state: &'s State, only: Option<&Address>) -> Result<Vec<Output<'s
                     tailnet_id: &t.id,
                     client_id: &c.id,
                 },
-                secret: SecretKnowledge::of(c.secret.as_ref()),
+                secret: Some(SecretKnowledge::of(c.secret.as_ref())),
             }),
             Record::OAuthClient(c) => Some(Output {
                 address: a.clone(),
                 owner: Owner::OAuthClient { client_id: &c.id },
-                secret: SecretKnowledge::of(c.secret.as_ref()),
+                secret: Some(SecretKnowledge::of(c.secret.as_ref())),
             }),
             Record::AuthKey(k) => Some(Output {
                 address: a.clone(),
                 owner: Owner::AuthKey { key_id: &k.id },
-                secret: SecretKnowledge::of(k.secret.as_ref()),
+                secret: Some(SecretKnowledge::of(k.secret.as_ref())),
             }),
-            Record::Policy(_) | Record::FederatedIdentity(_) => None,
+            Record::FederatedIdentity(f) => Some(Output {
+                address: a.clone(),
+                owner: Owner::Identity {
+                    id: &f.id,
+                    audience: f.audience.as_deref(),
+                },
+                secret: None,
+            }),
+            Record::Policy(_) => None,
         })
         .collect())
 }

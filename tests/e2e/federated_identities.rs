@@ -125,6 +125,26 @@ fn an_identity_is_created_with_the_generated_audience_and_converges() {
     w.run(&["plan", "--detailed-exitcode"])
         .code(0)
         .stdout_has("No changes.");
+
+    // `output` lists what a CI job sets: the id and the audience (not secret, never redacted).
+    let json = w.run(&["output", "--format", "json"]);
+    json.success();
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        doc[ADDRESS],
+        json!({"federated_identity_id": id, "audience": audience})
+    );
+    let env = w.run(&["output", "--format", "env"]);
+    env.success()
+        .stdout_has(&format!(
+            "TAILFORM_DEMO_FEDERATED_IDENTITY_DEPLOY_ID='{id}'"
+        ))
+        .stdout_has(&format!(
+            "TAILFORM_DEMO_FEDERATED_IDENTITY_DEPLOY_AUDIENCE='{audience}'"
+        ));
+    w.run(&["output", ADDRESS])
+        .success()
+        .stdout_has(&format!("id {id}, audience {audience}"));
 }
 
 #[test]

@@ -411,3 +411,35 @@ fn an_identity_whose_create_was_interrupted_is_deleted_once_and_created_again() 
     assert_eq!(identities[0]["id"], w.id_of(ADDRESS).as_str());
     w.run(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn a_refresh_only_apply_forgets_an_identity_deleted_outside_and_creates_nothing() {
+    let w = applied();
+    let id = w.id_of(ADDRESS);
+    let tailnet = w.id_of("tailnet.demo");
+    let token = w.token(Some(&tailnet));
+    let (status, _) = w.api(
+        Method::DELETE,
+        &format!("/api/v2/tailnet/{tailnet}/keys/{id}"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200);
+    w.advance_clock(8 * 24 * 3600);
+    w.run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(2)
+        .stdout_has("# tailnet.demo.federated_identity.deploy has been deleted outside tailform");
+    w.reset_stats();
+    w.run(&["apply", "--refresh-only", "--auto-approve"])
+        .success();
+    assert_eq!(
+        key_writes(&w),
+        Vec::<String>::new(),
+        "nothing live is touched"
+    );
+    assert!(w.state()["resources"].get(ADDRESS).is_none());
+    // A full plan now creates it again.
+    w.run(&["plan", "--detailed-exitcode"])
+        .code(2)
+        .stdout_has("# tailnet.demo.federated_identity.deploy will be created");
+}

@@ -59,7 +59,7 @@ pub fn run(global: &GlobalArgs, command: StateCommand) -> Result<Exit, Error> {
             }
             backend.save(&mut state)?;
             errln!(
-                "Moved `{from}` to `{to}`: its object, id and secret are unchanged; declare it at \
+                "Moved `{from}` to `{to}`: its object, its id and any secret it holds are unchanged; declare it at \
                  `{to}` in the manifests (or the next plan deletes it as undeclared)."
             );
             Ok(Exit::Success)

@@ -147,30 +147,32 @@ fn an_identity_is_created_with_the_generated_audience_and_converges() {
         .stdout_has(&format!("id {id}, audience {audience}"));
 }
 
-#[test]
-fn a_changed_subject_is_an_in_place_update_that_keeps_the_id_and_audience() {
-    let w = applied();
-    let id = w.id_of(ADDRESS);
-    let audience = w.state()["resources"][ADDRESS]["audience"].clone();
-    w.write("tailform.yaml", &manifest("repo:org/repo:ref:refs/heads/*"));
-    let plan = w.run(&["plan", "--detailed-exitcode"]);
-    plan.code(2)
-        .stdout_has("# tailnet.demo.federated_identity.deploy will be updated in-place")
-        .stdout_has(
-            "~ subject          = \"repo:org/repo:ref:refs/heads/main\" -> \"repo:org/repo:ref:refs/heads/*\"",
-        )
-        .stdout_has("Plan: 0 to add, 1 to change, 0 to destroy.");
-    w.reset_stats();
-    w.run(&["apply", "--auto-approve"]).success();
-    let tailnet = w.id_of("tailnet.demo");
-    assert_eq!(
-        key_writes(&w),
-        vec![format!("PUT /api/v2/tailnet/{tailnet}/keys/{id} 200")]
-    );
-    assert_eq!(w.id_of(ADDRESS), id);
-    assert_eq!(w.state()["resources"][ADDRESS]["audience"], audience);
-    assert_eq!(live(&w, &id).1["subject"], "repo:org/repo:ref:refs/heads/*");
-    w.run(&["plan", "--detailed-exitcode"]).code(0);
+crate::on_each_backend! {
+    fn a_changed_subject_is_an_in_place_update_that_keeps_the_id_and_audience(w: World) {
+        w.write("tailform.yaml", &manifest("repo:org/repo:ref:refs/heads/main"));
+        w.run(&["apply", "--auto-approve"]).success();
+        let id = w.id_of(ADDRESS);
+        let audience = w.state()["resources"][ADDRESS]["audience"].clone();
+        w.write("tailform.yaml", &manifest("repo:org/repo:ref:refs/heads/*"));
+        let plan = w.run(&["plan", "--detailed-exitcode"]);
+        plan.code(2)
+            .stdout_has("# tailnet.demo.federated_identity.deploy will be updated in-place")
+            .stdout_has(
+                "~ subject          = \"repo:org/repo:ref:refs/heads/main\" -> \"repo:org/repo:ref:refs/heads/*\"",
+            )
+            .stdout_has("Plan: 0 to add, 1 to change, 0 to destroy.");
+        w.reset_stats();
+        w.run(&["apply", "--auto-approve"]).success();
+        let tailnet = w.id_of("tailnet.demo");
+        assert_eq!(
+            key_writes(&w),
+            vec![format!("PUT /api/v2/tailnet/{tailnet}/keys/{id} 200")]
+        );
+        assert_eq!(w.id_of(ADDRESS), id);
+        assert_eq!(w.state()["resources"][ADDRESS]["audience"], audience);
+        assert_eq!(live(&w, &id).1["subject"], "repo:org/repo:ref:refs/heads/*");
+        w.run(&["plan", "--detailed-exitcode"]).code(0);
+    }
 }
 
 #[test]

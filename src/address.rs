@@ -1,6 +1,6 @@
 //! `Address`: the stable identity of a managed object — `tailnet.<name>`,
 //! `tailnet.<name>.policy`, `tailnet.<name>.oauth_client.<name>`,
-//! `tailnet.<name>.auth_key.<name>`, `tailnet.<name>.federated_identity.<name>` (DESIGN §3) — used in plans, state keys and CLI arguments.
+//! `tailnet.<name>.auth_key.<name>`, `tailnet.<name>.federated_identity.<name>`, `tailnet.<name>.webhook.<name>` (DESIGN §3) — used in plans, state keys and CLI arguments.
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +23,8 @@ pub enum Member {
     AuthKey(Name),
     /// One federated identity.
     FederatedIdentity(Name),
+    /// One webhook.
+    Webhook(Name),
 }
 
 impl Member {
@@ -34,6 +36,7 @@ impl Member {
             (ResourceKind::OAuthClient, Some(n)) => Some(Member::OAuthClient(n)),
             (ResourceKind::AuthKey, Some(n)) => Some(Member::AuthKey(n)),
             (ResourceKind::FederatedIdentity, Some(n)) => Some(Member::FederatedIdentity(n)),
+            (ResourceKind::Webhook, Some(n)) => Some(Member::Webhook(n)),
             _ => None,
         }
     }
@@ -46,6 +49,7 @@ impl Member {
             Member::OAuthClient(_) => ResourceKind::OAuthClient,
             Member::AuthKey(_) => ResourceKind::AuthKey,
             Member::FederatedIdentity(_) => ResourceKind::FederatedIdentity,
+            Member::Webhook(_) => ResourceKind::Webhook,
         }
     }
 
@@ -53,7 +57,10 @@ impl Member {
     pub fn name(&self) -> Option<&Name> {
         match self {
             Member::Tailnet | Member::Policy => None,
-            Member::OAuthClient(n) | Member::AuthKey(n) | Member::FederatedIdentity(n) => Some(n),
+            Member::OAuthClient(n)
+            | Member::AuthKey(n)
+            | Member::FederatedIdentity(n)
+            | Member::Webhook(n) => Some(n),
         }
     }
 }
@@ -108,6 +115,14 @@ impl Address {
         }
     }
 
+    /// `tailnet.<name>.webhook.<webhook>`.
+    pub fn webhook(tailnet: Name, webhook: Name) -> Self {
+        Self {
+            tailnet,
+            member: Member::Webhook(webhook),
+        }
+    }
+
     /// The kind of object.
     pub fn kind(&self) -> ResourceKind {
         self.member.kind()
@@ -142,8 +157,8 @@ impl fmt::Display for Address {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "`{0}` is not an address; expected `tailnet.NAME`, `tailnet.NAME.policy`, \
-     `tailnet.NAME.oauth_client.NAME`, `tailnet.NAME.auth_key.NAME` or \
-     `tailnet.NAME.federated_identity.NAME`"
+     `tailnet.NAME.oauth_client.NAME`, `tailnet.NAME.auth_key.NAME`, \
+     `tailnet.NAME.federated_identity.NAME` or `tailnet.NAME.webhook.NAME`"
 )]
 pub struct AddressError(pub String);
 

@@ -1,5 +1,5 @@
 //! Live fingerprints: a digest of what the live API says about each address a plan touches
-//! (tailnet presence, key validity and expiry, client attributes, policy ETag). A saved plan
+//! (tailnet presence, key validity and expiry, client attributes, policy ETag, webhooks). A saved plan
 //! records them; `apply PLANFILE` recomputes them and refuses the plan when any moved.
 
 use std::collections::BTreeMap;
@@ -78,6 +78,20 @@ fn facts(address: &Address, state: &State, live: &Live) -> Value {
                 .collect();
             json!({ "presence": presence, "keys": keys })
         }
+        Member::Webhook(_) => {
+            let webhooks = tailnet.and_then(|c| c.webhooks.as_ref());
+            let hooks: Vec<Value> = ids(state.get(address))
+                .iter()
+                .map(|id| match webhooks.and_then(|w| w.get(id)) {
+                    None => json!({ "id": id, "listed": false }),
+                    Some(w) => json!({
+                        "id": id, "listed": true, "endpointUrl": w.endpoint_url,
+                        "providerType": w.provider_type, "subscriptions": w.subscriptions,
+                    }),
+                })
+                .collect();
+            json!({ "presence": presence, "webhooks": hooks })
+        }
     }
 }
 
@@ -91,6 +105,9 @@ fn ids(record: Option<&Record>) -> Vec<String> {
             .collect(),
         Some(Record::FederatedIdentity(f)) => std::iter::once(f.id.clone())
             .chain(f.deposed.iter().map(|d| d.id.clone()))
+            .collect(),
+        Some(Record::Webhook(w)) => std::iter::once(w.id.clone())
+            .chain(w.deposed.iter().map(|d| d.id.clone()))
             .collect(),
         _ => Vec::new(),
     }

@@ -1,5 +1,5 @@
 //! `Live`: what the API says right now, as read by the refresh (`crate::refresh`) — one org
-//! tailnet list, and per managed tailnet its keys and policy. Plain data: the diff reads it, never
+//! tailnet list, and per managed tailnet its keys, policy and (where any are managed) webhooks. Plain data: the diff reads it, never
 //! the network.
 
 use std::collections::BTreeMap;
@@ -50,6 +50,24 @@ pub struct TailnetContents {
     pub keys: BTreeMap<String, LiveKey>,
     /// The policy file.
     pub policy: LivePolicy,
+    /// Webhooks by id, when read (only for tailnets whose manifest or state has webhooks: a
+    /// token without `webhooks:read` can still plan everything else).
+    pub webhooks: Option<BTreeMap<String, LiveWebhook>>,
+}
+
+/// A live webhook endpoint (the API never shows its secret again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveWebhook {
+    /// Endpoint id.
+    pub id: String,
+    /// Where events are posted.
+    pub endpoint_url: String,
+    /// The provider type as the API spells it (empty for Tailscale's JSON).
+    pub provider_type: String,
+    /// The events, sorted.
+    pub subscriptions: Vec<String>,
+    /// Creation time.
+    pub created: Option<Timestamp>,
 }
 
 /// A live key (auth key, OAuth client or other credential).

@@ -1,6 +1,7 @@
 //! The refresh: reads what the plan needs from the live API into a [`Live`] snapshot — the
 //! organization's tailnet list once (only when tailform creates or tracks created tailnets), and
-//! per managed tailnet one `GET …/keys?all=true` and one `GET …/acl`, all of it in parallel (a
+//! per managed tailnet one `GET …/keys?all=true`, one `GET …/acl` and, where the manifests or the
+//! state have webhooks, one `GET …/webhooks`, all of it in parallel (a
 //! converged refresh is two round trips: the tokens, then the reads). A key is read on its own
 //! only when the list lacks its fields (old API: id-only entries).
 //!
@@ -18,7 +19,7 @@ use tokio::task::JoinSet;
 use crate::api::{ApiError, Client, Credential, KeyInfo, KeyLookup, KeyType};
 use crate::gate::Gate;
 use crate::live::{
-    Live, LiveKey, LiveKeyKind, LivePolicy, LiveTailnet, OrgTailnet, TailnetContents,
+    Live, LiveKey, LiveKeyKind, LivePolicy, LiveTailnet, LiveWebhook, OrgTailnet, TailnetContents,
 };
 use crate::model::{Desired, Name, TailnetKind, TailnetRef};
 use crate::policy_doc;
@@ -61,6 +62,9 @@ pub struct Scope {
     pub existing: BTreeMap<Name, TailnetRef>,
     /// Tailnets the manifests want tailform to create.
     pub created: BTreeSet<Name>,
+    /// Tailnets whose webhooks are read (the manifests or the state have some there).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub webhooks: BTreeSet<Name>,
 }
 
 impl Scope {
@@ -69,6 +73,9 @@ impl Scope {
         let mut scope = Scope::default();
         for (name, t) in &desired.tailnets {
             scope.tailnets.insert(name.clone());
+            if !t.webhooks.is_empty() {
+                scope.webhooks.insert(name.clone());
+            }
             match &t.kind {
                 TailnetKind::Existing(r) => {
                     scope.existing.insert(name.clone(), r.clone());
@@ -82,6 +89,17 @@ impl Scope {
         for address in state.resources.keys() {
             if !scope.tailnets.contains(&address.tailnet) {
                 scope.tailnets.insert(address.tailnet.clone());
+            }
+            if address.kind() == crate::address::ResourceKind::Webhook
+                && !scope.webhooks.contains(&address.tailnet)
+            {
+                scope.webhooks.insert(address.tailnet.clone());
+            }
+        }
+        // An interrupted webhook create is searched for among the tailnet's webhooks.
+        for intent in &state.pending {
+            if intent.address.kind() == crate::address::ResourceKind::Webhook {
+                scope.webhooks.insert(intent.address.tailnet.clone());
             }
         }
         scope
@@ -140,8 +158,9 @@ pub async fn read_through(
             }
         };
         let (name, client, gate) = (name.clone(), client.clone(), gate.clone());
+        let webhooks = scope.webhooks.contains(&name);
         reads.spawn(async move {
-            let read = read_tailnet(&client, &gate, &name, &reach).await;
+            let read = read_tailnet(&client, &gate, &name, &reach, webhooks).await;
             Outcome::Listed {
                 name,
                 created_id,
@@ -291,8 +310,23 @@ async fn read_tailnet(
     gate: &Gate,
     name: &Name,
     reach: &Reach,
+    webhooks: bool,
 ) -> Result<(TailnetContents, Vec<String>), RefreshError> {
-    let (keys, policy) = tokio::join!(
+    let read_webhooks = async {
+        if webhooks {
+            Some(
+                gated(
+                    client,
+                    gate,
+                    client.list_webhooks(&reach.credential, &reach.path),
+                )
+                .await,
+            )
+        } else {
+            None
+        }
+    };
+    let (keys, policy, webhooks) = tokio::join!(
         gated(
             client,
             gate,
@@ -303,7 +337,28 @@ async fn read_tailnet(
             gate,
             client.get_policy(&reach.credential, &reach.path)
         ),
+        read_webhooks,
     );
+    let webhooks = webhooks
+        .transpose()
+        .map_err(|source| RefreshError::Api {
+            what: format!("the webhooks of `tailnet.{name}` ({})", reach.path),
+            source,
+        })?
+        .map(|list| {
+            list.into_iter()
+                .map(|w| {
+                    let live = LiveWebhook {
+                        id: w.id.clone(),
+                        endpoint_url: w.endpoint_url,
+                        provider_type: w.provider_type,
+                        subscriptions: w.subscriptions,
+                        created: w.created,
+                    };
+                    (w.id, live)
+                })
+                .collect()
+        });
     let keys = keys.map_err(|source| RefreshError::Api {
         what: format!("the keys of `tailnet.{name}` ({})", reach.path),
         source,
@@ -332,6 +387,7 @@ async fn read_tailnet(
             value,
             etag: policy.etag,
         },
+        webhooks,
     };
     Ok((contents, id_only))
 }

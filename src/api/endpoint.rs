@@ -221,7 +221,7 @@ pub(super) fn validate_policy(tailnet: &str, body: &PolicyBody) -> Request {
 /// an id can never change the path's shape. `@` stays as it is, as the official Go client's
 /// `url.PathEscape` leaves it (FIDELITY-2 §1 #12): a legacy tailnet name such as
 /// `alice@example.com` reaches the server as the Go client sends it.
-fn segment(raw: &str) -> String {
+pub(super) fn segment(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {

@@ -54,6 +54,7 @@ mod token;
 mod token_cache;
 mod transport;
 mod types;
+mod webhook;
 mod wire;
 
 pub use client::{Client, RequestStats};
@@ -69,3 +70,4 @@ pub use types::{
     FederatedIdentityRequest, Federation, KeyInfo, KeyLookup, KeyType, OAuthClientRequest,
     PolicyBody, PolicyDocument, PolicyValidation, TailnetInfo,
 };
+pub use webhook::{WebhookInfo, WebhookRequest, WebhookWithSecret};

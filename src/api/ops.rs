@@ -259,7 +259,11 @@ impl Client {
         read(req, self.send(cred, req).await?, wire::Key::into_created)
     }
 
-    async fn delete(&self, cred: &Credential, req: &Request) -> Result<Deleted, ApiError> {
+    pub(super) async fn delete(
+        &self,
+        cred: &Credential,
+        req: &Request,
+    ) -> Result<Deleted, ApiError> {
         match self.send(cred, req).await {
             Ok(_) => Ok(Deleted::Deleted),
             Err(e) if e.is_not_found() => Ok(Deleted::NotFound),

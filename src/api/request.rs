@@ -16,6 +16,8 @@ pub enum Method {
     Post,
     /// `PUT`
     Put,
+    /// `PATCH`
+    Patch,
     /// `DELETE`
     Delete,
 }
@@ -27,6 +29,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Put => "PUT",
+            Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
     }
@@ -154,7 +157,7 @@ impl Request {
     pub(super) fn new(method: Method, path: String) -> Self {
         let idempotency = match method {
             Method::Post => Idempotency::NotIdempotent,
-            Method::Get | Method::Put | Method::Delete => Idempotency::Idempotent,
+            Method::Get | Method::Put | Method::Patch | Method::Delete => Idempotency::Idempotent,
         };
         Request {
             method,

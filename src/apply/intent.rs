@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::plan::Step;
 use crate::state::{Holder, Intent, Record, State};
 
-/// The intent for `step`, when it creates something; `None` otherwise.
+/// The intent for `step`, when it creates something (or rotates a webhook's secret); `None`
+/// otherwise.
 pub fn intent_for(step: &Step, state: &State, now: Timestamp) -> Option<Intent> {
     let fingerprint = match step {
         Step::CreateTailnet { display_name, .. } => json!({ "displayName": display_name }),
@@ -34,6 +35,11 @@ pub fn intent_for(step: &Step, state: &State, now: Timestamp) -> Option<Intent> 
             "tags": attributes.tags,
             "expirySeconds": attributes.expiry_seconds,
         }),
+        Step::CreateWebhook { attributes, .. } => json!({
+            "kind": "webhook",
+            "endpointUrl": attributes.endpoint_url,
+        }),
+        Step::RotateWebhook { .. } => json!({ "kind": "webhook", "rotation": true }),
         _ => return None,
     };
     let address = step.address().clone();

@@ -409,6 +409,8 @@ fn detail(update: &StateUpdate) -> String {
         StateUpdate::TailnetCreated { record, .. } => format!("id {}", record.id),
         StateUpdate::ClientCreated { record, .. } => format!("id {}", record.id),
         StateUpdate::KeyCreated { record, .. } => format!("id {}", record.id),
+        StateUpdate::WebhookCreated { record, .. } => format!("id {}", record.id),
+        StateUpdate::WebhookRotated { .. } => "new secret recorded".to_owned(),
         StateUpdate::IdentityCreated { record, .. } => match &record.audience {
             Some(audience) => format!("id {}, audience {audience}", record.id),
             None => format!("id {}", record.id),

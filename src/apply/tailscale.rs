@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::address::{Address, Member};
 use crate::api::{
     ApiError, AuthKeyRequest, Client, Credential, FederatedIdentityRequest, OAuthClientRequest,
-    PolicyBody,
+    PolicyBody, WebhookRequest,
 };
 use crate::model::{Name, TailnetRef};
 use crate::plan::{PolicyWrite, Step, TS_DEFAULT, Target};
@@ -19,7 +19,7 @@ use crate::policy_doc;
 use crate::reach::{self, Reach, ReachError};
 use crate::state::{
     BootstrapClient, ClientRecord, IdentityAttributes, IdentityRecord, KeyRecord, PolicyRecord,
-    Record, State, TailnetRecord,
+    Record, State, TailnetRecord, WebhookRecord,
 };
 
 use super::{Executor, StateUpdate, StepFailure};
@@ -382,6 +382,86 @@ impl Executor for TailscaleExecutor {
                 Box::pin(async move {
                     client
                         .delete_key(&reach.credential, &reach.path, &id)
+                        .await
+                        .map_err(api_failure)?;
+                    Ok(StateUpdate::ObjectDeleted { address, target })
+                })
+            }
+            Step::CreateWebhook {
+                address,
+                attributes,
+                depose_current,
+            } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                let now = self.now();
+                Box::pin(async move {
+                    let req = WebhookRequest {
+                        endpoint_url: attributes.endpoint_url.clone(),
+                        provider_type: attributes.provider_type.wire().to_owned(),
+                        subscriptions: attributes.subscriptions.clone(),
+                    };
+                    let created = client
+                        .create_webhook(&reach.credential, &reach.path, &req)
+                        .await
+                        .map_err(api_failure)?;
+                    let issued = client.server_time().unwrap_or(now);
+                    Ok(StateUpdate::WebhookCreated {
+                        address,
+                        record: WebhookRecord {
+                            id: created.webhook.id,
+                            secret: Some(created.secret.into()),
+                            created: created.webhook.created,
+                            rotated: Some(created.webhook.created.unwrap_or(issued)),
+                            attributes,
+                            delivered: Vec::new(),
+                            deposed: Vec::new(),
+                        },
+                        depose_current,
+                    })
+                })
+            }
+            Step::UpdateWebhook {
+                address,
+                subscriptions,
+            } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                let id = current_id(state, &address)?;
+                Box::pin(async move {
+                    client
+                        .set_webhook_subscriptions(&reach.credential, &id, &subscriptions)
+                        .await
+                        .map_err(api_failure)?;
+                    Ok(StateUpdate::WebhookUpdated {
+                        address,
+                        subscriptions,
+                    })
+                })
+            }
+            Step::RotateWebhook { address } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                let id = current_id(state, &address)?;
+                let now = self.now();
+                Box::pin(async move {
+                    let rotated = client
+                        .rotate_webhook(&reach.credential, &id)
+                        .await
+                        .map_err(api_failure)?;
+                    Ok(StateUpdate::WebhookRotated {
+                        address,
+                        secret: rotated.secret,
+                        rotated: client.server_time().unwrap_or(now),
+                    })
+                })
+            }
+            Step::DeleteWebhook { address, target } => {
+                let reach = self.reach(&address.tailnet, state)?;
+                let id = match &target {
+                    Target::Current(id) | Target::Deposed(id) | Target::Orphan(id) => id.clone(),
+                    Target::Record => current_id(state, &address)?,
+                };
+                Box::pin(async move {
+                    client
+                        .delete_webhook(&reach.credential, &id)
                         .await
                         .map_err(api_failure)?;
                     Ok(StateUpdate::ObjectDeleted { address, target })

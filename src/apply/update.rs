@@ -6,9 +6,10 @@ use jiff::Timestamp;
 
 use crate::address::{Address, Member};
 use crate::plan::Target;
+use crate::secret::Secret;
 use crate::state::{
     ClientAttributes, ClientRecord, Deposed, DeposedTailnet, IdentityAttributes, IdentityRecord,
-    KeyRecord, PolicyRecord, Record, State, TailnetRecord,
+    KeyRecord, PolicyRecord, Record, State, TailnetRecord, WebhookRecord,
 };
 
 /// A state change produced by one step.
@@ -78,6 +79,31 @@ pub enum StateUpdate {
         /// The audience the API now holds.
         audience: Option<String>,
     },
+    /// A webhook was created.
+    WebhookCreated {
+        /// Its address.
+        address: Address,
+        /// The new record (with its secret).
+        record: WebhookRecord,
+        /// Keep the current record's id as deposed.
+        depose_current: bool,
+    },
+    /// A webhook's subscriptions were replaced.
+    WebhookUpdated {
+        /// Its address.
+        address: Address,
+        /// The subscriptions now live.
+        subscriptions: Vec<String>,
+    },
+    /// A webhook's secret was rotated: the new one replaces the old, and every sink needs it.
+    WebhookRotated {
+        /// Its address.
+        address: Address,
+        /// The new secret.
+        secret: Secret,
+        /// When (the server's clock).
+        rotated: Timestamp,
+    },
     /// An auth key was created.
     KeyCreated {
         /// Its address.
@@ -139,6 +165,9 @@ impl StateUpdate {
             | StateUpdate::IdentityCreated { address, .. }
             | StateUpdate::IdentityUpdated { address, .. }
             | StateUpdate::KeyCreated { address, .. }
+            | StateUpdate::WebhookCreated { address, .. }
+            | StateUpdate::WebhookUpdated { address, .. }
+            | StateUpdate::WebhookRotated { address, .. }
             | StateUpdate::ObjectDeleted { address, .. }
             | StateUpdate::IntentCleared { address, .. }
             | StateUpdate::Delivered { address, .. }
@@ -260,11 +289,48 @@ impl StateUpdate {
                 }
                 state.resources.insert(address, Record::AuthKey(record));
             }
+            StateUpdate::WebhookCreated {
+                address,
+                mut record,
+                depose_current,
+            } => {
+                if let Some(Record::Webhook(old)) = state.resources.remove(&address) {
+                    record.deposed = old.deposed;
+                    if depose_current {
+                        record.deposed.push(Deposed {
+                            id: old.id,
+                            revoke_after: None,
+                        });
+                    }
+                }
+                state.resources.insert(address, Record::Webhook(record));
+            }
+            StateUpdate::WebhookUpdated {
+                address,
+                subscriptions,
+            } => {
+                if let Some(Record::Webhook(r)) = state.resources.get_mut(&address) {
+                    r.attributes.subscriptions = subscriptions;
+                }
+            }
+            StateUpdate::WebhookRotated {
+                address,
+                secret,
+                rotated,
+            } => {
+                if let Some(Record::Webhook(r)) = state.resources.get_mut(&address) {
+                    r.secret = Some(secret.into());
+                    r.rotated = Some(rotated);
+                    // The sinks hold the old secret, which no longer verifies.
+                    r.delivered.clear();
+                }
+            }
             StateUpdate::IntentCleared { intent, .. } => state.pending.retain(|i| i.id != intent),
             StateUpdate::Delivered { address, sink } => {
                 let delivered = match state.resources.get_mut(&address) {
                     Some(Record::AuthKey(k)) => Some(&mut k.delivered),
                     Some(Record::OAuthClient(c)) => Some(&mut c.delivered),
+                    Some(Record::Webhook(w)) => Some(&mut w.delivered),
                     _ => None,
                 };
                 if let Some(d) = delivered.filter(|d| !d.contains(&sink)) {
@@ -289,6 +355,7 @@ fn remove(state: &mut State, address: &Address, target: &Target) {
             Some(Record::AuthKey(r)) => r.deposed.retain(|d| &d.id != id),
             Some(Record::OAuthClient(r)) => r.deposed.retain(|d| &d.id != id),
             Some(Record::FederatedIdentity(r)) => r.deposed.retain(|d| &d.id != id),
+            Some(Record::Webhook(r)) => r.deposed.retain(|d| &d.id != id),
             Some(Record::Tailnet(r)) => r.deposed.retain(|d| &d.id != id),
             _ => {}
         },
@@ -305,7 +372,6 @@ fn remove(state: &mut State, address: &Address, target: &Target) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
     use crate::state::KeyAttributes;
 
     fn key(id: &str) -> KeyRecord {

@@ -14,7 +14,7 @@ use crate::model::{Desired, TailnetKind};
 use crate::reach::{self, Reach};
 use crate::state::{
     ClientAttributes, ClientRecord, IdentityAttributes, IdentityRecord, KeyAttributes, KeyRecord,
-    Record, State, TailnetRecord,
+    Record, State, TailnetRecord, WebhookAttributes, WebhookRecord,
 };
 
 use super::session::{self, Session};
@@ -92,6 +92,14 @@ async fn adopt(
         }));
     }
     let reach = tailnet_reach(session, desired, state, address)?;
+    if let Member::Webhook(_) = address.member {
+        let live = session
+            .client
+            .get_webhook(&reach.credential, id)
+            .await?
+            .ok_or_else(|| Error::Usage(format!("no webhook `{id}` in that tailnet")))?;
+        return Ok(webhook_record(live));
+    }
     let info = match session
         .client
         .get_key(&reach.credential, &reach.path, id)
@@ -122,7 +130,7 @@ async fn adopt(
             let audience_set = tailnet.federated_identities[name].audience.is_some();
             identity_record(info, id, audience_set)
         }
-        Member::Tailnet | Member::Policy => unreachable!("handled above"),
+        Member::Tailnet | Member::Policy | Member::Webhook(_) => unreachable!("handled above"),
     }
 }
 
@@ -144,6 +152,25 @@ fn tailnet_reach(
         }
     };
     reached.map_err(|e| Error::Usage(e.to_string()))
+}
+
+/// A webhook's record, its attributes as live. Its secret is not known (the API shows it only
+/// on create and rotation): `apply --replace` rotates it to get one.
+fn webhook_record(live: crate::api::WebhookInfo) -> Record {
+    Record::Webhook(WebhookRecord {
+        id: live.id,
+        secret: None,
+        created: live.created,
+        rotated: None,
+        attributes: WebhookAttributes {
+            endpoint_url: live.endpoint_url,
+            provider_type: crate::model::ProviderType::parse(&live.provider_type)
+                .unwrap_or_default(),
+            subscriptions: live.subscriptions,
+        },
+        delivered: Vec::new(),
+        deposed: Vec::new(),
+    })
 }
 
 fn client_record(info: KeyInfo, id: &str) -> Result<Record, Error> {

@@ -60,6 +60,8 @@ enum Owner<'s> {
     OAuthClient { client_id: &'s str },
     /// An auth key.
     AuthKey { key_id: &'s str },
+    /// A webhook: its signing secret.
+    Webhook { webhook_id: &'s str },
     /// A federated identity: no secret; its id and audience are what a CI job sets.
     Identity {
         id: &'s str,
@@ -83,6 +85,9 @@ impl Owner<'_> {
                 json!({ "oauth_client_id": client_id, "secret": secret })
             }
             Owner::AuthKey { key_id } => json!({ "key_id": key_id, "secret": secret }),
+            Owner::Webhook { webhook_id } => {
+                json!({ "webhook_id": webhook_id, "secret": secret })
+            }
             Owner::Identity { id, audience } => {
                 json!({ "federated_identity_id": id, "audience": audience })
             }
@@ -212,6 +217,11 @@ fn env_names(global: &GlobalArgs, args: &OutputArgs) -> Result<BTreeMap<Address,
                 names.insert(Address::auth_key(t.clone(), n.clone()), e.clone());
             }
         }
+        for (n, w) in &tailnet.webhooks {
+            if let Some(e) = &w.env_name {
+                names.insert(Address::webhook(t.clone(), n.clone()), e.clone());
+            }
+        }
     }
     Ok(names)
 }
@@ -250,6 +260,11 @@ fn collect<'s>(state: &'s State, only: Option<&Address>) -> Result<Vec<Output<'s
                     audience: f.audience.as_deref(),
                 },
                 secret: None,
+            }),
+            Record::Webhook(w) => Some(Output {
+                address: a.clone(),
+                owner: Owner::Webhook { webhook_id: &w.id },
+                secret: Some(SecretKnowledge::of(w.secret.as_ref())),
             }),
             Record::Policy(_) => None,
         })

@@ -252,7 +252,7 @@ fn redact(json: &mut serde_json::Value, record: &Record) {
                 c["secret"] = marker;
             }
         }
-        Record::OAuthClient(_) | Record::AuthKey(_) => {
+        Record::OAuthClient(_) | Record::AuthKey(_) | Record::Webhook(_) => {
             if json.get("secret").is_some() {
                 json["secret"] = marker;
             }

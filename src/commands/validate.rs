@@ -60,7 +60,7 @@ fn text(
     }
 }
 
-/// `valid: 2 tailnets, 3 OAuth clients, 9 auth keys` (`, 1 federated identity` when any).
+/// `valid: 2 tailnets, 3 OAuth clients, 9 auth keys` (`, 1 federated identity`, `, 2 webhooks` when any).
 pub fn summary(desired: &Desired) -> String {
     let tailnets = desired.tailnets.len();
     let clients: usize = desired
@@ -86,6 +86,10 @@ pub fn summary(desired: &Desired) -> String {
             ", {}",
             count(identities, "federated identity", "federated identities")
         ));
+    }
+    let webhooks: usize = desired.tailnets.values().map(|t| t.webhooks.len()).sum();
+    if webhooks > 0 {
+        s.push_str(&format!(", {}", count(webhooks, "webhook", "webhooks")));
     }
     s
 }

@@ -51,6 +51,11 @@
 //! | E043 | invalid-issuer | error | a federated identity's `issuer` that is not an `https://` URL with a host |
 //! | E044 | invalid-subject | error | a federated identity without a `subject`, or with a blank one |
 //! | E045 | reserved-claim | error | a `customClaimRules` entry for `sub`, `iss` or `aud` (the identity's own fields) |
+//! | E046 | invalid-webhook-url | error | a webhook without an `endpointUrl`, or one that is not an `https://` URL with a host |
+//! | E047 | unknown-subscription | error | a webhook event tailform does not know, or a webhook without subscriptions |
+//! | E048 | webhook-provider-type | error | a `providerType` other than none, slack, mattermost, googlechat, discord |
+//! | E049 | duplicate-webhook-url | error | two webhooks of one tailnet on the same URL (the API refuses the second) |
+//! | E050 | rotate-every-range | error | a `rotateEvery` shorter than one hour |
 
 use std::fmt;
 
@@ -165,6 +170,11 @@ codes! {
     InvalidIssuer = 43, "E0", "invalid-issuer", Error, "a federated identity's `issuer` that is not an `https://` URL with a host";
     InvalidSubject = 44, "E0", "invalid-subject", Error, "a federated identity without a `subject`, or with a blank one";
     ReservedClaim = 45, "E0", "reserved-claim", Error, "a `customClaimRules` entry for `sub`, `iss` or `aud` (the identity's own fields)";
+    InvalidWebhookUrl = 46, "E0", "invalid-webhook-url", Error, "a webhook without an `endpointUrl`, or one that is not an `https://` URL with a host";
+    UnknownSubscription = 47, "E0", "unknown-subscription", Error, "a webhook event tailform does not know, or a webhook without subscriptions";
+    WebhookProviderType = 48, "E0", "webhook-provider-type", Error, "a `providerType` other than none, slack, mattermost, googlechat, discord";
+    DuplicateWebhookUrl = 49, "E0", "duplicate-webhook-url", Error, "two webhooks of one tailnet on the same URL (the API refuses the second)";
+    RotateEveryRange = 50, "E0", "rotate-every-range", Error, "a `rotateEvery` shorter than one hour";
 }
 
 impl fmt::Display for Code {

@@ -56,6 +56,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             "/_emulator/tailnets/{tailnet}/validate-warnings",
             post(validate_warnings),
         )
+        .route(
+            "/_emulator/webhooks/{id}/check-secret",
+            post(super::webhooks::check_secret),
+        )
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/stats/reset", post(reset_stats))
 }

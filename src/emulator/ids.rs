@@ -27,6 +27,8 @@ pub(crate) enum SecretKind {
     Client,
     /// `tskey-api-…` (access tokens).
     AccessToken,
+    /// `tskey-webhook-…` (webhook signing secrets).
+    Webhook,
 }
 
 impl SecretKind {
@@ -36,6 +38,7 @@ impl SecretKind {
             SecretKind::AuthKey => "tskey-auth-",
             SecretKind::Client => "tskey-client-",
             SecretKind::AccessToken => "tskey-api-",
+            SecretKind::Webhook => "tskey-webhook-",
         }
     }
 }
@@ -80,6 +83,11 @@ impl IdGen {
     /// A tailnet DNS name: `tail<6 hex>.ts.net`.
     pub fn dns_name(&mut self) -> String {
         format!("tail{}.ts.net", self.chars(HEX, 6))
+    }
+
+    /// A webhook endpoint id: digits, as the API's (`"123456"`).
+    pub fn webhook_id(&mut self) -> String {
+        self.chars(b"0123456789", 9)
     }
 
     /// A secret for the object `id`.

@@ -63,6 +63,8 @@ mod tags;
 mod tailnets;
 mod token;
 mod token_exchange;
+mod webhook_record;
+mod webhooks;
 mod wire;
 
 use std::fmt;

@@ -24,6 +24,7 @@ use super::clock::http_date;
 use super::state::Shared;
 use super::{
     controls, faults, keys, oidc, policy, propagation, stats, tailnets, token, token_exchange,
+    webhooks,
 };
 
 /// The header every response carries.
@@ -58,6 +59,18 @@ fn api_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             "/api/v2/tailnet/{tailnet}/acl/validate",
             post(policy::validate_policy),
         )
+        .route(
+            "/api/v2/tailnet/{tailnet}/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v2/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::patch)
+                .delete(webhooks::delete),
+        )
+        .route("/api/v2/webhooks/{id}/test", post(webhooks::test))
+        .route("/api/v2/webhooks/{id}/rotate", post(webhooks::rotate))
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
             propagation::refuse_new_credentials,

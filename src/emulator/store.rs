@@ -1,5 +1,5 @@
 //! `Store`: everything the emulator knows — the organization, its tailnets (each with its policy
-//! file), keys (auth keys and OAuth clients), access tokens, the clock offset and the id
+//! file), keys (auth keys and OAuth clients), access tokens, webhooks, the clock offset and the id
 //! generator. Pure data and pure operations; HTTP lives in the endpoint files, disk in `persist`.
 //!
 //! Lifecycle decisions (TAILSCALE-API leaves them open):
@@ -46,6 +46,9 @@ pub(crate) struct Store {
     pub tailnets: BTreeMap<String, TailnetRecord>,
     pub keys: BTreeMap<String, KeyRecord>,
     pub tokens: BTreeMap<String, TokenRecord>,
+    /// Webhook endpoints by id (each names its tailnet).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub webhooks: BTreeMap<String, super::webhook_record::WebhookRecord>,
     /// How many keys were ever created (orders key lists by creation).
     pub keys_created: u64,
     /// When [`Store::purge`] last scanned everything (not saved: a restart scans again).
@@ -267,6 +270,7 @@ impl Store {
             tailnets: BTreeMap::new(),
             keys: BTreeMap::new(),
             tokens: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
             keys_created: 0,
             purged_at: None,
         };
@@ -392,6 +396,7 @@ impl Store {
             .map(|k| k.id.clone())
             .collect();
         self.keys.retain(|_, k| k.tailnet != id);
+        self.webhooks.retain(|_, w| w.tailnet != id);
         self.tokens
             .retain(|_, t| t.tailnet != id && !removed.contains(&t.client_id));
     }

@@ -12,6 +12,7 @@ mod federated_identity;
 mod oauth_client;
 mod policy;
 mod tailnet;
+mod webhook;
 
 /// The kind of a managed object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,6 +28,8 @@ pub enum ResourceKind {
     /// A federated identity (workload identity federation: a CI job's OIDC token is exchanged
     /// for an access token; no secret).
     FederatedIdentity,
+    /// A webhook endpoint (its signing secret is shown once, on create and on each rotation).
+    Webhook,
 }
 
 /// What the API assigns on a create, shown as "(known after apply)" in a plan.
@@ -75,12 +78,13 @@ pub struct KindSpec {
 
 impl ResourceKind {
     /// Every kind, in address order (a tailnet before its members).
-    pub const ALL: [ResourceKind; 5] = [
+    pub const ALL: [ResourceKind; 6] = [
         ResourceKind::Tailnet,
         ResourceKind::Policy,
         ResourceKind::OAuthClient,
         ResourceKind::AuthKey,
         ResourceKind::FederatedIdentity,
+        ResourceKind::Webhook,
     ];
 
     /// The kind's table.
@@ -91,6 +95,7 @@ impl ResourceKind {
             Self::OAuthClient => &oauth_client::SPEC,
             Self::AuthKey => &auth_key::SPEC,
             Self::FederatedIdentity => &federated_identity::SPEC,
+            Self::Webhook => &webhook::SPEC,
         }
     }
 

@@ -10,7 +10,7 @@ use super::raw::{
     AUTH_KEY_FIELDS, At, DELIVERY_FIELDS, Entry, FEDERATED_IDENTITY_FIELDS, Field, MOVED_FIELDS,
     OAUTH_CLIENT_FIELDS, POLICY_FIELDS, RawAuthKey, RawClaimRule, RawDelivery,
     RawFederatedIdentity, RawManifest, RawMove, RawOAuthClient, RawPolicy, RawTagOwners,
-    RawTailnet, TAILNET_FIELDS, TOP_FIELDS,
+    RawTailnet, RawWebhook, TAILNET_FIELDS, TOP_FIELDS, WEBHOOK_FIELDS,
 };
 use super::source::{FileId, Loc, child_path, index_path};
 use crate::diagnostic::Code;
@@ -221,6 +221,7 @@ impl Reader<'_, '_> {
                     t.federated_identities =
                         self.resources(value, p, "federated identity", Self::federated_identity);
                 }
+                "webhooks" => t.webhooks = self.resources(value, p, "webhook", Self::webhook),
                 _ => self.unknown_field(&key, TAILNET_FIELDS, "a tailnet"),
             }
         }
@@ -295,6 +296,23 @@ impl Reader<'_, '_> {
             }
         }
         f
+    }
+
+    fn webhook(&mut self, node: &Node, path: &str) -> RawWebhook {
+        let mut w = RawWebhook::default();
+        for (key, value) in self.body(node, path, "webhook") {
+            let p = key.loc.path.as_str();
+            match key.value.as_str() {
+                "endpointUrl" => w.endpoint_url = self.string(value, p),
+                "providerType" => w.provider_type = self.string(value, p),
+                "subscriptions" => w.subscriptions = self.string_list(value, p),
+                "rotateEvery" => w.rotate_every = self.duration(value, p),
+                "deliver" => w.deliver = self.deliver(value, p),
+                "envName" => w.env_name = self.string(value, p),
+                _ => self.unknown_field(&key, WEBHOOK_FIELDS, "a webhook"),
+            }
+        }
+        w
     }
 
     fn claim_rules(&mut self, node: &Node, path: &str) -> Field<Vec<RawClaimRule>> {

@@ -21,6 +21,7 @@ pub const TAILNET_FIELDS: &[&str] = &[
     "oauthClients",
     "authKeys",
     "federatedIdentities",
+    "webhooks",
 ];
 /// Fields of a `policy` block.
 pub const POLICY_FIELDS: &[&str] = &["tagOwners", "file"];
@@ -50,6 +51,15 @@ pub const FEDERATED_IDENTITY_FIELDS: &[&str] = &[
     "customClaimRules",
     "scopes",
     "tags",
+];
+/// Fields of a webhook.
+pub const WEBHOOK_FIELDS: &[&str] = &[
+    "endpointUrl",
+    "providerType",
+    "subscriptions",
+    "rotateEvery",
+    "deliver",
+    "envName",
 ];
 /// Fields of a `deliver` entry.
 pub const DELIVERY_FIELDS: &[&str] = &["file", "command"];
@@ -144,6 +154,8 @@ pub struct RawTailnet {
     pub auth_keys: Vec<Entry<RawAuthKey>>,
     /// `federatedIdentities`.
     pub federated_identities: Vec<Entry<RawFederatedIdentity>>,
+    /// `webhooks`.
+    pub webhooks: Vec<Entry<RawWebhook>>,
 }
 
 /// One `tagOwners` entry: the tag and its owners.
@@ -225,6 +237,23 @@ pub struct RawFederatedIdentity {
     pub scopes: Field<Vec<At<String>>>,
     /// `tags`.
     pub tags: Field<Vec<At<String>>>,
+}
+
+/// A webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawWebhook {
+    /// `endpointUrl`.
+    pub endpoint_url: Field<String>,
+    /// `providerType`.
+    pub provider_type: Field<String>,
+    /// `subscriptions`.
+    pub subscriptions: Field<Vec<At<String>>>,
+    /// `rotateEvery` (a duration, as written).
+    pub rotate_every: Field<String>,
+    /// `deliver`.
+    pub deliver: Field<Vec<At<RawDelivery>>>,
+    /// `envName`.
+    pub env_name: Field<String>,
 }
 
 /// One `customClaimRules` entry: the claim (the map key) and its pattern.

@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::Scope;
+use crate::model::{ProviderType, Scope, Subscription};
 
 /// `[a-z0-9][a-z0-9-]{0,62}`: logical names of tailnets, OAuth clients and auth keys.
 pub const NAME_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
@@ -27,7 +27,7 @@ pub fn json_schema() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "tailform manifest",
-        "description": "Tailnets, OAuth clients, auth keys and federated identities that `tailform plan` and `tailform apply` reconcile. Generate with `tailform schema > tailform.schema.json`.",
+        "description": "Tailnets, OAuth clients, auth keys, federated identities and webhooks that `tailform plan` and `tailform apply` reconcile. Generate with `tailform schema > tailform.schema.json`.",
         "type": ["object", "null"],
         "additionalProperties": false,
         "patternProperties": {
@@ -137,7 +137,8 @@ fn defs() -> Value {
         "policy": policy(),
         "oauthClient": oauth_client(),
         "authKey": auth_key(),
-        "federatedIdentity": federated_identity()
+        "federatedIdentity": federated_identity(),
+        "webhook": webhook()
     })
 }
 
@@ -182,6 +183,12 @@ fn tailnet() -> Value {
                 "type": ["object", "null"],
                 "propertyNames": { "$ref": "#/$defs/name" },
                 "additionalProperties": { "$ref": "#/$defs/federatedIdentity" }
+            },
+            "webhooks": {
+                "description": "Webhook endpoints by logical name; their signing secrets are kept like any other.",
+                "type": ["object", "null"],
+                "propertyNames": { "$ref": "#/$defs/name" },
+                "additionalProperties": { "$ref": "#/$defs/webhook" }
             }
         },
         "if": { "type": "object", "required": ["id"] },
@@ -282,6 +289,39 @@ fn federated_identity() -> Value {
         "then": {
             "required": ["tags"],
             "properties": { "tags": { "minItems": 1 } }
+        }
+    })
+}
+
+fn webhook() -> Value {
+    json!({
+        "description": "A webhook endpoint: the API posts the subscribed events to `endpointUrl`, signed with a secret shown once (on create and on each rotation). Subscriptions are updated in place; a changed URL or provider type replaces the webhook.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["endpointUrl", "subscriptions"],
+        "properties": {
+            "endpointUrl": {
+                "description": "Where events are posted: an `https://` URL, one webhook per URL in a tailnet.",
+                "type": "string",
+                "pattern": "^https://[^/?#\\s]+"
+            },
+            "providerType": {
+                "description": "The message format: `none` (Tailscale's JSON events) or a chat service's.",
+                "enum": ProviderType::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                "default": "none"
+            },
+            "subscriptions": {
+                "description": "The events posted, at least one; the `category*` values include future events of their group.",
+                "type": "array",
+                "minItems": 1,
+                "items": { "enum": Subscription::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() }
+            },
+            "rotateEvery": {
+                "$ref": "#/$defs/duration",
+                "description": "Rotate the signing secret once it is this old (at least `1h`); the old secret stops at once and the new one is delivered right after."
+            },
+            "deliver": { "$ref": "#/$defs/deliver" },
+            "envName": { "$ref": "#/$defs/envName" }
         }
     })
 }
@@ -405,6 +445,7 @@ mod tests {
             keys(&d["federatedIdentity"]),
             sorted(raw::FEDERATED_IDENTITY_FIELDS)
         );
+        assert_eq!(keys(&d["webhook"]), sorted(raw::WEBHOOK_FIELDS));
         let mut deliver: Vec<String> = d["deliver"]["items"]["oneOf"]
             .as_array()
             .unwrap()

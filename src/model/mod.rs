@@ -15,6 +15,7 @@ mod scope;
 mod tag;
 mod tailnet;
 mod text;
+mod webhook;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -33,6 +34,7 @@ pub use scope::{Access, LegacyScope, Scope, ScopeResource, ScopeSet, ScopeSpelli
 pub use tag::{Tag, TagError, TagOwner};
 pub use tailnet::{Tailnet, TailnetKind, TailnetRef};
 pub use text::{Description, DisplayName, TextError};
+pub use webhook::{ProviderType, Subscription, Webhook};
 
 /// Where something is declared: file, 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

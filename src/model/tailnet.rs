@@ -1,10 +1,10 @@
 //! `Tailnet`: a desired tailnet — one tailform creates through the organization API, or an
-//! existing one referenced by id — with its policy, OAuth clients, auth keys and federated identities.
+//! existing one referenced by id — with its policy, OAuth clients, auth keys, federated identities and webhooks.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::{AuthKey, DisplayName, FederatedIdentity, Name, OAuthClient, Origin, Policy};
+use super::{AuthKey, DisplayName, FederatedIdentity, Name, OAuthClient, Origin, Policy, Webhook};
 use crate::address::{Member, ResourceKind};
 
 /// How the tailnet comes to exist.
@@ -87,6 +87,8 @@ pub struct Tailnet {
     pub auth_keys: BTreeMap<Name, AuthKey>,
     /// Federated identities by name.
     pub federated_identities: BTreeMap<Name, FederatedIdentity>,
+    /// Webhooks by name.
+    pub webhooks: BTreeMap<Name, Webhook>,
 }
 
 impl Tailnet {
@@ -109,6 +111,7 @@ impl Tailnet {
             ResourceKind::OAuthClient => self.oauth_clients.keys().cloned().collect(),
             ResourceKind::AuthKey => self.auth_keys.keys().cloned().collect(),
             ResourceKind::FederatedIdentity => self.federated_identities.keys().cloned().collect(),
+            ResourceKind::Webhook => self.webhooks.keys().cloned().collect(),
             ResourceKind::Tailnet | ResourceKind::Policy => Vec::new(),
         }
     }
@@ -121,6 +124,7 @@ impl Tailnet {
             Member::OAuthClient(n) => self.oauth_clients.contains_key(n),
             Member::AuthKey(n) => self.auth_keys.contains_key(n),
             Member::FederatedIdentity(n) => self.federated_identities.contains_key(n),
+            Member::Webhook(n) => self.webhooks.contains_key(n),
         }
     }
 
@@ -138,6 +142,9 @@ impl Tailnet {
             }
             Member::FederatedIdentity(n) => {
                 self.federated_identities.remove(n);
+            }
+            Member::Webhook(n) => {
+                self.webhooks.remove(n);
             }
         }
     }

@@ -37,6 +37,9 @@ pub struct Change {
     pub notes: Vec<String>,
     /// The address the object had before a `moved` entry renamed it.
     pub previous_address: Option<Address>,
+    /// True when an in-place change gives the object a new secret (a webhook's rotation): the
+    /// secret is shown as known after apply.
+    pub new_secret: bool,
 }
 
 impl Change {
@@ -54,6 +57,7 @@ impl Change {
             diff: None,
             notes: Vec::new(),
             previous_address: None,
+            new_secret: false,
         }
     }
 

@@ -1,5 +1,5 @@
-//! Delivery steps (issue 6): after an OAuth client or auth key gets a new secret (create,
-//! replace, rotation), every `deliver:` sink receives it — before the previous object is
+//! Delivery steps (issue 6): after an OAuth client, auth key or webhook gets a new secret
+//! (create, replace, rotation), every `deliver:` sink receives it — before the previous object is
 //! revoked. A sink that does not have the current secret yet (its delivery failed, or it was
 //! added to the manifest later) receives it on the next apply.
 
@@ -31,9 +31,10 @@ impl Planner<'_> {
             .map(|d| Sink::resolve(d, origin))
             .collect();
         let new_secret = self.steps.iter().rev().any(|s| match s {
-            Step::CreateKey { address: a, .. } | Step::CreateClient { address: a, .. } => {
-                a == address
-            }
+            Step::CreateKey { address: a, .. }
+            | Step::CreateClient { address: a, .. }
+            | Step::CreateWebhook { address: a, .. }
+            | Step::RotateWebhook { address: a } => a == address,
             _ => false,
         });
         let due: Vec<Sink> = if new_secret {

@@ -61,6 +61,7 @@ pub fn tailnet(n: &str) -> Tailnet {
         oauth_clients: BTreeMap::new(),
         auth_keys: BTreeMap::new(),
         federated_identities: BTreeMap::new(),
+        webhooks: BTreeMap::new(),
     }
 }
 
@@ -261,6 +262,7 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
                     value,
                     etag: Some("etag-1".into()),
                 },
+                webhooks: None,
             }),
         );
     }

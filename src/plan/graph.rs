@@ -69,6 +69,15 @@ impl StepGraph {
         let mut edges = Vec::new();
         let creates_tailnet = select(self, &|s| matches!(s, Step::CreateTailnet { .. }));
         let policies = select(self, &|s| matches!(s, Step::WritePolicy { .. }));
+        let webhook_deletes = select(self, &|s| {
+            matches!(
+                s,
+                Step::DeleteWebhook {
+                    target: Target::Orphan(_) | Target::Current(_),
+                    ..
+                }
+            )
+        });
         let populates = select(self, &|s| {
             matches!(
                 s,
@@ -77,6 +86,7 @@ impl StepGraph {
                     | Step::UpdateClient { .. }
                     | Step::CreateIdentity { .. }
                     | Step::UpdateIdentity { .. }
+                    | Step::CreateWebhook { .. }
                     | Step::CreateKey { .. }
             )
         });
@@ -122,7 +132,13 @@ impl StepGraph {
                 Step::Deliver { address, .. } => {
                     // The new secret exists before it is delivered …
                     let creates = at(self, address, &|s| {
-                        matches!(s, Step::CreateClient { .. } | Step::CreateKey { .. })
+                        matches!(
+                            s,
+                            Step::CreateClient { .. }
+                                | Step::CreateKey { .. }
+                                | Step::CreateWebhook { .. }
+                                | Step::RotateWebhook { .. }
+                        )
                     });
                     edges.extend(creates.into_iter().map(|c| (c, n)));
                 }
@@ -140,6 +156,22 @@ impl StepGraph {
                         let orphans = at(self, address, &|s| is_orphan_delete(s));
                         edges.extend(orphans.into_iter().map(|o| (o, n)));
                     }
+                }
+                Step::CreateWebhook { .. } => {
+                    // Every webhook the tailnet loses now (an unrecorded duplicate, a replaced
+                    // one deleted first, a removed or renamed one) goes first: the API refuses
+                    // a second webhook on one URL.
+                    edges.extend(webhook_deletes.iter().map(|&d| (d, n)));
+                }
+                Step::DeleteWebhook {
+                    address,
+                    target: Target::Deposed(_),
+                } => {
+                    // Create before destroy, and delivered before the previous one goes.
+                    let before = at(self, address, &|s| {
+                        matches!(s, Step::CreateWebhook { .. } | Step::Deliver { .. })
+                    });
+                    edges.extend(before.into_iter().map(|c| (c, n)));
                 }
                 Step::DeleteIdentity {
                     address,
@@ -205,6 +237,7 @@ impl StepGraph {
                             Step::DeleteKey { .. }
                                 | Step::DeleteClient { .. }
                                 | Step::DeleteIdentity { .. }
+                                | Step::DeleteWebhook { .. }
                                 | Step::Forget { .. }
                         )
                     });

@@ -19,6 +19,7 @@ mod secret_note;
 mod step;
 mod tailnet;
 mod view;
+mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -123,7 +124,10 @@ impl Plan {
                 Action::Read => s.drift += 1,
                 Action::NoOp => {}
             }
-            if matches!(c.reason, Some(Reason::Expiring { .. })) {
+            if matches!(
+                c.reason,
+                Some(Reason::Expiring { .. } | Reason::RotationDue { .. })
+            ) {
                 s.rotate += 1;
             }
         }
@@ -173,6 +177,7 @@ pub fn diff(
         planner.plan_clients(&name, fate);
         planner.plan_keys(&name, fate);
         planner.plan_identities(&name, fate);
+        planner.plan_webhooks(&name, fate);
         planner.count_unmanaged(&name);
     }
     planner.check_tailnet_cap();
@@ -219,6 +224,9 @@ pub(crate) struct Planner<'a> {
     deletes_tailnets: usize,
     /// Live objects left by interrupted creates, planned for revocation.
     orphan_ids: BTreeSet<String>,
+    /// Webhooks whose rotation an interrupted apply may have made (their secret is rotated
+    /// again).
+    interrupted_rotations: BTreeSet<Address>,
     /// Under `--refresh-only`: the state-only steps that accept the drift seen into the state
     /// (forget what is gone, record live expiries and policy ETags); they replace every other
     /// step.
@@ -247,6 +255,7 @@ impl<'a> Planner<'a> {
             creates_tailnets: 0,
             deletes_tailnets: 0,
             orphan_ids: BTreeSet::new(),
+            interrupted_rotations: BTreeSet::new(),
             accept: Vec::new(),
         }
     }
@@ -343,11 +352,18 @@ impl<'a> Planner<'a> {
         for (name, t) in &self.desired.tailnets {
             known.insert(Address::tailnet(name.clone()).to_string());
             known.insert(Address::policy(name.clone()).to_string());
-            for client in t.oauth_clients.keys() {
-                known.insert(Address::oauth_client(name.clone(), client.clone()).to_string());
-            }
-            for key in t.auth_keys.keys() {
-                known.insert(Address::auth_key(name.clone(), key.clone()).to_string());
+            for kind in crate::address::ResourceKind::ALL {
+                for own in t.declared(kind) {
+                    if let Some(member) = Member::of(kind, Some(own)) {
+                        known.insert(
+                            Address {
+                                tailnet: name.clone(),
+                                member,
+                            }
+                            .to_string(),
+                        );
+                    }
+                }
             }
         }
         let input = address.to_string();

@@ -179,7 +179,7 @@ impl Planner<'_> {
     ) {
         let Some(record) = record else { return };
         let id = record.id().to_owned();
-        let valid = self.live_key(address, &id).is_some_and(|k| !k.invalid);
+        let valid = self.is_live(address, &id);
         if !valid {
             return self.forget_record(address, Some(record), Reason::Missing);
         }
@@ -205,7 +205,7 @@ impl Planner<'_> {
             return;
         }
         for d in deposed {
-            let valid = self.live_key(address, &d.id).is_some_and(|k| !k.invalid);
+            let valid = self.is_live(address, &d.id);
             let mut change;
             let step;
             if !valid || matches!(fate, Fate::Gone | Fate::Fresh) {
@@ -231,6 +231,15 @@ impl Planner<'_> {
         }
     }
 
+    /// True when the object `id` of the address's kind is live and valid: a key-like object in
+    /// the key list (not invalid), a webhook in the webhook list.
+    pub(crate) fn is_live(&self, address: &Address, id: &str) -> bool {
+        match address.kind() {
+            crate::address::ResourceKind::Webhook => self.live_webhook(address, id).is_some(),
+            _ => self.live_key(address, id).is_some_and(|k| !k.invalid),
+        }
+    }
+
     /// The live key with this id in the address's tailnet.
     pub(crate) fn live_key(&self, address: &Address, id: &str) -> Option<&crate::live::LiveKey> {
         self.live.contents(&address.tailnet)?.keys.get(id)
@@ -250,14 +259,17 @@ pub(crate) enum Kind {
     Key,
     /// A federated identity (no secret).
     Identity,
+    /// A webhook.
+    Webhook,
 }
 
 impl Kind {
-    fn delete(self, address: Address, target: Target) -> Step {
+    pub(crate) fn delete(self, address: Address, target: Target) -> Step {
         match self {
             Kind::Client => Step::DeleteClient { address, target },
             Kind::Key => Step::DeleteKey { address, target },
             Kind::Identity => Step::DeleteIdentity { address, target },
+            Kind::Webhook => Step::DeleteWebhook { address, target },
         }
     }
 
@@ -266,6 +278,7 @@ impl Kind {
             Kind::Client => "OAuth client",
             Kind::Key => "auth key",
             Kind::Identity => "federated identity",
+            Kind::Webhook => "webhook",
         }
     }
 

@@ -5,7 +5,9 @@
 //! revoked (never adopted: without its secret it is useless) and the address is created again
 //! cleanly. An intent with no match never reached the API and is simply cleared. A federated
 //! identity has no secret, but an unrecorded one is a duplicate that nothing tracks: it is
-//! deleted the same way.
+//! deleted the same way. A webhook's orphan is an untracked webhook on the intent's URL; an
+//! interrupted webhook *rotation* leaves no orphan but may have stopped the secret the state
+//! holds, so the webhook is rotated again.
 //!
 //! Several intents can match the same objects (keys with identical attributes, or two intents
 //! for one address left by successive interrupted applies), so the matches are an assignment,
@@ -47,6 +49,15 @@ impl Planner<'_> {
         let assigned = assign(&started, &candidates);
         for (intent, orphans) in self.state.pending.iter().zip(assigned) {
             let address = intent.address.clone();
+            if is_rotation(intent) {
+                // Nothing to revoke: the webhook's secret is rotated again by its own plan.
+                self.interrupted_rotations.insert(address.clone());
+                self.steps.push(Step::ClearIntent {
+                    address,
+                    intent: intent.id,
+                });
+                continue;
+            }
             if orphans.is_empty() {
                 let change = Change::new(address.clone(), Action::Forget)
                     .reason(Reason::Interrupted)
@@ -85,6 +96,10 @@ impl Planner<'_> {
                         target,
                     },
                     Member::FederatedIdentity(_) => Step::DeleteIdentity {
+                        address: address.clone(),
+                        target,
+                    },
+                    Member::Webhook(_) => Step::DeleteWebhook {
                         address: address.clone(),
                         target,
                     },
@@ -139,6 +154,26 @@ impl Planner<'_> {
         let Some(contents) = self.live.contents(&intent.address.tailnet) else {
             return Vec::new();
         };
+        if let Member::Webhook(_) = intent.address.member {
+            if is_rotation(intent) {
+                return Vec::new();
+            }
+            let url = intent.fingerprint["endpointUrl"]
+                .as_str()
+                .unwrap_or_default();
+            let tracked = self.tracked_webhook_ids(&intent.address.tailnet);
+            let mut found: Vec<Candidate> = contents
+                .webhooks
+                .iter()
+                .flatten()
+                .map(|(_, w)| w)
+                .filter(|w| w.endpoint_url == url && !tracked.contains(w.id.as_str()))
+                .filter(|w| in_window(w.created))
+                .map(|w| (w.created, w.id.clone()))
+                .collect();
+            found.sort();
+            return found;
+        }
         let tracked = self.tracked_key_ids(&intent.address.tailnet);
         let mut found: Vec<Candidate> = contents
             .keys
@@ -191,11 +226,16 @@ impl Planner<'_> {
                     tracked.insert(f.id.as_str());
                     tracked.extend(f.deposed.iter().map(|d| d.id.as_str()));
                 }
-                Record::Policy(_) => {}
+                Record::Policy(_) | Record::Webhook(_) => {}
             }
         }
         tracked
     }
+}
+
+/// True for the intent of a webhook rotation (not a create: nothing can be orphaned).
+fn is_rotation(intent: &Intent) -> bool {
+    intent.fingerprint["rotation"].as_bool() == Some(true)
 }
 
 /// Assigns every candidate to exactly one intent; returns each intent's orphan ids (the order of

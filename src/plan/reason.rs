@@ -37,6 +37,15 @@ pub enum Reason {
     Drift,
     /// The manifest no longer manages it (e.g. the `policy` block was removed).
     NoLongerManaged,
+    /// A webhook's secret is older than its `rotateEvery`.
+    RotationDue {
+        /// When the current secret was issued.
+        since: Timestamp,
+    },
+    /// `--replace ADDR` of a webhook: its secret is rotated (the webhook stays).
+    RotationRequested,
+    /// A webhook's rotation was interrupted: the secret in the state may no longer verify.
+    RotationInterrupted,
 }
 
 impl Reason {
@@ -56,6 +65,9 @@ impl Reason {
             Reason::DeliveryPending => "update_because_delivery_pending",
             Reason::Drift => "update_because_changed_outside",
             Reason::NoLongerManaged => "forget_because_no_longer_managed",
+            Reason::RotationDue { .. } => "update_because_rotation_due",
+            Reason::RotationInterrupted => "update_because_rotation_interrupted",
+            Reason::RotationRequested => "update_because_rotation_requested",
         }
     }
 
@@ -80,6 +92,13 @@ impl Reason {
             }
             Reason::Drift => "changed outside tailform since the last apply".into(),
             Reason::NoLongerManaged => "no longer managed by the manifests".into(),
+            Reason::RotationDue { since } => {
+                format!("rotation due: the secret was issued {since} (rotateEvery)")
+            }
+            Reason::RotationRequested => "secret rotation requested with --replace".into(),
+            Reason::RotationInterrupted => {
+                "an interrupted rotation may have replaced the secret the state holds".into()
+            }
         }
     }
 }

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
 use crate::model::Duration;
-use crate::state::{ClientAttributes, IdentityAttributes, KeyAttributes, ManagedPolicy};
+use crate::state::{
+    ClientAttributes, IdentityAttributes, KeyAttributes, ManagedPolicy, WebhookAttributes,
+};
 
 /// One operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +84,34 @@ pub enum Step {
     /// `DELETE /tailnet/{id}/keys/{id}` for a federated identity.
     DeleteIdentity {
         /// The identity's address.
+        address: Address,
+        /// Which object.
+        target: Target,
+    },
+    /// `POST /tailnet/{id}/webhooks` (answers the signing secret).
+    CreateWebhook {
+        /// The webhook's address.
+        address: Address,
+        /// What to create.
+        attributes: WebhookAttributes,
+        /// Keep the current record as deposed (deleted by a later `DeleteWebhook`).
+        depose_current: bool,
+    },
+    /// `PATCH /webhooks/{id}`: replaces the subscriptions.
+    UpdateWebhook {
+        /// The webhook's address.
+        address: Address,
+        /// The new subscriptions, sorted.
+        subscriptions: Vec<String>,
+    },
+    /// `POST /webhooks/{id}/rotate`: a new signing secret; the old one stops at once.
+    RotateWebhook {
+        /// The webhook's address.
+        address: Address,
+    },
+    /// `DELETE /webhooks/{id}`.
+    DeleteWebhook {
+        /// The webhook's address.
         address: Address,
         /// Which object.
         target: Target,
@@ -198,6 +228,10 @@ impl Step {
             | Step::CreateIdentity { address, .. }
             | Step::UpdateIdentity { address, .. }
             | Step::DeleteIdentity { address, .. }
+            | Step::CreateWebhook { address, .. }
+            | Step::UpdateWebhook { address, .. }
+            | Step::RotateWebhook { address }
+            | Step::DeleteWebhook { address, .. }
             | Step::CreateKey { address, .. }
             | Step::DeleteKey { address, .. }
             | Step::RecordTailnet { address, .. }
@@ -208,11 +242,16 @@ impl Step {
         }
     }
 
-    /// True for steps that create an object holding a one-time secret.
+    /// True for steps whose answer holds a one-time secret (a create, or a webhook's
+    /// rotation): the state is saved with it before anything else happens.
     pub fn creates_secret(&self) -> bool {
         matches!(
             self,
-            Step::CreateTailnet { .. } | Step::CreateClient { .. } | Step::CreateKey { .. }
+            Step::CreateTailnet { .. }
+                | Step::CreateClient { .. }
+                | Step::CreateKey { .. }
+                | Step::CreateWebhook { .. }
+                | Step::RotateWebhook { .. }
         )
     }
 
@@ -223,6 +262,7 @@ impl Step {
             Step::DeleteTailnet { .. }
                 | Step::DeleteClient { .. }
                 | Step::DeleteIdentity { .. }
+                | Step::DeleteWebhook { .. }
                 | Step::DeleteKey { .. }
                 | Step::Forget { .. }
                 | Step::ClearIntent { .. }
@@ -265,6 +305,18 @@ impl Step {
                 ..
             } => "delete orphaned federated identity",
             Step::DeleteIdentity { .. } => "delete federated identity",
+            Step::CreateWebhook { .. } => "create webhook",
+            Step::UpdateWebhook { .. } => "update webhook",
+            Step::RotateWebhook { .. } => "rotate the secret of webhook",
+            Step::DeleteWebhook {
+                target: Target::Deposed(_),
+                ..
+            } => "delete previous webhook",
+            Step::DeleteWebhook {
+                target: Target::Orphan(_),
+                ..
+            } => "delete orphaned webhook",
+            Step::DeleteWebhook { .. } => "delete webhook",
             Step::CreateKey { .. } => "create auth key",
             Step::DeleteKey {
                 target: Target::Deposed(_),

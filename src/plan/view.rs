@@ -4,8 +4,10 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
-use crate::model::{AuthKey, Duration, FederatedIdentity, OAuthClient};
-use crate::state::{ClientAttributes, IdentityAttributes, KeyAttributes, ManagedPolicy};
+use crate::model::{AuthKey, Duration, FederatedIdentity, OAuthClient, Webhook};
+use crate::state::{
+    ClientAttributes, IdentityAttributes, KeyAttributes, ManagedPolicy, WebhookAttributes,
+};
 
 /// The attributes a desired OAuth client is created or updated with.
 pub fn client_attributes(client: &OAuthClient) -> ClientAttributes {
@@ -185,6 +187,43 @@ pub fn identity_view(attrs: &IdentityAttributes, id: Option<&str>) -> Value {
         ("scopes", Some(strings(sorted(&attrs.scopes)))),
         ("subject", Some(Value::String(attrs.subject.clone()))),
         ("tags", Some(strings(sorted(&attrs.tags)))),
+        ("id", id.map(|id| Value::String(id.to_owned()))),
+    ])
+}
+
+/// The attributes a desired webhook is created with.
+pub fn webhook_attributes(webhook: &Webhook) -> WebhookAttributes {
+    WebhookAttributes {
+        endpoint_url: webhook.endpoint_url.clone(),
+        provider_type: webhook.provider_type,
+        subscriptions: webhook
+            .subscriptions
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
+    }
+}
+
+/// A webhook's view (`rotateEvery`, a tailform setting, as for an auth key's `rotateBefore`).
+pub fn webhook_view(
+    attrs: &WebhookAttributes,
+    id: Option<&str>,
+    rotate_every: Option<Duration>,
+) -> Value {
+    object([
+        (
+            "endpointUrl",
+            Some(Value::String(attrs.endpoint_url.clone())),
+        ),
+        (
+            "providerType",
+            Some(Value::String(attrs.provider_type.as_str().to_owned())),
+        ),
+        ("subscriptions", Some(strings(sorted(&attrs.subscriptions)))),
+        (
+            "rotateEvery",
+            rotate_every.map(|d| Value::String(d.to_string())),
+        ),
         ("id", id.map(|id| Value::String(id.to_owned()))),
     ])
 }

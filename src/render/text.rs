@@ -326,6 +326,10 @@ fn attribute_lines(c: &ResourceChangeView) -> Vec<Line> {
             Action::Delete | Action::Forget => LineKind::Remove(REDACTED.into()),
             Action::Read if gone(c) => LineKind::Remove(REDACTED.into()),
             Action::Replace => LineKind::Change(REDACTED.into(), "(known after apply)".into()),
+            // A rotation in place: the same object, a new secret.
+            Action::Update if unknown("secret") => {
+                LineKind::Change(REDACTED.into(), "(known after apply)".into())
+            }
             _ => LineKind::Same,
         };
         lines.push(Line {

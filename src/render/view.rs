@@ -307,8 +307,13 @@ fn change_view(c: &crate::plan::Change) -> ResourceChangeView<'_> {
     };
     let creates = matches!(c.action, Action::Create | Action::Replace);
     let kind = c.address.kind();
-    let after_apply = kind.spec().after_apply;
-    let after_unknown = if creates && c.after.is_some() && !after_apply.is_empty() {
+    // A rotation in place (a webhook's) keeps the id: only the secret is new.
+    let after_apply = match (creates, c.new_secret) {
+        (true, _) => kind.spec().after_apply,
+        (false, true) => &[AfterApply::Secret][..],
+        (false, false) => &[][..],
+    };
+    let after_unknown = if c.after.is_some() && !after_apply.is_empty() {
         let mut unknown = json!({});
         for attribute in after_apply {
             let shown = c

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::intent::Intent;
-use super::record::{ClientRecord, IdentityRecord, KeyRecord, PolicyRecord, Record, TailnetRecord};
+use super::record::{
+    ClientRecord, IdentityRecord, KeyRecord, PolicyRecord, Record, TailnetRecord, WebhookRecord,
+};
 use super::serial::{SerialExhausted, next_serial};
 use crate::address::{Address, ResourceKind};
 
@@ -63,6 +65,14 @@ impl State {
     pub fn oauth_client(&self, address: &Address) -> Option<&ClientRecord> {
         match self.resources.get(address) {
             Some(Record::OAuthClient(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The webhook record at `address`.
+    pub fn webhook(&self, address: &Address) -> Option<&WebhookRecord> {
+        match self.resources.get(address) {
+            Some(Record::Webhook(w)) => Some(w),
             _ => None,
         }
     }
@@ -218,6 +228,7 @@ fn record_to_json(record: &Record) -> serde_json::Value {
         Record::OAuthClient(r) => serde_json::to_value(r),
         Record::AuthKey(r) => serde_json::to_value(r),
         Record::FederatedIdentity(r) => serde_json::to_value(r),
+        Record::Webhook(r) => serde_json::to_value(r),
     };
     v.expect("state records serialise to JSON (no non-string keys)")
 }
@@ -232,6 +243,7 @@ fn record_from_json(
         ResourceKind::OAuthClient => Record::OAuthClient(serde_json::from_value(raw)?),
         ResourceKind::AuthKey => Record::AuthKey(serde_json::from_value(raw)?),
         ResourceKind::FederatedIdentity => Record::FederatedIdentity(serde_json::from_value(raw)?),
+        ResourceKind::Webhook => Record::Webhook(serde_json::from_value(raw)?),
     })
 }
 

@@ -40,6 +40,7 @@ pub use lock::{LockError, LockInfo, StateLock};
 pub use record::{
     BootstrapClient, ClientAttributes, ClientRecord, Deposed, DeposedTailnet, IdentityAttributes,
     IdentityRecord, KeyAttributes, KeyRecord, ManagedPolicy, PolicyRecord, Record, TailnetRecord,
+    WebhookAttributes, WebhookRecord,
 };
 pub use serial::{MAX_SERIAL, SerialExhausted, next_serial};
 pub use stored_secret::{SecretKnowledge, StoredSecret, UNSEAL_HINT};

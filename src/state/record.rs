@@ -22,6 +22,8 @@ pub enum Record {
     AuthKey(KeyRecord),
     /// `tailnet.<name>.federated_identity.<name>`.
     FederatedIdentity(IdentityRecord),
+    /// `tailnet.<name>.webhook.<name>`.
+    Webhook(WebhookRecord),
 }
 
 /// A tailnet tailform created (or references).
@@ -234,6 +236,45 @@ pub struct IdentityAttributes {
     pub custom_claim_rules: BTreeMap<String, String>,
 }
 
+/// A webhook tailform created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookRecord {
+    /// Its endpoint id.
+    pub id: String,
+    /// The signing secret, open or sealed; `None` after an import (a rotation gets a new one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<StoredSecret>,
+    /// When the API created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// When the current secret was issued (the create or the last rotation); `rotateEvery`
+    /// counts from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated: Option<Timestamp>,
+    /// Attributes as applied.
+    pub attributes: WebhookAttributes,
+    /// `deliver:` sinks (their ids) that have the current secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivered: Vec<String>,
+    /// Replaced webhooks not yet deleted (a changed `endpointUrl`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposed: Vec<Deposed>,
+}
+
+/// A webhook's attributes, as sent to the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookAttributes {
+    /// Where events are posted.
+    pub endpoint_url: String,
+    /// The message format (`none` for Tailscale's JSON).
+    #[serde(default)]
+    pub provider_type: crate::model::ProviderType,
+    /// The events, sorted and without duplicates (as the API returns them).
+    pub subscriptions: Vec<String>,
+}
+
 /// A replaced object (key or client) still live, to be revoked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -254,6 +295,7 @@ impl Record {
             Record::OAuthClient(c) => Some(&c.id),
             Record::AuthKey(k) => Some(&k.id),
             Record::FederatedIdentity(f) => Some(&f.id),
+            Record::Webhook(w) => Some(&w.id),
         }
     }
 
@@ -269,6 +311,7 @@ impl Record {
             Record::Policy(_) | Record::FederatedIdentity(_) => None,
             Record::OAuthClient(c) => c.secret.as_ref(),
             Record::AuthKey(k) => k.secret.as_ref(),
+            Record::Webhook(w) => w.secret.as_ref(),
         }
     }
 

@@ -1,5 +1,5 @@
-//! Environment variable names for `tailform output --format env`: every OAuth client and auth
-//! key has one — its `envName`, or the name derived from its address
+//! Environment variable names for `tailform output --format env`: every OAuth client, auth
+//! key and webhook has one — its `envName`, or the name derived from its address
 //! ([`EnvName::derive`]) — and they must be unique across the whole manifest set.
 
 use std::collections::HashMap;
@@ -53,7 +53,7 @@ pub(super) fn check(tailnets: &[CheckedTailnet], sink: &mut Sink<'_>) {
     }
 }
 
-/// Every client's and key's name (with a valid address), in declaration order.
+/// Every client's, key's and webhook's name (with a valid address), in declaration order.
 fn uses(tailnets: &[CheckedTailnet]) -> Vec<Use<'_>> {
     let mut out = Vec::new();
     for t in tailnets {
@@ -70,6 +70,12 @@ fn uses(tailnets: &[CheckedTailnet]) -> Vec<Use<'_>> {
             if let Some(name) = &k.name {
                 let address = Address::auth_key(tailnet.clone(), name.clone());
                 out.push(resolve(address, k.env_name.as_ref(), &k.raw_name.loc));
+            }
+        }
+        for w in &t.webhooks {
+            if let Some(name) = &w.name {
+                let address = Address::webhook(tailnet.clone(), name.clone());
+                out.push(resolve(address, w.env_name.as_ref(), &w.raw_name.loc));
             }
         }
     }

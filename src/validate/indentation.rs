@@ -7,7 +7,7 @@
 use crate::manifest::Sources;
 use crate::manifest::raw::{
     AUTH_KEY_FIELDS, Entry, FEDERATED_IDENTITY_FIELDS, OAUTH_CLIENT_FIELDS, RawManifest,
-    TAILNET_FIELDS,
+    TAILNET_FIELDS, WEBHOOK_FIELDS,
 };
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -36,6 +36,12 @@ pub(crate) fn hint(raws: &[RawManifest], sources: &Sources, diags: &mut [Diagnos
                 "a federated identity",
                 &format!("{base}.federatedIdentities"),
                 FEDERATED_IDENTITY_FIELDS,
+            ));
+            found.extend(suspects(
+                &t.body.webhooks,
+                "a webhook",
+                &format!("{base}.webhooks"),
+                WEBHOOK_FIELDS,
             ));
         }
         for s in found {

@@ -16,6 +16,7 @@ mod policy;
 mod tags;
 mod tailnet;
 mod text;
+mod webhook;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

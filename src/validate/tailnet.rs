@@ -1,5 +1,5 @@
 //! One tailnet — name, kind (created, with its display name, or existing, by id), policy, clients,
-//! keys and federated identities — and the rules across tailnets: unique display names, unique ids, the org cap.
+//! keys, federated identities and webhooks — and the rules across tailnets: unique display names, unique ids, the org cap.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -9,6 +9,7 @@ use super::oauth_client::{self, CheckedClient};
 use super::policy::{self, PolicyCheck};
 use super::tags::{self, TailnetTags};
 use super::text;
+use super::webhook::{self, CheckedWebhook};
 use crate::diagnostic::Code;
 use crate::manifest::Loc;
 use crate::manifest::Sink;
@@ -29,6 +30,8 @@ pub(super) struct CheckedTailnet {
     pub keys: Vec<CheckedKey>,
     /// Its federated identities.
     pub identities: Vec<CheckedIdentity>,
+    /// Its webhooks.
+    pub webhooks: Vec<CheckedWebhook>,
     /// The model, when everything in it is valid.
     pub model: Option<Tailnet>,
 }
@@ -64,6 +67,12 @@ pub(super) fn check(entry: &Entry<RawTailnet>, sink: &mut Sink<'_>) -> CheckedTa
         .iter()
         .map(|f| federated_identity::check(f, sink))
         .collect();
+    let webhooks: Vec<CheckedWebhook> = raw
+        .webhooks
+        .iter()
+        .map(|w| webhook::check(w, sink))
+        .collect();
+    webhook::check_unique_urls(&webhooks, sink);
     tags::check(
         &TailnetTags {
             created,
@@ -81,6 +90,7 @@ pub(super) fn check(entry: &Entry<RawTailnet>, sink: &mut Sink<'_>) -> CheckedTa
         clients,
         keys,
         identities,
+        webhooks,
         model: None,
     };
     checked.model = build(&checked, entry, &policy, sink);
@@ -115,6 +125,11 @@ fn build(
         .iter()
         .map(|f| f.model.clone().map(|m| (m.name.clone(), m)))
         .collect();
+    let webhooks: Option<BTreeMap<_, _>> = t
+        .webhooks
+        .iter()
+        .map(|w| w.model.clone().map(|m| (m.name.clone(), m)))
+        .collect();
     Some(Tailnet {
         name: name.clone(),
         origin: text::origin(&entry.name.loc, sink),
@@ -124,6 +139,7 @@ fn build(
         oauth_clients: oauth_clients?,
         auth_keys: auth_keys?,
         federated_identities: federated_identities?,
+        webhooks: webhooks?,
     })
 }
 

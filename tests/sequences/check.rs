@@ -359,6 +359,16 @@ impl StateView {
                         v.deposed.insert(d.id.clone(), address.clone());
                     }
                 }
+                Record::Webhook(w) => {
+                    v.holders.entry(w.id.clone()).or_default().push(Holder {
+                        address: address.clone(),
+                        secret: held(w.secret.as_ref()),
+                    });
+                    v.members.insert(address.clone(), w.id.clone());
+                    for d in &w.deposed {
+                        v.deposed.insert(d.id.clone(), address.clone());
+                    }
+                }
                 Record::Policy(_) => {}
             }
         }

@@ -272,6 +272,8 @@ fn the_manifest_reference_documents_every_field() {
         ("## An auth key:", raw::AUTH_KEY_FIELDS),
         ("## Delivery sinks:", raw::DELIVERY_FIELDS),
         ("## Renames:", raw::MOVED_FIELDS),
+        ("## A federated identity:", raw::FEDERATED_IDENTITY_FIELDS),
+        ("## A webhook:", raw::WEBHOOK_FIELDS),
     ] {
         let text = section(heading);
         for field in fields {

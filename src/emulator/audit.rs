@@ -11,7 +11,7 @@ pub(crate) struct AuditRecord {
     pub route: Option<String>,
     /// The resolved tailnet id.
     pub tailnet: Option<String>,
-    /// The key created, read, updated or deleted.
+    /// The key (or webhook) created, read, updated or deleted.
     pub key_id: Option<String>,
     /// The OAuth client whose token (or credentials, at the token endpoint) made the request.
     pub client_id: Option<String>,

@@ -10,7 +10,7 @@
 //! Decisions come from a ChaCha20 stream seeded by the config's `seed` (0 when absent); every API
 //! request draws the same four numbers whatever the rates, so a run is reproducible.
 //! `retryAfterSeconds` (default 1) is our addition so that fault tests stay fast.
-//! "Mutating" means POST, PUT or DELETE on `/api/v2` except the token endpoint; only a 2xx
+//! "Mutating" means POST, PUT, PATCH or DELETE on `/api/v2` except the token endpoint; only a 2xx
 //! response is dropped (a refused request committed nothing).
 //!
 //! Latency is the time from a request's arrival to its response, as a client on a real network
@@ -228,8 +228,10 @@ pub(crate) async fn inject(
     if let Some(route) = &route {
         audit.route(route);
     }
-    let mutating = matches!(*req.method(), Method::POST | Method::PUT | Method::DELETE)
-        && route.as_deref() != Some(TOKEN_ROUTE)
+    let mutating = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) && route.as_deref() != Some(TOKEN_ROUTE)
         && route.as_deref() != Some(TOKEN_EXCHANGE_ROUTE);
     let plan = shared.faults().plan(mutating);
     let leaves = tokio::time::Instant::now() + plan.latency;

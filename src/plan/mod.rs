@@ -97,6 +97,8 @@ pub struct Summary {
     pub forget: usize,
     /// Replacements because a key is due for rotation.
     pub rotate: usize,
+    /// Webhook secrets rotated because `rotateEvery` has passed.
+    pub rotate_secrets: usize,
     /// Drift seen (refresh-only).
     pub drift: usize,
     /// Live keys in managed tailnets that tailform does not track.
@@ -124,11 +126,10 @@ impl Plan {
                 Action::Read => s.drift += 1,
                 Action::NoOp => {}
             }
-            if matches!(
-                c.reason,
-                Some(Reason::Expiring { .. } | Reason::RotationDue { .. })
-            ) {
-                s.rotate += 1;
+            match c.reason {
+                Some(Reason::Expiring { .. }) => s.rotate += 1,
+                Some(Reason::RotationDue { .. }) => s.rotate_secrets += 1,
+                _ => {}
             }
         }
         s.moved = self.moved.len();

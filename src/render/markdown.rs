@@ -74,6 +74,13 @@ pub fn render(view: &PlanView) -> String {
             s.rotate
         );
     }
+    if s.rotate_secrets > 0 {
+        let _ = writeln!(
+            out,
+            "\n> [!NOTE]\n> **Rotation**: {} webhook secret(s) are due for rotation; each old secret stops verifying at once, and the new one is delivered right after.",
+            s.rotate_secrets
+        );
+    }
     for d in &view.diagnostics {
         let _ = writeln!(out, "\n> [!CAUTION]\n> {}", d.summary);
     }

@@ -117,6 +117,13 @@ pub fn summary_line(view: &PlanView, style: Style) -> String {
     if s.rotate > 0 {
         let _ = writeln!(out, "{} key(s) are due for rotation.", s.rotate);
     }
+    if s.rotate_secrets > 0 {
+        let _ = writeln!(
+            out,
+            "{} webhook secret(s) are due for rotation.",
+            s.rotate_secrets
+        );
+    }
     out
 }
 

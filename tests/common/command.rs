@@ -368,6 +368,17 @@ impl Run {
         self
     }
 
+    /// Asserts that stdout or stderr contains `part` (messages whose stream is not the point).
+    #[track_caller]
+    pub fn output_has(&self, part: &str) -> &Self {
+        assert!(
+            self.stdout.contains(part) || self.stderr.contains(part),
+            "neither stream has {part:?}: {}",
+            self.context()
+        );
+        self
+    }
+
     /// The command, its exit code and both streams, for failure messages.
     fn context(&self) -> String {
         format!(

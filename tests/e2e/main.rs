@@ -37,3 +37,4 @@ mod postgres;
 mod readme;
 mod saved_plan;
 mod secrets;
+mod webhooks;

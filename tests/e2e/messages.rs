@@ -14,6 +14,7 @@ macro_rules! snapshot {
                 (r"\b[Tk][A-Za-z0-9]{8,}CNTRL\b", "[ID]"),
                 (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]"),
                 (r"\[\d+(\.\d+)?m?s\]", "[DURATION]"),
+                (r"\b\d{9}\b", "[WEBHOOK-ID]"),
             ],
         }, {
             insta::assert_snapshot!($name, $text);
@@ -206,4 +207,69 @@ fn a_duplicate_declaration_is_reported_at_the_second_one_in_both_formats() {
         (doc[0]["line"].as_u64(), doc[0]["column"].as_u64()),
         (Some(6), Some(7))
     );
+}
+
+/// A webhook manifest: `url`, `provider` and `rotate` as written.
+fn webhook_manifest(url: &str, provider: &str, rotate: &str) -> String {
+    format!(
+        "tailnets:\n  demo:\n    webhooks:\n      ops:\n        endpointUrl: {url}\n        \
+         providerType: {provider}\n        subscriptions: [nodeCreated, policyUpdate]\n{rotate}"
+    )
+}
+
+#[test]
+fn webhook_plans_name_the_replace_the_rotation_and_the_url_conflict() {
+    let w = World::new();
+    w.write(
+        "tailform.yaml",
+        &webhook_manifest(
+            "https://hooks.example.com/a",
+            "none",
+            "        rotateEvery: 7d\n",
+        ),
+    );
+    let created = w.run(&["plan"]);
+    created.code(0);
+    snapshot!(w, "webhook_create", streams(&created));
+    w.run(&["apply", "--auto-approve"]).code(0);
+    w.write(
+        "tailform.yaml",
+        &webhook_manifest(
+            "https://hooks.example.com/b",
+            "slack",
+            "        rotateEvery: 7d\n",
+        ),
+    );
+    let replaced = w.run(&["plan"]);
+    replaced.code(0);
+    snapshot!(w, "webhook_replace", streams(&replaced));
+    w.write(
+        "tailform.yaml",
+        &webhook_manifest(
+            "https://hooks.example.com/a",
+            "slack",
+            "        rotateEvery: 7d\n",
+        ),
+    );
+    let same_url = w.run(&["plan"]);
+    same_url.code(0);
+    snapshot!(w, "webhook_replace_same_url", streams(&same_url));
+    w.write(
+        "tailform.yaml",
+        &webhook_manifest(
+            "https://hooks.example.com/a",
+            "none",
+            "        rotateEvery: 7d\n",
+        ),
+    );
+    w.advance_clock(8 * 86_400);
+    let due = w.run(&["plan"]);
+    due.code(0);
+    snapshot!(w, "webhook_rotation_due", streams(&due));
+    // A webhook tailform does not track on the URL of one it would create.
+    w.run(&["state", "rm", "--force", "tailnet.demo.webhook.ops"])
+        .code(0);
+    let conflict = w.run(&["plan"]);
+    conflict.code(1);
+    snapshot!(w, "webhook_url_taken", streams(&conflict));
 }

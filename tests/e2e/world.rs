@@ -307,6 +307,25 @@ impl World {
         })
     }
 
+    /// A `POST` with a plain-text body (an emulator control); returns (status, body).
+    pub fn post_text(&self, path: &str, body: &str) -> (u16, Value) {
+        self.runtime.block_on(async {
+            let resp = self
+                .http
+                .post(format!("{}{path}", self.base_url))
+                .body(body.to_owned())
+                .send()
+                .await
+                .expect("request sent");
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            (
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            )
+        })
+    }
+
     /// An access token of the org client, for `tailnet` (a tailnet id) or its own tailnet.
     pub fn token(&self, tailnet: Option<&str>) -> String {
         self.runtime.block_on(async {

@@ -21,3 +21,4 @@ mod persistence;
 mod policy;
 mod tags;
 mod tailnets;
+mod webhooks;

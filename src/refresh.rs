@@ -85,6 +85,18 @@ impl Scope {
                 }
             }
         }
+        // An existing tailnet the manifests no longer name is still read: what tailform made in
+        // it is deleted, which needs its live contents.
+        for (address, record) in &state.resources {
+            if let Record::Tailnet(t) = record
+                && t.existing
+                && !scope.existing.contains_key(&address.tailnet)
+                && !desired.tailnets.contains_key(&address.tailnet)
+                && let Some(r) = TailnetRef::parse(&t.id)
+            {
+                scope.existing.insert(address.tailnet.clone(), r);
+            }
+        }
         // A name is cloned only when new (not once per record).
         for address in state.resources.keys() {
             if !scope.tailnets.contains(&address.tailnet) {

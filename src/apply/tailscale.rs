@@ -181,6 +181,12 @@ impl Executor for TailscaleExecutor {
                     Ok(StateUpdate::TailnetDeleted { address, target })
                 })
             }
+            Step::RecordExisting { address, id } => Box::pin(async move {
+                Ok(StateUpdate::ExistingRecorded {
+                    address,
+                    id: id.as_path().to_owned(),
+                })
+            }),
             Step::RecordTailnet {
                 address,
                 prevent_destroy,

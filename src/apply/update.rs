@@ -38,6 +38,13 @@ pub enum StateUpdate {
         /// New `preventDestroy`.
         prevent_destroy: bool,
     },
+    /// An existing tailnet's id was recorded.
+    ExistingRecorded {
+        /// `tailnet.<name>`.
+        address: Address,
+        /// Its id.
+        id: String,
+    },
     /// The policy was written (or found matching).
     PolicyRecorded {
         /// `tailnet.<name>.policy`.
@@ -159,6 +166,7 @@ impl StateUpdate {
             StateUpdate::TailnetCreated { address, .. }
             | StateUpdate::TailnetDeleted { address, .. }
             | StateUpdate::TailnetSettings { address, .. }
+            | StateUpdate::ExistingRecorded { address, .. }
             | StateUpdate::PolicyRecorded { address, .. }
             | StateUpdate::ClientCreated { address, .. }
             | StateUpdate::ClientUpdated { address, .. }
@@ -207,6 +215,22 @@ impl StateUpdate {
                     state.resources.retain(|a, _| a.tailnet != address.tailnet);
                 }
             },
+            StateUpdate::ExistingRecorded { address, id } => {
+                state.resources.insert(
+                    address,
+                    Record::Tailnet(TailnetRecord {
+                        id,
+                        existing: true,
+                        display_name: None,
+                        org_id: None,
+                        dns_name: None,
+                        created_at: None,
+                        prevent_destroy: true,
+                        oauth_client: None,
+                        deposed: Vec::new(),
+                    }),
+                );
+            }
             StateUpdate::TailnetSettings {
                 address,
                 prevent_destroy,

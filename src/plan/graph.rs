@@ -226,6 +226,18 @@ impl StepGraph {
                         }
                     }
                 }
+                Step::Forget {
+                    address,
+                    target: Target::Record,
+                } if address.member == crate::address::Member::Tailnet => {
+                    // Dropping a tailnet's record drops its members' records: every other step
+                    // of the tailnet (a member's delete in an existing tailnet) goes first, so
+                    // a failed delete keeps its record.
+                    let members = select(self, &|s| {
+                        s.address().member != crate::address::Member::Tailnet
+                    });
+                    edges.extend(members.into_iter().map(|o| (o, n)));
+                }
                 Step::DeleteTailnet {
                     target: Target::Current(_),
                     ..

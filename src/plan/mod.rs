@@ -28,6 +28,7 @@ use jiff::Timestamp;
 use crate::address::{Address, Member};
 use crate::live::Live;
 use crate::model::{Desired, Name, TailnetKind, TailnetRef};
+use crate::state::Record;
 use crate::state::State;
 
 use secret_note::secret_note;
@@ -465,7 +466,7 @@ impl<'a> Planner<'a> {
             self.warnings.push(sealed.to_string());
         }
         let graph = StepGraph::build(self.steps, &self.created_by);
-        let existing = self
+        let mut existing: BTreeMap<Name, TailnetRef> = self
             .desired
             .tailnets
             .iter()
@@ -474,6 +475,17 @@ impl<'a> Planner<'a> {
                 TailnetKind::Created { .. } => None,
             })
             .collect();
+        // An existing tailnet the manifests dropped: apply still reaches it to delete what
+        // tailform made there.
+        for (address, record) in &self.state.resources {
+            if let Record::Tailnet(t) = record
+                && t.existing
+                && !existing.contains_key(&address.tailnet)
+                && let Some(r) = TailnetRef::parse(&t.id)
+            {
+                existing.insert(address.tailnet.clone(), r);
+            }
+        }
         Ok(Plan {
             changes: self.changes,
             graph,

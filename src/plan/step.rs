@@ -141,6 +141,14 @@ pub enum Step {
         /// The new `preventDestroy`.
         prevent_destroy: bool,
     },
+    /// Record an existing tailnet the manifests reference (its id), so its members stay
+    /// reachable after the manifests drop it; no API call.
+    RecordExisting {
+        /// `tailnet.<name>`.
+        address: Address,
+        /// The tailnet's id (`-`: the credentials' own).
+        id: crate::model::TailnetRef,
+    },
     /// Hand the address's current secret to a `deliver:` sink (a local file or command).
     Deliver {
         /// The client's or key's address.
@@ -235,6 +243,7 @@ impl Step {
             | Step::CreateKey { address, .. }
             | Step::DeleteKey { address, .. }
             | Step::RecordTailnet { address, .. }
+            | Step::RecordExisting { address, .. }
             | Step::Deliver { address, .. }
             | Step::ClearIntent { address, .. }
             | Step::RecordExpiry { address, .. }
@@ -328,6 +337,7 @@ impl Step {
             } => "revoke orphaned auth key",
             Step::DeleteKey { .. } => "revoke auth key",
             Step::RecordTailnet { .. } => "record settings of",
+            Step::RecordExisting { .. } => "record the existing tailnet",
             Step::ClearIntent { .. } => "clear the interrupted create of",
             Step::Deliver { sink, .. } => {
                 return format!("deliver {} to {}", self.address(), sink.describe());

@@ -40,6 +40,16 @@ impl Planner<'_> {
                     );
                     return Fate::Blocked;
                 }
+                // Recorded (state only, no change shown), so that once the manifests drop the
+                // tailnet, what tailform made in it can still be reached and deleted.
+                if let TailnetKind::Existing(id) = &t.kind
+                    && record.is_none_or(|r| r.id != id.as_path())
+                {
+                    self.steps.push(Step::RecordExisting {
+                        address,
+                        id: id.clone(),
+                    });
+                }
                 Fate::Existing
             }
             (Some(t), None) => {
@@ -67,6 +77,9 @@ impl Planner<'_> {
                 )
             }
             (None, Some(r)) if r.existing => {
+                // The tailnet itself is never deleted, but what tailform made in it is: its
+                // members are planned as in a kept existing tailnet with nothing declared
+                // (deleted), and the record is dropped after them (the graph's rule).
                 self.push(
                     Change::new(address.clone(), Action::Forget).reason(Reason::NoConfig),
                     [Step::Forget {
@@ -74,7 +87,11 @@ impl Planner<'_> {
                         target: Target::Record,
                     }],
                 );
-                Fate::Gone
+                if self.live.contents(name).is_some() {
+                    Fate::Existing
+                } else {
+                    Fate::Gone
+                }
             }
             (None, Some(r)) => self.plan_removed_tailnet(&address, r, gone),
             (None, None) => Fate::Gone,

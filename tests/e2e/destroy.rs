@@ -90,3 +90,62 @@ fn removing_a_tailnet_needs_both_opt_ins_and_deletes_children_first(w: World) {
     );
 }
 }
+
+/// Regression: an existing tailnet (`id:`) was never recorded, so once `destroy` (or the
+/// manifests) dropped it, the refresh could not reach it and every client, key and webhook
+/// tailform had made there was *forgotten* — left live and untracked — instead of deleted.
+#[test]
+fn destroy_deletes_what_tailform_made_in_an_existing_tailnet() {
+    let w = World::new();
+    w.write(
+        "tailform.yaml",
+        "tailnets:\n  own:\n    id: \"-\"\n    oauthClients:\n      reader:\n        \
+         scopes: [devices:core:read]\n    webhooks:\n      audit:\n        \
+         endpointUrl: https://hooks.example.com/audit\n        subscriptions: [nodeCreated]\n",
+    );
+    w.run(&["apply", "--auto-approve"]).success();
+    assert_eq!(
+        w.state()["resources"]["tailnet.own"],
+        serde_json::json!({"id": "-", "existing": true, "preventDestroy": true})
+    );
+    let client = w.id_of("tailnet.own.oauth_client.reader");
+    w.run(&["plan", "--detailed-exitcode"]).code(0);
+
+    let destroy = w.run(&["destroy", "--auto-approve"]);
+    destroy
+        .success()
+        .stdout_has("Plan: 0 to add, 0 to change, 2 to destroy, 1 to forget.");
+    let token = w.token(None);
+    let (_, keys) = w.api(
+        reqwest::Method::GET,
+        "/api/v2/tailnet/-/keys?all=true",
+        Some(&token),
+        None,
+    );
+    let live_client = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == client.as_str())
+        .cloned();
+    assert!(
+        live_client.as_ref().is_none_or(|k| k["invalid"] == true),
+        "the client tailform made was deleted: {live_client:?}"
+    );
+    let (_, hooks) = w.api(
+        reqwest::Method::GET,
+        "/api/v2/tailnet/-/webhooks",
+        Some(&token),
+        None,
+    );
+    assert_eq!(hooks["webhooks"], serde_json::json!([]));
+    assert_eq!(w.state()["resources"], serde_json::json!({}));
+    // The tailnet itself is never deleted: its own policy and keys are untouched.
+    let (status, _) = w.api(
+        reqwest::Method::GET,
+        "/api/v2/tailnet/-/acl",
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200);
+}

@@ -25,6 +25,8 @@ pub enum Member {
     FederatedIdentity(Name),
     /// One webhook.
     Webhook(Name),
+    /// Its settings.
+    Settings,
 }
 
 impl Member {
@@ -33,6 +35,7 @@ impl Member {
         match (kind, name) {
             (ResourceKind::Tailnet, None) => Some(Member::Tailnet),
             (ResourceKind::Policy, None) => Some(Member::Policy),
+            (ResourceKind::Settings, None) => Some(Member::Settings),
             (ResourceKind::OAuthClient, Some(n)) => Some(Member::OAuthClient(n)),
             (ResourceKind::AuthKey, Some(n)) => Some(Member::AuthKey(n)),
             (ResourceKind::FederatedIdentity, Some(n)) => Some(Member::FederatedIdentity(n)),
@@ -46,6 +49,7 @@ impl Member {
         match self {
             Member::Tailnet => ResourceKind::Tailnet,
             Member::Policy => ResourceKind::Policy,
+            Member::Settings => ResourceKind::Settings,
             Member::OAuthClient(_) => ResourceKind::OAuthClient,
             Member::AuthKey(_) => ResourceKind::AuthKey,
             Member::FederatedIdentity(_) => ResourceKind::FederatedIdentity,
@@ -56,7 +60,7 @@ impl Member {
     /// Its own name, for the kinds whose address carries one.
     pub fn name(&self) -> Option<&Name> {
         match self {
-            Member::Tailnet | Member::Policy => None,
+            Member::Tailnet | Member::Policy | Member::Settings => None,
             Member::OAuthClient(n)
             | Member::AuthKey(n)
             | Member::FederatedIdentity(n)
@@ -88,6 +92,14 @@ impl Address {
         Self {
             tailnet,
             member: Member::Policy,
+        }
+    }
+
+    /// `tailnet.<name>.settings`.
+    pub fn settings(tailnet: Name) -> Self {
+        Self {
+            tailnet,
+            member: Member::Settings,
         }
     }
 
@@ -156,7 +168,7 @@ impl fmt::Display for Address {
 /// Why a string is not a valid address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not an address; expected `tailnet.NAME`, `tailnet.NAME.policy`, \
+    "`{0}` is not an address; expected `tailnet.NAME`, `tailnet.NAME.policy`, `tailnet.NAME.settings`, \
      `tailnet.NAME.oauth_client.NAME`, `tailnet.NAME.auth_key.NAME`, \
      `tailnet.NAME.federated_identity.NAME` or `tailnet.NAME.webhook.NAME`"
 )]

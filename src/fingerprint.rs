@@ -78,6 +78,10 @@ fn facts(address: &Address, state: &State, live: &Live) -> Value {
                 .collect();
             json!({ "presence": presence, "keys": keys })
         }
+        Member::Settings => json!({
+            "presence": presence,
+            "settings": tailnet.and_then(|c| c.settings.clone()),
+        }),
         Member::Webhook(_) => {
             let webhooks = tailnet.and_then(|c| c.webhooks.as_ref());
             let hooks: Vec<Value> = ids(state.get(address))

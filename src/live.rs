@@ -33,6 +33,10 @@ pub struct OrgTailnet {
 
 /// What was read about one managed tailnet.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per managed tailnet, almost all of them `Present`: boxing would only add an allocation"
+)]
 pub enum LiveTailnet {
     /// Not created yet (nothing in the state), so nothing to read.
     NotCreated,
@@ -53,6 +57,9 @@ pub struct TailnetContents {
     /// Webhooks by id, when read (only for tailnets whose manifest or state has webhooks: a
     /// token without `webhooks:read` can still plan everything else).
     pub webhooks: Option<BTreeMap<String, LiveWebhook>>,
+    /// The tailnet settings as read, when read (only for tailnets whose manifest or state
+    /// manages some); a field the credentials cannot read is absent.
+    pub settings: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A live webhook endpoint (the API never shows its secret again).

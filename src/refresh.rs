@@ -1,7 +1,7 @@
 //! The refresh: reads what the plan needs from the live API into a [`Live`] snapshot — the
 //! organization's tailnet list once (only when tailform creates or tracks created tailnets), and
 //! per managed tailnet one `GET …/keys?all=true`, one `GET …/acl` and, where the manifests or the
-//! state have webhooks, one `GET …/webhooks`, all of it in parallel (a
+//! state have webhooks, one `GET …/webhooks` (and `GET …/settings` where settings are managed), all of it in parallel (a
 //! converged refresh is two round trips: the tokens, then the reads). A key is read on its own
 //! only when the list lacks its fields (old API: id-only entries).
 //!
@@ -65,6 +65,9 @@ pub struct Scope {
     /// Tailnets whose webhooks are read (the manifests or the state have some there).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub webhooks: BTreeSet<Name>,
+    /// Tailnets whose settings are read (the manifests set some, or the state records some).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub settings: BTreeSet<Name>,
 }
 
 impl Scope {
@@ -75,6 +78,9 @@ impl Scope {
             scope.tailnets.insert(name.clone());
             if !t.webhooks.is_empty() {
                 scope.webhooks.insert(name.clone());
+            }
+            if t.settings.is_some() {
+                scope.settings.insert(name.clone());
             }
             match &t.kind {
                 TailnetKind::Existing(r) => {
@@ -106,6 +112,9 @@ impl Scope {
                 && !scope.webhooks.contains(&address.tailnet)
             {
                 scope.webhooks.insert(address.tailnet.clone());
+            }
+            if address.kind() == crate::address::ResourceKind::Settings {
+                scope.settings.insert(address.tailnet.clone());
             }
         }
         // An interrupted webhook create is searched for among the tailnet's webhooks.
@@ -170,9 +179,12 @@ pub async fn read_through(
             }
         };
         let (name, client, gate) = (name.clone(), client.clone(), gate.clone());
-        let webhooks = scope.webhooks.contains(&name);
+        let also = Extra {
+            webhooks: scope.webhooks.contains(&name),
+            settings: scope.settings.contains(&name),
+        };
         reads.spawn(async move {
-            let read = read_tailnet(&client, &gate, &name, &reach, webhooks).await;
+            let read = read_tailnet(&client, &gate, &name, &reach, also).await;
             Outcome::Listed {
                 name,
                 created_id,
@@ -322,10 +334,24 @@ async fn read_tailnet(
     gate: &Gate,
     name: &Name,
     reach: &Reach,
-    webhooks: bool,
+    also: Extra,
 ) -> Result<(TailnetContents, Vec<String>), RefreshError> {
+    let read_settings = async {
+        if also.settings {
+            Some(
+                gated(
+                    client,
+                    gate,
+                    client.get_settings(&reach.credential, &reach.path),
+                )
+                .await,
+            )
+        } else {
+            None
+        }
+    };
     let read_webhooks = async {
-        if webhooks {
+        if also.webhooks {
             Some(
                 gated(
                     client,
@@ -338,7 +364,7 @@ async fn read_tailnet(
             None
         }
     };
-    let (keys, policy, webhooks) = tokio::join!(
+    let (keys, policy, webhooks, settings) = tokio::join!(
         gated(
             client,
             gate,
@@ -350,7 +376,12 @@ async fn read_tailnet(
             client.get_policy(&reach.credential, &reach.path)
         ),
         read_webhooks,
+        read_settings,
     );
+    let settings = settings.transpose().map_err(|source| RefreshError::Api {
+        what: format!("the settings of `tailnet.{name}` ({})", reach.path),
+        source,
+    })?;
     let webhooks = webhooks
         .transpose()
         .map_err(|source| RefreshError::Api {
@@ -400,8 +431,16 @@ async fn read_tailnet(
             etag: policy.etag,
         },
         webhooks,
+        settings,
     };
     Ok((contents, id_only))
+}
+
+/// What a tailnet's read fetches besides its keys and policy.
+#[derive(Debug, Clone, Copy)]
+struct Extra {
+    webhooks: bool,
+    settings: bool,
 }
 
 /// Reads keys `ids` one by one into `contents` (a key that is gone is dropped).

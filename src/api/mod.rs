@@ -50,6 +50,7 @@ mod propagation;
 mod request;
 mod retry;
 mod send;
+mod settings;
 mod token;
 mod token_cache;
 mod transport;

@@ -181,6 +181,31 @@ impl Executor for TailscaleExecutor {
                     Ok(StateUpdate::TailnetDeleted { address, target })
                 })
             }
+            Step::WriteSettings {
+                address,
+                patch,
+                record,
+            } => {
+                let reach = (!patch.is_empty())
+                    .then(|| self.reach(&address.tailnet, state))
+                    .transpose()?;
+                Box::pin(async move {
+                    if let Some(reach) = reach {
+                        let fields = patch
+                            .iter()
+                            .map(|(s, v)| (s.as_str().to_owned(), v.to_json()))
+                            .collect();
+                        client
+                            .set_settings(&reach.credential, &reach.path, fields)
+                            .await
+                            .map_err(api_failure)?;
+                    }
+                    Ok(StateUpdate::SettingsRecorded {
+                        address,
+                        values: record,
+                    })
+                })
+            }
             Step::RecordExisting { address, id } => Box::pin(async move {
                 Ok(StateUpdate::ExistingRecorded {
                     address,

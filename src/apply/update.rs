@@ -38,6 +38,13 @@ pub enum StateUpdate {
         /// New `preventDestroy`.
         prevent_destroy: bool,
     },
+    /// The managed settings were written (or found so).
+    SettingsRecorded {
+        /// `tailnet.<name>.settings`.
+        address: Address,
+        /// The managed fields.
+        values: std::collections::BTreeMap<crate::model::Setting, crate::model::SettingValue>,
+    },
     /// An existing tailnet's id was recorded.
     ExistingRecorded {
         /// `tailnet.<name>`.
@@ -167,6 +174,7 @@ impl StateUpdate {
             | StateUpdate::TailnetDeleted { address, .. }
             | StateUpdate::TailnetSettings { address, .. }
             | StateUpdate::ExistingRecorded { address, .. }
+            | StateUpdate::SettingsRecorded { address, .. }
             | StateUpdate::PolicyRecorded { address, .. }
             | StateUpdate::ClientCreated { address, .. }
             | StateUpdate::ClientUpdated { address, .. }
@@ -215,6 +223,12 @@ impl StateUpdate {
                     state.resources.retain(|a, _| a.tailnet != address.tailnet);
                 }
             },
+            StateUpdate::SettingsRecorded { address, values } => {
+                state.resources.insert(
+                    address,
+                    Record::Settings(crate::state::SettingsRecord { values }),
+                );
+            }
             StateUpdate::ExistingRecorded { address, id } => {
                 state.resources.insert(
                     address,

@@ -69,6 +69,12 @@ async fn adopt(
     id: &str,
 ) -> Result<Record, Error> {
     let tailnet = &desired.tailnets[&address.tailnet];
+    if address.member == Member::Settings {
+        return Err(Error::Usage(format!(
+            "`{address}` needs no import: tailnet settings always exist, and the next plan \
+             compares the fields the manifest sets with the live ones"
+        )));
+    }
     if address.member == Member::Tailnet {
         let TailnetKind::Created { .. } = &tailnet.kind else {
             return Err(Error::Usage(format!(
@@ -130,7 +136,9 @@ async fn adopt(
             let audience_set = tailnet.federated_identities[name].audience.is_some();
             identity_record(info, id, audience_set)
         }
-        Member::Tailnet | Member::Policy | Member::Webhook(_) => unreachable!("handled above"),
+        Member::Tailnet | Member::Policy | Member::Webhook(_) | Member::Settings => {
+            unreachable!("handled above")
+        }
     }
 }
 

@@ -266,7 +266,7 @@ fn collect<'s>(state: &'s State, only: Option<&Address>) -> Result<Vec<Output<'s
                 owner: Owner::Webhook { webhook_id: &w.id },
                 secret: Some(SecretKnowledge::of(w.secret.as_ref())),
             }),
-            Record::Policy(_) => None,
+            Record::Policy(_) | Record::Settings(_) => None,
         })
         .collect())
 }

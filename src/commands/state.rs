@@ -257,6 +257,6 @@ fn redact(json: &mut serde_json::Value, record: &Record) {
                 json["secret"] = marker;
             }
         }
-        Record::Policy(_) | Record::FederatedIdentity(_) => {}
+        Record::Policy(_) | Record::FederatedIdentity(_) | Record::Settings(_) => {}
     }
 }

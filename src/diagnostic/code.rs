@@ -56,6 +56,7 @@
 //! | E048 | webhook-provider-type | error | a `providerType` other than none, slack, mattermost, googlechat, discord |
 //! | E049 | duplicate-webhook-url | error | two webhooks of one tailnet on the same URL (the API refuses the second) |
 //! | E050 | rotate-every-range | error | a `rotateEvery` shorter than one hour |
+//! | E051 | invalid-setting | error | a `settings` value of the wrong type, out of range, or not one of its choices |
 
 use std::fmt;
 
@@ -175,6 +176,7 @@ codes! {
     WebhookProviderType = 48, "E0", "webhook-provider-type", Error, "a `providerType` other than none, slack, mattermost, googlechat, discord";
     DuplicateWebhookUrl = 49, "E0", "duplicate-webhook-url", Error, "two webhooks of one tailnet on the same URL (the API refuses the second)";
     RotateEveryRange = 50, "E0", "rotate-every-range", Error, "a `rotateEvery` shorter than one hour";
+    InvalidSetting = 51, "E0", "invalid-setting", Error, "a `settings` value of the wrong type, out of range, or not one of its choices";
 }
 
 impl fmt::Display for Code {

@@ -23,8 +23,8 @@ use super::api_error::ApiError;
 use super::clock::http_date;
 use super::state::Shared;
 use super::{
-    controls, faults, keys, oidc, policy, propagation, stats, tailnets, token, token_exchange,
-    webhooks,
+    controls, faults, keys, oidc, policy, propagation, settings, stats, tailnets, token,
+    token_exchange, webhooks,
 };
 
 /// The header every response carries.
@@ -68,6 +68,10 @@ fn api_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             get(webhooks::get)
                 .patch(webhooks::patch)
                 .delete(webhooks::delete),
+        )
+        .route(
+            "/api/v2/tailnet/{tailnet}/settings",
+            get(settings::get).patch(settings::patch),
         )
         .route("/api/v2/webhooks/{id}/test", post(webhooks::test))
         .route("/api/v2/webhooks/{id}/rotate", post(webhooks::rotate))

@@ -82,6 +82,9 @@ pub(crate) struct TailnetRecord {
     pub dns_name: String,
     pub created_at: Timestamp,
     pub policy: PolicyRecord,
+    /// Its settings.
+    #[serde(default)]
+    pub settings: super::tailnet_settings::TailnetSettings,
     /// What `acl/validate` reports as warnings for a valid policy (set by a test control).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validate_warnings: Vec<ValidateWarning>,
@@ -280,6 +283,7 @@ impl Store {
             dns_name,
             created_at: now,
             policy: PolicyRecord::default_policy(),
+            settings: Default::default(),
             validate_warnings: Vec::new(),
         });
         let scopes = Scopes::new([

@@ -178,6 +178,7 @@ fn create_tailnet(store: &mut Store, now: Timestamp, display_name: String) -> Cr
         dns_name,
         created_at: now,
         policy: PolicyRecord::default_policy(),
+        settings: Default::default(),
         validate_warnings: Vec::new(),
     });
     store.insert_client(NewClient {

@@ -11,6 +11,7 @@ mod auth_key;
 mod federated_identity;
 mod oauth_client;
 mod policy;
+mod settings;
 mod tailnet;
 mod webhook;
 
@@ -30,6 +31,8 @@ pub enum ResourceKind {
     FederatedIdentity,
     /// A webhook endpoint (its signing secret is shown once, on create and on each rotation).
     Webhook,
+    /// The tailnet settings the manifest sets.
+    Settings,
 }
 
 /// What the API assigns on a create, shown as "(known after apply)" in a plan.
@@ -78,13 +81,14 @@ pub struct KindSpec {
 
 impl ResourceKind {
     /// Every kind, in address order (a tailnet before its members).
-    pub const ALL: [ResourceKind; 6] = [
+    pub const ALL: [ResourceKind; 7] = [
         ResourceKind::Tailnet,
         ResourceKind::Policy,
         ResourceKind::OAuthClient,
         ResourceKind::AuthKey,
         ResourceKind::FederatedIdentity,
         ResourceKind::Webhook,
+        ResourceKind::Settings,
     ];
 
     /// The kind's table.
@@ -96,6 +100,7 @@ impl ResourceKind {
             Self::AuthKey => &auth_key::SPEC,
             Self::FederatedIdentity => &federated_identity::SPEC,
             Self::Webhook => &webhook::SPEC,
+            Self::Settings => &settings::SPEC,
         }
     }
 

@@ -9,8 +9,9 @@ use super::node::{Node, Value};
 use super::raw::{
     AUTH_KEY_FIELDS, At, DELIVERY_FIELDS, Entry, FEDERATED_IDENTITY_FIELDS, Field, MOVED_FIELDS,
     OAUTH_CLIENT_FIELDS, POLICY_FIELDS, RawAuthKey, RawClaimRule, RawDelivery,
-    RawFederatedIdentity, RawManifest, RawMove, RawOAuthClient, RawPolicy, RawTagOwners,
-    RawTailnet, RawWebhook, TAILNET_FIELDS, TOP_FIELDS, WEBHOOK_FIELDS,
+    RawFederatedIdentity, RawManifest, RawMove, RawOAuthClient, RawPolicy, RawScalar, RawSetting,
+    RawTagOwners, RawTailnet, RawWebhook, SETTINGS_FIELDS, TAILNET_FIELDS, TOP_FIELDS,
+    WEBHOOK_FIELDS,
 };
 use super::source::{FileId, Loc, child_path, index_path};
 use crate::diagnostic::Code;
@@ -222,6 +223,7 @@ impl Reader<'_, '_> {
                         self.resources(value, p, "federated identity", Self::federated_identity);
                 }
                 "webhooks" => t.webhooks = self.resources(value, p, "webhook", Self::webhook),
+                "settings" => t.settings = self.settings(value, p),
                 _ => self.unknown_field(&key, TAILNET_FIELDS, "a tailnet"),
             }
         }
@@ -313,6 +315,41 @@ impl Reader<'_, '_> {
             }
         }
         w
+    }
+
+    fn settings(&mut self, node: &Node, path: &str) -> Field<Vec<RawSetting>> {
+        let Some(entries) = self.fields(node, path, "a mapping of tailnet settings") else {
+            return Field::Broken;
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            if !SETTINGS_FIELDS.contains(&key.value.as_str()) {
+                self.unknown_field(&key, SETTINGS_FIELDS, "a settings block");
+                continue;
+            }
+            let p = key.loc.path.clone();
+            let scalar = match &value.value {
+                Value::Bool(b) => Some(RawScalar::Bool(*b)),
+                Value::Int(n) => Some(RawScalar::Int(*n)),
+                Value::Str(s) => Some(RawScalar::Str(s.clone())),
+                _ => None,
+            };
+            let value = match scalar {
+                Some(v) => Field::Set(At {
+                    value: v,
+                    loc: self.loc(value, p),
+                }),
+                None => {
+                    self.wrong_type(value, &p, "true, false, a number or a string");
+                    Field::Broken
+                }
+            };
+            out.push(RawSetting { name: key, value });
+        }
+        Field::Set(At {
+            value: out,
+            loc: self.loc(node, path.to_owned()),
+        })
     }
 
     fn claim_rules(&mut self, node: &Node, path: &str) -> Field<Vec<RawClaimRule>> {

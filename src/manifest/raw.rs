@@ -22,6 +22,7 @@ pub const TAILNET_FIELDS: &[&str] = &[
     "authKeys",
     "federatedIdentities",
     "webhooks",
+    "settings",
 ];
 /// Fields of a `policy` block.
 pub const POLICY_FIELDS: &[&str] = &["tagOwners", "file"];
@@ -60,6 +61,18 @@ pub const WEBHOOK_FIELDS: &[&str] = &[
     "rotateEvery",
     "deliver",
     "envName",
+];
+/// Fields of a `settings` block (the tailnet settings tailform manages).
+pub const SETTINGS_FIELDS: &[&str] = &[
+    "devicesApprovalOn",
+    "devicesAutoUpdatesOn",
+    "devicesKeyDurationDays",
+    "usersApprovalOn",
+    "usersRoleAllowedToJoinExternalTailnets",
+    "networkFlowLoggingOn",
+    "postureIdentityCollectionOn",
+    "httpsEnabled",
+    "routeSelection",
 ];
 /// Fields of a `deliver` entry.
 pub const DELIVERY_FIELDS: &[&str] = &["file", "command"];
@@ -156,6 +169,28 @@ pub struct RawTailnet {
     pub federated_identities: Vec<Entry<RawFederatedIdentity>>,
     /// `webhooks`.
     pub webhooks: Vec<Entry<RawWebhook>>,
+    /// `settings`, at its value.
+    pub settings: Field<Vec<RawSetting>>,
+}
+
+/// One `settings` entry: the field (the map key, known) and its value as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawSetting {
+    /// The field's name.
+    pub name: At<String>,
+    /// The value (`Broken` when not a scalar).
+    pub value: Field<RawScalar>,
+}
+
+/// A scalar as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawScalar {
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i128),
+    /// A string.
+    Str(String),
 }
 
 /// One `tagOwners` entry: the tag and its owners.

@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{ProviderType, Scope, Subscription};
+use crate::model::{ProviderType, Scope, Setting, SettingType, Subscription};
 
 /// `[a-z0-9][a-z0-9-]{0,62}`: logical names of tailnets, OAuth clients and auth keys.
 pub const NAME_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
@@ -27,7 +27,7 @@ pub fn json_schema() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "tailform manifest",
-        "description": "Tailnets, OAuth clients, auth keys, federated identities and webhooks that `tailform plan` and `tailform apply` reconcile. Generate with `tailform schema > tailform.schema.json`.",
+        "description": "Tailnets, OAuth clients, auth keys, federated identities, webhooks and settings that `tailform plan` and `tailform apply` reconcile. Generate with `tailform schema > tailform.schema.json`.",
         "type": ["object", "null"],
         "additionalProperties": false,
         "patternProperties": {
@@ -138,7 +138,8 @@ fn defs() -> Value {
         "oauthClient": oauth_client(),
         "authKey": auth_key(),
         "federatedIdentity": federated_identity(),
-        "webhook": webhook()
+        "webhook": webhook(),
+        "settings": settings()
     })
 }
 
@@ -189,7 +190,8 @@ fn tailnet() -> Value {
                 "type": ["object", "null"],
                 "propertyNames": { "$ref": "#/$defs/name" },
                 "additionalProperties": { "$ref": "#/$defs/webhook" }
-            }
+            },
+            "settings": { "$ref": "#/$defs/settings" }
         },
         "if": { "type": "object", "required": ["id"] },
         "then": { "not": { "required": ["displayName"] } },
@@ -290,6 +292,26 @@ fn federated_identity() -> Value {
             "required": ["tags"],
             "properties": { "tags": { "minItems": 1 } }
         }
+    })
+}
+
+fn settings() -> Value {
+    let mut properties = serde_json::Map::new();
+    for setting in Setting::ALL {
+        let value = match setting.kind() {
+            SettingType::Bool => json!({ "type": "boolean" }),
+            SettingType::Number(lo, hi) => {
+                json!({ "type": "integer", "minimum": lo, "maximum": hi })
+            }
+            SettingType::Choice(known) => json!({ "enum": known }),
+        };
+        properties.insert(setting.as_str().to_owned(), value);
+    }
+    json!({
+        "description": "Tailnet settings tailform manages: only the fields written are compared and changed (PATCH); one the credentials cannot read is reported as unknown.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties
     })
 }
 
@@ -446,6 +468,7 @@ mod tests {
             sorted(raw::FEDERATED_IDENTITY_FIELDS)
         );
         assert_eq!(keys(&d["webhook"]), sorted(raw::WEBHOOK_FIELDS));
+        assert_eq!(keys(&d["settings"]), sorted(raw::SETTINGS_FIELDS));
         let mut deliver: Vec<String> = d["deliver"]["items"]["oneOf"]
             .as_array()
             .unwrap()

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::{AuthKey, DisplayName, FederatedIdentity, Name, OAuthClient, Origin, Policy, Webhook};
+use super::{
+    AuthKey, DisplayName, FederatedIdentity, Name, OAuthClient, Origin, Policy, Settings, Webhook,
+};
 use crate::address::{Member, ResourceKind};
 
 /// How the tailnet comes to exist.
@@ -89,6 +91,8 @@ pub struct Tailnet {
     pub federated_identities: BTreeMap<Name, FederatedIdentity>,
     /// Webhooks by name.
     pub webhooks: BTreeMap<Name, Webhook>,
+    /// The settings it manages, if any.
+    pub settings: Option<Settings>,
 }
 
 impl Tailnet {
@@ -112,7 +116,7 @@ impl Tailnet {
             ResourceKind::AuthKey => self.auth_keys.keys().cloned().collect(),
             ResourceKind::FederatedIdentity => self.federated_identities.keys().cloned().collect(),
             ResourceKind::Webhook => self.webhooks.keys().cloned().collect(),
-            ResourceKind::Tailnet | ResourceKind::Policy => Vec::new(),
+            ResourceKind::Tailnet | ResourceKind::Policy | ResourceKind::Settings => Vec::new(),
         }
     }
 
@@ -121,6 +125,7 @@ impl Tailnet {
     pub fn declares(&self, member: &Member) -> bool {
         match member {
             Member::Tailnet | Member::Policy => true,
+            Member::Settings => self.settings.is_some(),
             Member::OAuthClient(n) => self.oauth_clients.contains_key(n),
             Member::AuthKey(n) => self.auth_keys.contains_key(n),
             Member::FederatedIdentity(n) => self.federated_identities.contains_key(n),
@@ -134,6 +139,7 @@ impl Tailnet {
         match member {
             Member::Tailnet => {}
             Member::Policy => self.policy = None,
+            Member::Settings => self.settings = None,
             Member::OAuthClient(n) => {
                 self.oauth_clients.remove(n);
             }

@@ -62,6 +62,7 @@ pub fn tailnet(n: &str) -> Tailnet {
         auth_keys: BTreeMap::new(),
         federated_identities: BTreeMap::new(),
         webhooks: BTreeMap::new(),
+        settings: None,
     }
 }
 
@@ -263,6 +264,7 @@ pub fn converged(d: &Desired, created: Timestamp) -> (State, Live) {
                     etag: Some("etag-1".into()),
                 },
                 webhooks: None,
+                settings: None,
             }),
         );
     }

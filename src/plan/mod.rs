@@ -16,6 +16,7 @@ mod orphan;
 mod policy;
 mod reason;
 mod secret_note;
+mod settings;
 mod step;
 mod tailnet;
 mod view;
@@ -180,6 +181,7 @@ pub fn diff(
         planner.plan_keys(&name, fate);
         planner.plan_identities(&name, fate);
         planner.plan_webhooks(&name, fate);
+        planner.plan_settings(&name, fate);
         planner.count_unmanaged(&name);
     }
     planner.check_tailnet_cap();

@@ -226,7 +226,7 @@ impl Planner<'_> {
                     tracked.insert(f.id.as_str());
                     tracked.extend(f.deposed.iter().map(|d| d.id.as_str()));
                 }
-                Record::Policy(_) | Record::Webhook(_) => {}
+                Record::Policy(_) | Record::Webhook(_) | Record::Settings(_) => {}
             }
         }
         tracked

@@ -149,6 +149,16 @@ pub enum Step {
         /// The tailnet's id (`-`: the credentials' own).
         id: crate::model::TailnetRef,
     },
+    /// `PATCH /tailnet/{id}/settings` with `patch` (no call when empty), then record `record`
+    /// as the managed fields.
+    WriteSettings {
+        /// `tailnet.<name>.settings`.
+        address: Address,
+        /// The fields to change.
+        patch: std::collections::BTreeMap<crate::model::Setting, crate::model::SettingValue>,
+        /// The managed fields to record afterwards.
+        record: std::collections::BTreeMap<crate::model::Setting, crate::model::SettingValue>,
+    },
     /// Hand the address's current secret to a `deliver:` sink (a local file or command).
     Deliver {
         /// The client's or key's address.
@@ -244,6 +254,7 @@ impl Step {
             | Step::DeleteKey { address, .. }
             | Step::RecordTailnet { address, .. }
             | Step::RecordExisting { address, .. }
+            | Step::WriteSettings { address, .. }
             | Step::Deliver { address, .. }
             | Step::ClearIntent { address, .. }
             | Step::RecordExpiry { address, .. }
@@ -338,6 +349,8 @@ impl Step {
             Step::DeleteKey { .. } => "revoke auth key",
             Step::RecordTailnet { .. } => "record settings of",
             Step::RecordExisting { .. } => "record the existing tailnet",
+            Step::WriteSettings { patch, .. } if patch.is_empty() => "record the settings of",
+            Step::WriteSettings { .. } => "write settings",
             Step::ClearIntent { .. } => "clear the interrupted create of",
             Step::Deliver { sink, .. } => {
                 return format!("deliver {} to {}", self.address(), sink.describe());

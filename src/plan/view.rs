@@ -196,11 +196,16 @@ pub fn webhook_attributes(webhook: &Webhook) -> WebhookAttributes {
     WebhookAttributes {
         endpoint_url: webhook.endpoint_url.clone(),
         provider_type: webhook.provider_type,
-        subscriptions: webhook
-            .subscriptions
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect(),
+        subscriptions: {
+            // Sorted by name, as the API returns them (not in the enum's order).
+            let mut names: Vec<String> = webhook
+                .subscriptions
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect();
+            names.sort();
+            names
+        },
     }
 }
 

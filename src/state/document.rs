@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::intent::Intent;
 use super::record::{
-    ClientRecord, IdentityRecord, KeyRecord, PolicyRecord, Record, TailnetRecord, WebhookRecord,
+    ClientRecord, IdentityRecord, KeyRecord, PolicyRecord, Record, SettingsRecord, TailnetRecord,
+    WebhookRecord,
 };
 use super::serial::{SerialExhausted, next_serial};
 use crate::address::{Address, ResourceKind};
@@ -65,6 +66,14 @@ impl State {
     pub fn oauth_client(&self, address: &Address) -> Option<&ClientRecord> {
         match self.resources.get(address) {
             Some(Record::OAuthClient(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The settings record at `address`.
+    pub fn settings(&self, address: &Address) -> Option<&SettingsRecord> {
+        match self.resources.get(address) {
+            Some(Record::Settings(s)) => Some(s),
             _ => None,
         }
     }
@@ -229,6 +238,7 @@ fn record_to_json(record: &Record) -> serde_json::Value {
         Record::AuthKey(r) => serde_json::to_value(r),
         Record::FederatedIdentity(r) => serde_json::to_value(r),
         Record::Webhook(r) => serde_json::to_value(r),
+        Record::Settings(r) => serde_json::to_value(r),
     };
     v.expect("state records serialise to JSON (no non-string keys)")
 }
@@ -244,6 +254,7 @@ fn record_from_json(
         ResourceKind::AuthKey => Record::AuthKey(serde_json::from_value(raw)?),
         ResourceKind::FederatedIdentity => Record::FederatedIdentity(serde_json::from_value(raw)?),
         ResourceKind::Webhook => Record::Webhook(serde_json::from_value(raw)?),
+        ResourceKind::Settings => Record::Settings(serde_json::from_value(raw)?),
     })
 }
 

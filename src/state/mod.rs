@@ -39,8 +39,8 @@ pub use journal::JournalError;
 pub use lock::{LockError, LockInfo, StateLock};
 pub use record::{
     BootstrapClient, ClientAttributes, ClientRecord, Deposed, DeposedTailnet, IdentityAttributes,
-    IdentityRecord, KeyAttributes, KeyRecord, ManagedPolicy, PolicyRecord, Record, TailnetRecord,
-    WebhookAttributes, WebhookRecord,
+    IdentityRecord, KeyAttributes, KeyRecord, ManagedPolicy, PolicyRecord, Record, SettingsRecord,
+    TailnetRecord, WebhookAttributes, WebhookRecord,
 };
 pub use serial::{MAX_SERIAL, SerialExhausted, next_serial};
 pub use stored_secret::{SecretKnowledge, StoredSecret, UNSEAL_HINT};

@@ -24,6 +24,8 @@ pub enum Record {
     FederatedIdentity(IdentityRecord),
     /// `tailnet.<name>.webhook.<name>`.
     Webhook(WebhookRecord),
+    /// `tailnet.<name>.settings`.
+    Settings(SettingsRecord),
 }
 
 /// A tailnet tailform created (or references).
@@ -236,6 +238,15 @@ pub struct IdentityAttributes {
     pub custom_claim_rules: BTreeMap<String, String>,
 }
 
+/// The tailnet settings tailform manages: the fields the manifest set, as last applied (or
+/// found already so).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsRecord {
+    /// Field → value.
+    pub values: BTreeMap<crate::model::Setting, crate::model::SettingValue>,
+}
+
 /// A webhook tailform created.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -291,7 +302,7 @@ impl Record {
     pub fn id(&self) -> Option<&str> {
         match self {
             Record::Tailnet(t) => Some(&t.id),
-            Record::Policy(_) => None,
+            Record::Policy(_) | Record::Settings(_) => None,
             Record::OAuthClient(c) => Some(&c.id),
             Record::AuthKey(k) => Some(&k.id),
             Record::FederatedIdentity(f) => Some(&f.id),
@@ -308,7 +319,7 @@ impl Record {
     pub fn stored_secret(&self) -> Option<&StoredSecret> {
         match self {
             Record::Tailnet(t) => t.oauth_client.as_ref().and_then(|c| c.secret.as_ref()),
-            Record::Policy(_) | Record::FederatedIdentity(_) => None,
+            Record::Policy(_) | Record::FederatedIdentity(_) | Record::Settings(_) => None,
             Record::OAuthClient(c) => c.secret.as_ref(),
             Record::AuthKey(k) => k.secret.as_ref(),
             Record::Webhook(w) => w.secret.as_ref(),

@@ -13,6 +13,7 @@ mod indentation;
 mod moved;
 mod oauth_client;
 mod policy;
+mod settings;
 mod tags;
 mod tailnet;
 mod text;

@@ -7,6 +7,7 @@ use super::auth_key::{self, CheckedKey};
 use super::federated_identity::{self, CheckedIdentity};
 use super::oauth_client::{self, CheckedClient};
 use super::policy::{self, PolicyCheck};
+use super::settings;
 use super::tags::{self, TailnetTags};
 use super::text;
 use super::webhook::{self, CheckedWebhook};
@@ -32,6 +33,8 @@ pub(super) struct CheckedTailnet {
     pub identities: Vec<CheckedIdentity>,
     /// Its webhooks.
     pub webhooks: Vec<CheckedWebhook>,
+    /// Its settings block: `Some(None)` absent, `None` invalid.
+    pub settings: Option<Option<crate::model::Settings>>,
     /// The model, when everything in it is valid.
     pub model: Option<Tailnet>,
 }
@@ -91,6 +94,7 @@ pub(super) fn check(entry: &Entry<RawTailnet>, sink: &mut Sink<'_>) -> CheckedTa
         keys,
         identities,
         webhooks,
+        settings: settings::check(&raw.settings, sink),
         model: None,
     };
     checked.model = build(&checked, entry, &policy, sink);
@@ -110,6 +114,7 @@ fn build(
     if matches!(policy, PolicyCheck::Broken) || entry.body.prevent_destroy.is_broken() {
         return None;
     }
+    let settings = t.settings.clone()?;
     let oauth_clients: Option<BTreeMap<_, _>> = t
         .clients
         .iter()
@@ -140,6 +145,7 @@ fn build(
         auth_keys: auth_keys?,
         federated_identities: federated_identities?,
         webhooks: webhooks?,
+        settings,
     })
 }
 

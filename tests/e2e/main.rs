@@ -37,4 +37,5 @@ mod postgres;
 mod readme;
 mod saved_plan;
 mod secrets;
+mod settings;
 mod webhooks;

@@ -148,7 +148,9 @@ fn saved_before_delivery(w: &World, secret: &str) -> bool {
 #[test]
 fn a_webhook_is_created_its_secret_saved_then_delivered_and_it_converges() {
     let w = world(&Hook {
-        subscriptions: "[policyUpdate, nodeCreated, policyUpdate]",
+        // Not in the order of tailform's event list, with a duplicate (regression: the list
+        // was sent and compared in that order, so a converged webhook planned an update).
+        subscriptions: "[policyUpdate, nodeNeedsApproval, nodeKeyExpiringInOneDay, policyUpdate]",
         ..DEFAULT
     });
     let plan = w.run(&["plan", "--detailed-exitcode"]);
@@ -156,7 +158,9 @@ fn a_webhook_is_created_its_secret_saved_then_delivered_and_it_converges() {
         .stdout_has("# tailnet.demo.webhook.ops will be created")
         .stdout_has("# then delivered to command `./capture.sh`")
         .stdout_has("+ secret        = (sensitive value)")
-        .stdout_has("+ subscriptions = [\"nodeCreated\", \"policyUpdate\"]");
+        .stdout_has(
+            "+ subscriptions = [\"nodeKeyExpiringInOneDay\", \"nodeNeedsApproval\", \"policyUpdate\"]",
+        );
     let json = w.run(&["plan", "--format", "json"]);
     json.success();
     let doc: Value = serde_json::from_str(&json.stdout).unwrap();
@@ -196,7 +200,7 @@ fn a_webhook_is_created_its_secret_saved_then_delivered_and_it_converges() {
     assert_eq!(hooks.len(), 1);
     assert_eq!(
         hooks[0]["subscriptions"],
-        json!(["nodeCreated", "policyUpdate"])
+        json!(["nodeKeyExpiringInOneDay", "nodeNeedsApproval", "policyUpdate"])
     );
     assert_eq!(hooks[0]["providerType"], "");
     assert_eq!(

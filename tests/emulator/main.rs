@@ -19,6 +19,7 @@ mod keys;
 mod lifecycle;
 mod persistence;
 mod policy;
+mod settings;
 mod tags;
 mod tailnets;
 mod webhooks;

@@ -369,7 +369,7 @@ impl StateView {
                         v.deposed.insert(d.id.clone(), address.clone());
                     }
                 }
-                Record::Policy(_) => {}
+                Record::Policy(_) | Record::Settings(_) => {}
             }
         }
         v

@@ -274,6 +274,7 @@ fn the_manifest_reference_documents_every_field() {
         ("## Renames:", raw::MOVED_FIELDS),
         ("## A federated identity:", raw::FEDERATED_IDENTITY_FIELDS),
         ("## A webhook:", raw::WEBHOOK_FIELDS),
+        ("## Settings:", raw::SETTINGS_FIELDS),
     ] {
         let text = section(heading);
         for field in fields {

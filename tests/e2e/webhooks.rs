@@ -200,7 +200,11 @@ fn a_webhook_is_created_its_secret_saved_then_delivered_and_it_converges() {
     assert_eq!(hooks.len(), 1);
     assert_eq!(
         hooks[0]["subscriptions"],
-        json!(["nodeKeyExpiringInOneDay", "nodeNeedsApproval", "policyUpdate"])
+        json!([
+            "nodeKeyExpiringInOneDay",
+            "nodeNeedsApproval",
+            "policyUpdate"
+        ])
     );
     assert_eq!(hooks[0]["providerType"], "");
     assert_eq!(
@@ -602,4 +606,47 @@ fn no_webhook_secret_in_plans_saved_plans_logs_or_state_show() {
             assert!(!out.contains(s.as_str()), "a webhook secret leaked:\n{out}");
         }
     }
+}
+
+/// Every file under `state/` (the state, its journal and its backup), as text.
+fn state_files(w: &World) -> String {
+    let mut all = String::new();
+    for entry in std::fs::read_dir(w.path("state"))
+        .unwrap()
+        .filter_map(Result::ok)
+    {
+        if entry.path().is_file() {
+            all.push_str(&String::from_utf8_lossy(
+                &std::fs::read(entry.path()).unwrap(),
+            ));
+        }
+    }
+    all
+}
+
+#[test]
+fn an_encrypted_state_seals_webhook_secrets_even_when_rotated_without_the_passphrase() {
+    const PASS: (&str, &str) = ("TAILFORM_PASSPHRASE", "correct horse battery staple");
+    let w = applied(&DEFAULT);
+    let first = secret(&w);
+    w.run_env(&[PASS], &["state", "encrypt"]).success();
+    assert!(
+        !state_files(&w).contains(&first),
+        "no plaintext left in the state, its journal or its backup"
+    );
+    // Rotated by a run that has no passphrase: the new secret is delivered and sealed, and
+    // nothing held is lost.
+    w.run(&["apply", "--auto-approve", "--replace", OPS])
+        .success();
+    let second = delivered(&w);
+    assert!(second.starts_with("tskey-webhook-") && second != first);
+    assert!(is_current(&w, &w.id_of(OPS), &second));
+    assert!(
+        !state_files(&w).contains(&second),
+        "the rotated secret is sealed"
+    );
+    let out = w.run_env(&[PASS], &["output", OPS, "--format", "json"]);
+    out.success();
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc[OPS]["secret"], second.as_str());
 }

@@ -20,6 +20,7 @@ mod reporter;
 mod sink;
 mod tailscale;
 mod update;
+mod webhook_steps;
 
 use std::collections::HashMap;
 

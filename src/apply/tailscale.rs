@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::address::{Address, Member};
 use crate::api::{
     ApiError, AuthKeyRequest, Client, Credential, FederatedIdentityRequest, OAuthClientRequest,
-    PolicyBody, WebhookRequest,
+    PolicyBody,
 };
 use crate::model::{Name, TailnetRef};
 use crate::plan::{PolicyWrite, Step, TS_DEFAULT, Target};
@@ -19,17 +19,18 @@ use crate::policy_doc;
 use crate::reach::{self, Reach, ReachError};
 use crate::state::{
     BootstrapClient, ClientRecord, IdentityAttributes, IdentityRecord, KeyRecord, PolicyRecord,
-    Record, State, TailnetRecord, WebhookRecord,
+    Record, State, TailnetRecord,
 };
 
 use super::{Executor, StateUpdate, StepFailure};
 
-type Op = Pin<Box<dyn Future<Output = Result<StateUpdate, StepFailure>> + Send + 'static>>;
+pub(super) type Op =
+    Pin<Box<dyn Future<Output = Result<StateUpdate, StepFailure>> + Send + 'static>>;
 
 /// Runs steps against the API.
 #[derive(Debug, Clone)]
 pub struct TailscaleExecutor {
-    client: Client,
+    pub(super) client: Client,
     org: Credential,
     existing: BTreeMap<Name, TailnetRef>,
 }
@@ -45,7 +46,7 @@ impl TailscaleExecutor {
         }
     }
 
-    fn reach(&self, tailnet: &Name, state: &State) -> Result<Reach, StepFailure> {
+    pub(super) fn reach(&self, tailnet: &Name, state: &State) -> Result<Reach, StepFailure> {
         if let Some(r) = self.existing.get(tailnet) {
             return reach::existing(&self.org, r).map_err(reach_failure);
         }
@@ -62,7 +63,7 @@ fn reach_failure(e: ReachError) -> StepFailure {
     StepFailure::new(e.to_string())
 }
 
-fn api_failure(e: ApiError) -> StepFailure {
+pub(super) fn api_failure(e: ApiError) -> StepFailure {
     StepFailure {
         outcome_unknown: e.is_outcome_unknown(),
         message: e.to_string(),
@@ -418,86 +419,10 @@ impl Executor for TailscaleExecutor {
                     Ok(StateUpdate::ObjectDeleted { address, target })
                 })
             }
-            Step::CreateWebhook {
-                address,
-                attributes,
-                depose_current,
-            } => {
-                let reach = self.reach(&address.tailnet, state)?;
-                let now = self.now();
-                Box::pin(async move {
-                    let req = WebhookRequest {
-                        endpoint_url: attributes.endpoint_url.clone(),
-                        provider_type: attributes.provider_type.wire().to_owned(),
-                        subscriptions: attributes.subscriptions.clone(),
-                    };
-                    let created = client
-                        .create_webhook(&reach.credential, &reach.path, &req)
-                        .await
-                        .map_err(api_failure)?;
-                    let issued = client.server_time().unwrap_or(now);
-                    Ok(StateUpdate::WebhookCreated {
-                        address,
-                        record: WebhookRecord {
-                            id: created.webhook.id,
-                            secret: Some(created.secret.into()),
-                            created: created.webhook.created,
-                            rotated: Some(created.webhook.created.unwrap_or(issued)),
-                            attributes,
-                            delivered: Vec::new(),
-                            deposed: Vec::new(),
-                        },
-                        depose_current,
-                    })
-                })
-            }
-            Step::UpdateWebhook {
-                address,
-                subscriptions,
-            } => {
-                let reach = self.reach(&address.tailnet, state)?;
-                let id = current_id(state, &address)?;
-                Box::pin(async move {
-                    client
-                        .set_webhook_subscriptions(&reach.credential, &id, &subscriptions)
-                        .await
-                        .map_err(api_failure)?;
-                    Ok(StateUpdate::WebhookUpdated {
-                        address,
-                        subscriptions,
-                    })
-                })
-            }
-            Step::RotateWebhook { address } => {
-                let reach = self.reach(&address.tailnet, state)?;
-                let id = current_id(state, &address)?;
-                let now = self.now();
-                Box::pin(async move {
-                    let rotated = client
-                        .rotate_webhook(&reach.credential, &id)
-                        .await
-                        .map_err(api_failure)?;
-                    Ok(StateUpdate::WebhookRotated {
-                        address,
-                        secret: rotated.secret,
-                        rotated: client.server_time().unwrap_or(now),
-                    })
-                })
-            }
-            Step::DeleteWebhook { address, target } => {
-                let reach = self.reach(&address.tailnet, state)?;
-                let id = match &target {
-                    Target::Current(id) | Target::Deposed(id) | Target::Orphan(id) => id.clone(),
-                    Target::Record => current_id(state, &address)?,
-                };
-                Box::pin(async move {
-                    client
-                        .delete_webhook(&reach.credential, &id)
-                        .await
-                        .map_err(api_failure)?;
-                    Ok(StateUpdate::ObjectDeleted { address, target })
-                })
-            }
+            step @ (Step::CreateWebhook { .. }
+            | Step::UpdateWebhook { .. }
+            | Step::RotateWebhook { .. }
+            | Step::DeleteWebhook { .. }) => self.webhook_step(step, state)?,
             Step::Deliver { address, sink } => {
                 let secret = state
                     .get(&address)
@@ -535,7 +460,7 @@ impl Executor for TailscaleExecutor {
     }
 }
 
-fn current_id(state: &State, address: &Address) -> Result<String, StepFailure> {
+pub(super) fn current_id(state: &State, address: &Address) -> Result<String, StepFailure> {
     state
         .get(address)
         .and_then(Record::id)

@@ -20,10 +20,25 @@ fn on_terminal(w: &World, args: &[&str]) -> String {
 crate::on_each_backend! {
     fn no_secret_in_plans_logs_or_redacted_output(w: World) {
         w.copy_from_repo("examples/quickstart.yaml", "tailform.yaml");
+        // Every kind with a secret: the quickstart's, and a webhook's signing secret.
+        let mut manifest = std::fs::read_to_string(w.path("tailform.yaml")).unwrap();
+        manifest.push_str(
+            "    webhooks:\n      audit:\n        endpointUrl: https://hooks.example.com/a\n        \
+             subscriptions: [nodeCreated]\n",
+        );
+        w.write("tailform.yaml", &manifest);
         let apply = w.run(&["-vv", "apply", "--auto-approve"]);
         apply.code(0);
         let secrets = w.secrets();
-        assert_eq!(secrets.len(), 4, "bootstrap client, provisioner, two keys");
+        assert_eq!(
+            secrets.len(),
+            5,
+            "bootstrap client, provisioner, two keys, the webhook"
+        );
+        let show = w.run(&["state", "show", "tailnet.demo.webhook.audit"]);
+        show.code(0);
+        assert!(show.stdout.contains("(sensitive value)"), "{}", show.stdout);
+        let webhook_show = show.stdout.clone();
         // A change, so every format has content.
         let tailnet = w.id_of("tailnet.demo");
         let web = w.id_of("tailnet.demo.auth_key.web");
@@ -53,6 +68,7 @@ crate::on_each_backend! {
         applied.code(0);
         outputs.push(applied.stdout);
         outputs.push(applied.stderr);
+        outputs.push(webhook_show);
         let secrets = [secrets, w.secrets()].concat();
         for out in &outputs {
             for s in &secrets {

@@ -11,10 +11,12 @@ mod error;
 mod federated_identity;
 mod graph;
 mod moves;
+mod narrowing;
 mod oauth_client;
 mod orphan;
 mod policy;
 mod reason;
+mod requests;
 mod secret_note;
 mod settings;
 mod step;
@@ -294,94 +296,6 @@ impl<'a> Planner<'a> {
         self.options.replace.contains(address)
     }
 
-    /// `--replace` of an address that is not managed is an error, not a silent no-op.
-    fn check_replace_requests(&mut self) {
-        for address in &self.options.replace {
-            let problem = match address.member {
-                Member::Policy => Some("a policy cannot be replaced; it is updated in place"),
-                _ if self.state.get(address).is_none() => {
-                    Some("it is not in the state, so there is nothing to replace")
-                }
-                _ if !self.is_desired(address) => {
-                    Some("it is not in the manifests (it would be deleted, not replaced)")
-                }
-                _ => None,
-            };
-            if let Some(problem) = problem {
-                let mut error =
-                    PlanError::new(address.clone(), format!("cannot replace it: {problem}"));
-                if !self.is_known(address) {
-                    error.hint = self.closest_known(address);
-                }
-                self.errors.push(error);
-            }
-        }
-    }
-
-    /// `--target` of an address that is neither in the manifests nor in the state is an error
-    /// (it used to plan `0 of 0 changes` and exit 0), with the closest known address.
-    fn check_targets(&mut self) {
-        for address in &self.options.targets {
-            if self.is_known(address) {
-                continue;
-            }
-            let mut error = PlanError::new(
-                address.clone(),
-                "cannot target it: it is neither in the manifests nor in the state",
-            );
-            error.hint = self.closest_known(address);
-            self.errors.push(error);
-        }
-    }
-
-    /// True when the manifests declare `address` or the state records it (a tailnet's policy
-    /// address is known with its tailnet).
-    fn is_known(&self, address: &Address) -> bool {
-        let tailnet_known = self.desired.tailnets.contains_key(&address.tailnet)
-            || self.state.get(&address.tailnet_address()).is_some();
-        match address.member {
-            Member::Tailnet | Member::Policy => tailnet_known,
-            _ => self.is_desired(address) || self.state.get(address).is_some(),
-        }
-    }
-
-    /// "did you mean `…`?" with the known address closest to `address`, if one is close.
-    fn closest_known(&self, address: &Address) -> Option<String> {
-        let mut known: BTreeSet<String> = self
-            .state
-            .resources
-            .keys()
-            .map(ToString::to_string)
-            .collect();
-        for (name, t) in &self.desired.tailnets {
-            known.insert(Address::tailnet(name.clone()).to_string());
-            known.insert(Address::policy(name.clone()).to_string());
-            for kind in crate::address::ResourceKind::ALL {
-                for own in t.declared(kind) {
-                    if let Some(member) = Member::of(kind, Some(own)) {
-                        known.insert(
-                            Address {
-                                tailnet: name.clone(),
-                                member,
-                            }
-                            .to_string(),
-                        );
-                    }
-                }
-            }
-        }
-        let input = address.to_string();
-        crate::suggest::did_you_mean(&input, known.iter().map(String::as_str))
-            .map(|s| format!("did you mean `{s}`?"))
-    }
-
-    fn is_desired(&self, address: &Address) -> bool {
-        self.desired
-            .tailnets
-            .get(&address.tailnet)
-            .is_some_and(|t| t.declares(&address.member))
-    }
-
     /// Counts live keys in a tailnet that no record tracks (left untouched, shown in the
     /// summary). The tailnet's own bootstrap client is tracked by the tailnet's record. Access
     /// tokens (`keyType: "api"`) are not counted: tailform mints one per client and tailnet every
@@ -498,92 +412,6 @@ impl<'a> Planner<'a> {
             created_by: self.created_by,
             moved: Vec::new(),
         })
-    }
-
-    /// Keeps only the targeted addresses and what they depend on (their tailnet, its policy,
-    /// and the `createdBy` client of a key).
-    fn apply_targets(&mut self) {
-        let mut keep: BTreeSet<Address> = BTreeSet::new();
-        for t in &self.options.targets {
-            keep.insert(t.clone());
-            keep.insert(t.tailnet_address());
-            if matches!(t.member, Member::OAuthClient(_) | Member::AuthKey(_)) {
-                keep.insert(Address::policy(t.tailnet.clone()));
-            }
-            if let Some(client) = self.created_by.get(t) {
-                keep.insert(client.clone());
-            }
-        }
-        let before = self.changes.iter().filter(|c| c.action.is_change()).count();
-        self.changes.retain(|c| keep.contains(&c.address));
-        self.steps.retain(|s| keep.contains(s.address()));
-        let after = self.changes.iter().filter(|c| c.action.is_change()).count();
-        self.warnings.push(format!(
-            "the plan is limited by --target: {after} of {before} changes are included; \
-             run a full plan afterwards to check the rest"
-        ));
-    }
-
-    /// Refresh-only: drift becomes `read`, everything else is dropped; nothing is executed.
-    /// `--refresh-only`: drift is shown as `read`, nothing is created, updated or deleted; the
-    /// only steps are those that record the drift in the state (an apply of the plan accepts
-    /// it, as Terraform's `apply -refresh-only` does).
-    fn keep_drift_only(&mut self) {
-        self.steps = std::mem::take(&mut self.accept);
-        self.changes.retain_mut(|c| {
-            let drift = matches!(
-                c.reason,
-                Some(Reason::Drift | Reason::Missing | Reason::Invalid)
-            ) || (c.action == Action::Forget);
-            if drift {
-                c.action = Action::Read;
-                c.replace_paths.clear();
-                match c.reason {
-                    // The object is gone: the refresh forgets the record, so the "after" is
-                    // no object at all, and the plan says so instead of "unchanged".
-                    Some(Reason::Missing) => {
-                        c.after = None;
-                        c.notes.push(
-                            "applying this refresh-only plan forgets it from the state; \
-                             nothing live is touched"
-                                .into(),
-                        );
-                    }
-                    Some(Reason::Invalid) => {
-                        c.after = c.before.clone();
-                        c.notes.push(
-                            "the state keeps the record; a full apply recreates the key \
-                             (or keeps it, under `recreateIfInvalid: never`)"
-                                .into(),
-                        );
-                    }
-                    _ => c.after = c.before.clone(),
-                }
-            }
-            drift || c.action == Action::NoOp
-        });
-        let kept: BTreeSet<Address> = self
-            .changes
-            .iter()
-            .filter(|c| c.action == Action::Read)
-            .map(|c| c.address.clone())
-            .collect();
-        self.steps.retain(|s| kept.contains(s.address()));
-    }
-
-    /// Notes a state-only step that accepts drift at its address (used by `--refresh-only`).
-    pub(crate) fn accept(&mut self, step: Step) {
-        if self.options.refresh_only {
-            self.accept.push(step);
-        }
-    }
-
-    /// `accept` of forgetting the record at `address` (its object is gone).
-    pub(crate) fn accept_gone(&mut self, address: &Address) {
-        self.accept(Step::Forget {
-            address: address.clone(),
-            target: Target::Record,
-        });
     }
 }
 

@@ -137,6 +137,23 @@ fn owned<'s>(store: &'s Store, tailnet: &str, id: &str) -> Result<&'s WebhookRec
         .ok_or_else(|| ApiError::not_found("webhook"))
 }
 
+/// Authorises a `/webhooks/{id}` request (the caller's own tailnet, the read or write webhooks
+/// scope) and finds the webhook there; answers the tailnet.
+fn caller_webhook(
+    store: &Store,
+    headers: &HeaderMap,
+    now: jiff::Timestamp,
+    id: &str,
+    audit: &Audit,
+    access: fn(Resource) -> Scope,
+) -> Result<String, ApiError> {
+    let (caller, tailnet) = authorize(store, headers, now, "-", audit)?;
+    audit.key(id);
+    caller.require(access(Resource::Webhooks))?;
+    owned(store, &tailnet, id)?;
+    Ok(tailnet)
+}
+
 /// `GET /api/v2/tailnet/{tailnet}/webhooks`.
 pub(crate) async fn list(
     State(shared): State<Arc<Shared>>,
@@ -217,9 +234,7 @@ pub(crate) async fn get(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     shared.read(|store, now| {
-        let (caller, tailnet) = authorize(store, &headers, now, "-", &audit)?;
-        audit.key(&id);
-        caller.require(Scope::read(Resource::Webhooks))?;
+        let tailnet = caller_webhook(store, &headers, now, &id, &audit, Scope::read)?;
         Ok(Json(view(owned(store, &tailnet, &id)?, None)))
     })
 }
@@ -233,10 +248,7 @@ pub(crate) async fn patch(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     shared.write(|store, now| {
-        let (caller, tailnet) = authorize(store, &headers, now, "-", &audit)?;
-        audit.key(&id);
-        caller.require(Scope::write(Resource::Webhooks))?;
-        owned(store, &tailnet, &id)?;
+        caller_webhook(store, &headers, now, &id, &audit, Scope::write)?;
         let body: PatchBody = parse(&body)?;
         let subscriptions = subscriptions(body.subscriptions)?;
         let w = store
@@ -257,10 +269,7 @@ pub(crate) async fn delete(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     shared.write(|store, now| {
-        let (caller, tailnet) = authorize(store, &headers, now, "-", &audit)?;
-        audit.key(&id);
-        caller.require(Scope::write(Resource::Webhooks))?;
-        owned(store, &tailnet, &id)?;
+        caller_webhook(store, &headers, now, &id, &audit, Scope::write)?;
         store.webhooks.remove(&id);
         Ok(StatusCode::OK)
     })
@@ -274,10 +283,7 @@ pub(crate) async fn test(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     shared.read(|store, now| {
-        let (caller, tailnet) = authorize(store, &headers, now, "-", &audit)?;
-        audit.key(&id);
-        caller.require(Scope::write(Resource::Webhooks))?;
-        owned(store, &tailnet, &id)?;
+        caller_webhook(store, &headers, now, &id, &audit, Scope::write)?;
         Ok(StatusCode::ACCEPTED)
     })
 }
@@ -290,10 +296,7 @@ pub(crate) async fn rotate(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     shared.write(|store, now| {
-        let (caller, tailnet) = authorize(store, &headers, now, "-", &audit)?;
-        audit.key(&id);
-        caller.require(Scope::write(Resource::Webhooks))?;
-        owned(store, &tailnet, &id)?;
+        caller_webhook(store, &headers, now, &id, &audit, Scope::write)?;
         let secret = store.ids.secret(SecretKind::Webhook, &id);
         let w = store
             .webhooks

@@ -182,7 +182,7 @@ fn windows(raw: &RawAuthKey, sink: &mut Sink<'_>) -> Option<Windows> {
 }
 
 /// A duration field: `Some(None)` when absent, `None` when invalid (reported).
-fn duration(raw: &Field<String>, sink: &mut Sink<'_>) -> Option<Option<At<Duration>>> {
+pub(super) fn duration(raw: &Field<String>, sink: &mut Sink<'_>) -> Option<Option<At<Duration>>> {
     match raw {
         Field::Absent => Some(None),
         Field::Broken => None,

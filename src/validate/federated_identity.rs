@@ -91,10 +91,7 @@ fn issuer(entry: &Entry<RawFederatedIdentity>, sink: &mut Sink<'_>) -> Option<St
             None
         }
         Field::Set(at) => {
-            let ok = url::Url::parse(&at.value).is_ok_and(|u| {
-                u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty())
-            });
-            if ok {
+            if text::is_https_url(&at.value) {
                 return Some(at.value.clone());
             }
             sink.report(

@@ -202,3 +202,10 @@ pub(super) fn origin(loc: &Loc, sink: &Sink<'_>) -> Origin {
         column: loc.span.column,
     }
 }
+
+/// True for an `https://` URL with a host: what the API takes for an OIDC issuer and a webhook
+/// endpoint.
+pub(super) fn is_https_url(raw: &str) -> bool {
+    url::Url::parse(raw)
+        .is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()))
+}

@@ -126,10 +126,7 @@ fn endpoint_url(entry: &Entry<RawWebhook>, sink: &mut Sink<'_>) -> Option<At<Str
             None
         }
         Field::Set(at) => {
-            let ok = url::Url::parse(&at.value).is_ok_and(|u| {
-                u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty())
-            });
-            if ok {
+            if text::is_https_url(&at.value) {
                 return Some(at.clone());
             }
             sink.report(
@@ -221,28 +218,19 @@ fn subscriptions(entry: &Entry<RawWebhook>, sink: &mut Sink<'_>) -> Option<BTree
 }
 
 fn rotate_every(raw: &Field<String>, sink: &mut Sink<'_>) -> Option<Option<Duration>> {
-    match raw {
-        Field::Absent => Some(None),
-        Field::Broken => None,
-        Field::Set(at) => match Duration::parse(&at.value) {
-            Ok(d) if d >= MIN_ROTATE_EVERY => Some(Some(d)),
-            Ok(_) => {
-                sink.report(
-                    Code::RotateEveryRange,
-                    &at.loc,
-                    format!("`rotateEvery: {}` is shorter than one hour", at.value),
-                )
-                .hint("every rotation stops the old secret at once: rotate e.g. every `30d`");
-                None
-            }
-            Err(e) => {
-                sink.report(
-                    Code::InvalidDuration,
-                    &at.loc,
-                    format!("`{}` is not a duration: {e}", at.value),
-                );
-                None
-            }
-        },
+    let at = match super::auth_key::duration(raw, sink)? {
+        None => return Some(None),
+        Some(at) => at,
+    };
+    if at.value >= MIN_ROTATE_EVERY {
+        return Some(Some(at.value));
     }
+    let written = raw.get().map_or_else(String::new, |r| r.value.clone());
+    sink.report(
+        Code::RotateEveryRange,
+        &at.loc,
+        format!("`rotateEvery: {written}` is shorter than one hour"),
+    )
+    .hint("every rotation stops the old secret at once: rotate e.g. every `30d`");
+    None
 }
